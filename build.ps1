@@ -1,0 +1,174 @@
+#Requires -Version 7.2
+<#
+.SYNOPSIS
+    AosMail's build front door.
+.DESCRIPTION
+    Tasks:
+      Build    compile the solution and assemble the importable module in out/AosMail/
+      Test     Build, then run the engine unit tests and the Pester suite against the sandbox;
+               ends with the line "N passed, N failed" and exits non-zero on any failure
+      Demo     Build, then start the sandbox and run the main job through the cmdlets
+      Sandbox  Build, then run the AOS sandbox in the foreground (Ctrl+C stops it)
+      Clean    remove every build output
+    Run it with the pinned PowerShell: dotnet tool restore && dotnet pwsh ./build.ps1 Test
+.EXAMPLE
+    dotnet pwsh ./build.ps1 Test -TestName *Send*
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Build', 'Test', 'Demo', 'Sandbox', 'Clean')]
+    [string[]] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+
+    # Test: run only the Pester files whose names match these wildcards (e.g. *Send*).
+    [string[]] $TestName = '*',
+
+    # Sandbox: arguments passed through to the sandbox (e.g. --port 8025).
+    [string[]] $SandboxArgument = @()
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3
+
+$Root = $PSScriptRoot
+$Out = Join-Path $Root 'out'
+$ModuleOut = Join-Path $Out 'AosMail'
+$ManifestPath = Join-Path $Root 'AosMail.psd1'
+$SandboxDll = Join-Path $Root "src/AosMail.Sandbox/bin/$Configuration/net10.0/AosMail.Sandbox.dll"
+$ResultsDir = Join-Path $Out 'test-results'
+
+function Invoke-Native {
+    # Runs a native command and stops the build when it fails. A simple function on purpose:
+    # $args passes "-v:quiet" and friends through untouched by common-parameter binding.
+    $file, $rest = $args
+    & $file @rest
+    if ($LASTEXITCODE -ne 0) { throw "'$file $($rest -join ' ')' failed with exit code $LASTEXITCODE." }
+}
+
+function Assert-Prerequisite {
+    if (-not (Get-Command dotnet -ErrorAction Ignore)) {
+        throw 'The .NET SDK (dotnet) is not on PATH. Install the .NET 10 SDK, then run: dotnet tool restore && dotnet pwsh ./build.ps1 Test'
+    }
+    $sdk = (& dotnet --version) -as [string]
+    if (-not $sdk -or [version]($sdk -replace '-.*$') -lt [version]'10.0') {
+        throw "AosMail builds with the .NET 10 SDK; found '$sdk'."
+    }
+}
+
+function Get-ModuleVersion {
+    (Import-PowerShellDataFile -LiteralPath $ManifestPath).ModuleVersion
+}
+
+function Invoke-Build {
+    Assert-Prerequisite
+    $version = Get-ModuleVersion
+    Write-Host "Building AosMail $version ($Configuration)" -ForegroundColor Cyan
+    Invoke-Native dotnet build (Join-Path $Root 'AosMail.sln') -c $Configuration "-p:Version=$version" -nologo '-v:quiet' '-clp:NoSummary'
+
+    # The importable module: manifest, cmdlet assembly and its runtime dependencies.
+    if (Test-Path $ModuleOut) { Remove-Item -Recurse -Force $ModuleOut }
+    $null = New-Item -ItemType Directory -Force $ModuleOut
+    $bin = Join-Path $Root "src/AosMail/bin/$Configuration/netstandard2.0"
+    Copy-Item -Path (Join-Path $bin '*.dll') -Destination $ModuleOut
+    Copy-Item -LiteralPath $ManifestPath -Destination $ModuleOut
+    Get-ChildItem -Path (Join-Path $Root 'src/AosMail') -Filter '*.ps1xml' | Copy-Item -Destination $ModuleOut
+    Write-Host "Module ready: $(Join-Path $ModuleOut 'AosMail.psd1')" -ForegroundColor Green
+}
+
+function Get-PesterManifest {
+    $version = (Import-PowerShellDataFile -LiteralPath (Join-Path $Root 'build/tools.psd1')).Pester
+    Invoke-Native dotnet restore (Join-Path $Root 'build/Tools.proj') "-p:PesterVersion=$version" -nologo '-v:quiet'
+    $packages = $env:NUGET_PACKAGES
+    if (-not $packages) {
+        $line = & dotnet nuget locals global-packages --list
+        $packages = ($line -replace '^global-packages:\s*', '').Trim()
+    }
+    $path = Join-Path $packages "pester/$version/tools/Pester.psd1"
+    if (-not (Test-Path -LiteralPath $path)) { throw "Pester $version was restored but '$path' is missing." }
+    $path
+}
+
+function Read-TrxCount {
+    param([string] $Path)
+    if (-not (Test-Path -LiteralPath $Path)) { return [pscustomobject]@{ Passed = 0; Failed = 1 } }
+    $counters = ([xml](Get-Content -Raw -LiteralPath $Path)).TestRun.ResultSummary.Counters
+    [pscustomobject]@{ Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted }
+}
+
+function Invoke-Test {
+    Invoke-Build
+    if (Test-Path $ResultsDir) { Remove-Item -Recurse -Force $ResultsDir }
+    $null = New-Item -ItemType Directory -Force $ResultsDir
+
+    Write-Host 'Engine unit tests (xunit)' -ForegroundColor Cyan
+    & dotnet test (Join-Path $Root 'tests/AosMail.Engine.Tests') -c $Configuration --no-build -nologo '-v:quiet' `
+        --logger 'trx;LogFileName=engine.trx' --logger 'console;verbosity=minimal' --results-directory $ResultsDir
+    $unit = Read-TrxCount (Join-Path $ResultsDir 'engine.trx')
+
+    Write-Host 'Module tests (Pester, against the sandbox)' -ForegroundColor Cyan
+    $pester = Get-PesterManifest
+    Import-Module (Join-Path $Root 'build/AosSandbox.psm1') -Force
+    $sandbox = Start-AosSandbox -SandboxPath $SandboxDll -LogPath (Join-Path $ResultsDir 'sandbox.log')
+    $pesterResult = Join-Path $ResultsDir 'pester.json'
+    try {
+        $env:AOS_TEST_MODULE = Join-Path $ModuleOut 'AosMail.psd1'
+        $env:AOS_SANDBOX_URI = $sandbox.BaseUri.AbsoluteUri.TrimEnd('/')
+        $env:AOS_SANDBOX_DATA = $sandbox.DataPath
+        $env:AOS_SANDBOX_USER = $sandbox.DemoUser
+        $env:AOS_SANDBOX_PASSWORD = $sandbox.DemoPassword
+        $env:AOS_SANDBOX_DLL = $SandboxDll
+        # A child pwsh imports the built module the way a user does, and leaves this process clean.
+        & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'build/Invoke-PesterRun.ps1') `
+            -PesterPath $pester -TestRoot (Join-Path $Root 'tests') -TestName $TestName -ResultPath $pesterResult
+    }
+    finally {
+        $sandbox | Stop-AosSandbox
+    }
+    $module = if (Test-Path -LiteralPath $pesterResult) { Get-Content -Raw -LiteralPath $pesterResult | ConvertFrom-Json }
+              else { [pscustomobject]@{ Passed = 0; Failed = 1 } }
+
+    Write-Host ("Engine: {0} passed, {1} failed; Pester: {2} passed, {3} failed" -f $unit.Passed, $unit.Failed, $module.Passed, $module.Failed)
+    $passed = $unit.Passed + $module.Passed
+    $failed = $unit.Failed + $module.Failed
+    if ($passed -eq 0) { $failed = [Math]::Max($failed, 1) }  # a run that ran nothing is a failure
+    "$passed passed, $failed failed"
+    if ($failed -gt 0) { exit 1 }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    Import-Module (Join-Path $Root 'build/AosSandbox.psm1') -Force
+    $sandbox = Start-AosSandbox -SandboxPath $SandboxDll
+    try {
+        & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'build/Demo.ps1') `
+            -ModulePath (Join-Path $ModuleOut 'AosMail.psd1') -Server $sandbox.BaseUri `
+            -UserName $sandbox.DemoUser -Password $sandbox.DemoPassword -DataPath $sandbox.DataPath
+        if ($LASTEXITCODE -ne 0) { throw "The demo failed (exit code $LASTEXITCODE)." }
+    }
+    finally {
+        $sandbox | Stop-AosSandbox
+    }
+}
+
+function Invoke-Sandbox {
+    Invoke-Build
+    & dotnet $SandboxDll @SandboxArgument
+}
+
+function Invoke-Clean {
+    foreach ($dir in @($Out) + (Get-ChildItem -Path (Join-Path $Root 'src'), (Join-Path $Root 'tests') -Directory -Recurse -Include bin, obj).FullName) {
+        if ($dir -and (Test-Path $dir)) { Remove-Item -Recurse -Force $dir }
+    }
+    Write-Host 'Clean.'
+}
+
+Push-Location $Root
+try {
+    foreach ($t in $Task) { & "Invoke-$t" }
+}
+finally {
+    Pop-Location
+}

@@ -1,0 +1,29 @@
+# Runs the Pester suite in its own pwsh process (started by build.ps1 Test) and writes the
+# counts to a JSON file. Failed blocks and containers count as failures: a .Tests.ps1 that
+# cannot even be discovered, or whose BeforeAll throws, must fail the run.
+param(
+    [Parameter(Mandatory)] [string] $PesterPath,
+    [Parameter(Mandatory)] [string] $TestRoot,
+    [string[]] $TestName = '*',
+    [Parameter(Mandatory)] [string] $ResultPath
+)
+$ErrorActionPreference = 'Stop'
+Import-Module -Name $PesterPath -Force
+
+$paths = Get-ChildItem -Path $TestRoot -Recurse -Filter '*.Tests.ps1' |
+    Where-Object { $name = $_.Name; @($TestName | Where-Object { $name -like $_ }).Count -gt 0 } |
+    ForEach-Object FullName
+
+$config = New-PesterConfiguration
+$config.Run.Path = @($paths)
+$config.Run.PassThru = $true
+$config.Output.Verbosity = 'Detailed'
+$config.Output.StackTraceVerbosity = 'Filtered'
+$result = Invoke-Pester -Configuration $config
+
+$failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
+[pscustomobject]@{
+    Passed  = $result.PassedCount
+    Failed  = $failed
+    Skipped = $result.SkippedCount
+} | ConvertTo-Json | Set-Content -LiteralPath $ResultPath -Encoding utf8

@@ -1,0 +1,41 @@
+using System.Collections.Generic;
+
+namespace AosMail.Engine
+{
+    /// <summary>
+    /// A validated message, turned into the sdmailact form fields (B5 order, without the SID,
+    /// which the connection supplies in the URL). Built with no network access, so -WhatIf
+    /// and validation errors never reach the server.
+    /// </summary>
+    public sealed class AosPreparedSubmission
+    {
+        public AosPreparedSubmission(AosSubmitKind kind, IReadOnlyList<KeyValuePair<string, string>> fields,
+            IReadOnlyList<string> to, IReadOnlyList<string> cc, IReadOnlyList<string> bcc,
+            string? subject, int attachmentCount, string? draftId)
+        {
+            Kind = kind;
+            Fields = fields;
+            To = to;
+            Cc = cc;
+            Bcc = bcc;
+            Subject = subject;
+            AttachmentCount = attachmentCount;
+            DraftId = draftId;
+        }
+
+        public AosSubmitKind Kind { get; }
+
+        /// <summary>The form fields in wire order: api, mid, mto, mcc, mbcc, msub, body, mprio, mheader, snd|svdrf, keepcopy.</summary>
+        public IReadOnlyList<KeyValuePair<string, string>> Fields { get; }
+
+        /// <summary>Recipients as normalised "addr-spec" strings (for messages to the user, not the wire).</summary>
+        public IReadOnlyList<string> To { get; }
+        public IReadOnlyList<string> Cc { get; }
+        public IReadOnlyList<string> Bcc { get; }
+
+        /// <summary>The subject as the user gave it (not the encoded wire form).</summary>
+        public string? Subject { get; }
+        public int AttachmentCount { get; }
+        public string? DraftId { get; }
+    }
+}

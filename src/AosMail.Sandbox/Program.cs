@@ -1,0 +1,2 @@
+// Placeholder until the sandbox lands.
+System.Console.WriteLine("sandbox not built yet");
