@@ -1,0 +1,54 @@
+using System;
+
+namespace AosMail
+{
+    /// <summary>What one send or draft save did: emitted by Send-AosMessage -PassThru and by Save-AosDraft.</summary>
+    public sealed class AosSendResult
+    {
+        internal AosSendResult(string action, string[] to, string[] cc, string[] bcc, string? subject, string[] attachments,
+            string? draftId, string server, string userName, DateTime submitted, TimeSpan duration, string serverAnswer,
+            long requestBytes, bool sessionRenewed)
+        {
+            Action = action;
+            To = to;
+            Cc = cc;
+            Bcc = bcc;
+            Subject = subject;
+            Attachments = attachments;
+            DraftId = draftId;
+            Server = server;
+            UserName = userName;
+            Submitted = submitted;
+            Duration = duration;
+            ServerAnswer = serverAnswer;
+            RequestBytes = requestBytes;
+            SessionRenewed = sessionRenewed;
+        }
+
+        /// <summary>"Send" or "SaveDraft".</summary>
+        public string Action { get; }
+        public string[] To { get; }
+        public string[] Cc { get; }
+        public string[] Bcc { get; }
+        public string? Subject { get; }
+
+        /// <summary>The attached files' names (not their full paths).</summary>
+        public string[] Attachments { get; }
+
+        /// <summary>The draft overwritten or sent, when one was named.</summary>
+        public string? DraftId { get; }
+        public string Server { get; }
+        public string UserName { get; }
+        public DateTime Submitted { get; }
+        public TimeSpan Duration { get; }
+
+        /// <summary>The server's answer (OK).</summary>
+        public string ServerAnswer { get; }
+        public long RequestBytes { get; }
+
+        /// <summary>True when the session had expired and was renewed before this submission.</summary>
+        public bool SessionRenewed { get; }
+
+        public override string ToString() => $"{Action} '{Subject}' to {string.Join(", ", To)}";
+    }
+}

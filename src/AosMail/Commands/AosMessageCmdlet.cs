@@ -1,0 +1,232 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using AosMail.Engine;
+using AosMail.Internal;
+using Microsoft.PowerShell.Commands;
+
+namespace AosMail.Commands
+{
+    /// <summary>
+    /// The message parameters Send-AosMessage and Save-AosDraft share, and the one flow both follow
+    /// for each pipeline record: bind, validate (no network), ShouldProcess, submit, output.
+    /// </summary>
+    public abstract class AosMessageCmdlet : AosSessionCmdlet
+    {
+        [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
+        [Alias("sub")]
+        [AllowNull, AllowEmptyString]
+        public string? Subject { get; set; }
+
+        /// <summary>The body; a string piped to the command becomes the body too.</summary>
+        [Parameter(Position = 2, ValueFromPipelineByPropertyName = true)]
+        [AllowNull, AllowEmptyString]
+        public string? Body { get; set; }
+
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [AllowNull, AllowEmptyCollection, AllowEmptyString]
+        public string[]? Cc { get; set; }
+
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [AllowNull, AllowEmptyCollection, AllowEmptyString]
+        public string[]? Bcc { get; set; }
+
+        [Parameter]
+        [Alias("BAH")]
+        public SwitchParameter BodyAsHtml { get; set; }
+
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Alias("PsPath", "Attachment")]
+        [AllowNull, AllowEmptyCollection, AllowEmptyString]
+        public string[]? Attachments { get; set; }
+
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [AosPriorityTransformation]
+        public AosPriority? Priority { get; set; }
+
+        [Parameter]
+        [AllowNull]
+        public IDictionary? Header { get; set; }
+
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [AllowNull, AllowEmptyString]
+        public string? DraftId { get; set; }
+
+        /// <summary>
+        /// The pipeline record itself: a string is the body; any other object is kept so that an
+        /// error for its row carries the row. Hidden: users bind by property name.
+        /// </summary>
+        [Parameter(ValueFromPipeline = true, DontShow = true)]
+        public PSObject? InputObject { get; set; }
+
+        /// <summary>The recipients as bound (Send-AosMessage requires them, Save-AosDraft does not).</summary>
+        protected abstract string[]? ToRecipients { get; }
+
+        protected abstract AosSubmitKind Kind { get; }
+
+        protected virtual bool KeepCopyRequested => false;
+
+        /// <summary>Whether the result object is written.</summary>
+        protected abstract bool EmitResult { get; }
+
+        protected override void ProcessRecord()
+        {
+            object? row = InputObject?.BaseObject is string ? null : InputObject;
+
+            AosMessage? message = BuildMessage(row);
+            if (message is null) return;
+
+            AosPreparedSubmission prepared;
+            try
+            {
+                prepared = AosFormBuilder.Prepare(message, Kind);
+            }
+            catch (AosException e)
+            {
+                WriteError(ToErrorRecord(e, row ?? e.Target));
+                return;
+            }
+
+            if (!ShouldProcess(DescribeTarget(prepared), DescribeAction(prepared))) return;
+
+            EnsureLoggedIn();
+            AosSubmitResult result;
+            try
+            {
+                result = Run((log, ct) => Connection.SubmitAsync(prepared, log, ct));
+            }
+            catch (AosException e)
+            {
+                WriteError(ToErrorRecord(e, row ?? e.Target));
+                return;
+            }
+
+            if (EmitResult)
+            {
+                WriteObject(new AosSendResult(
+                    Kind == AosSubmitKind.Send ? "Send" : "SaveDraft",
+                    prepared.To.ToArray(), prepared.Cc.ToArray(), prepared.Bcc.ToArray(), prepared.Subject,
+                    message.Attachments.Select(Path.GetFileName).ToArray(), prepared.DraftId,
+                    Connection.Server.AbsoluteUri, Connection.Domain is null ? Connection.UserName : Connection.UserName + "@" + Connection.Domain,
+                    result.Submitted.LocalDateTime, result.Elapsed, result.ServerAnswer, result.RequestBytes, result.SessionRenewed));
+            }
+        }
+
+        /// <summary>Binds the parameters into an engine message; null after writing an error.</summary>
+        private AosMessage? BuildMessage(object? row)
+        {
+            var message = new AosMessage
+            {
+                Subject = Subject,
+                Body = Body ?? InputObject?.BaseObject as string,
+                BodyIsHtml = BodyAsHtml,
+                Priority = Priority.HasValue ? (int)Priority.Value : (int?)null,
+                KeepCopy = KeepCopyRequested,
+                DraftId = string.IsNullOrWhiteSpace(DraftId) ? null : DraftId,
+            };
+
+            // Blank entries are "none" rather than errors: a CSV with a Cc column has empty cells.
+            AddNonBlank(message.To, ToRecipients);
+            AddNonBlank(message.Cc, Cc);
+            AddNonBlank(message.Bcc, Bcc);
+            foreach (KeyValuePair<string, string> header in HeaderList.From(Header))
+            {
+                message.Headers.Add(header);
+            }
+
+            foreach (string path in Attachments ?? Array.Empty<string>())
+            {
+                if (string.IsNullOrWhiteSpace(path)) continue;
+                string? resolved = ResolveAttachment(path);
+                if (resolved is null)
+                {
+                    WriteError(NewError(AosErrorIds.AttachmentNotFound, ErrorCategory.ObjectNotFound,
+                        $"The attachment '{path}' was not found (looked for the file '{SafeUnresolved(path)}'). Nothing was sent.",
+                        row ?? path));
+                    return null;
+                }
+
+                message.Attachments.Add(resolved);
+            }
+
+            return message;
+        }
+
+        /// <summary>Resolves a provider path against the current PowerShell location (not the process directory).</summary>
+        private string? ResolveAttachment(string path)
+        {
+            try
+            {
+                string full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out ProviderInfo provider, out _);
+                return provider.ImplementingType == typeof(FileSystemProvider) && File.Exists(full) ? full : null;
+            }
+            catch (Exception e) when (e is ItemNotFoundException || e is ProviderNotFoundException || e is System.Management.Automation.DriveNotFoundException
+                || e is NotSupportedException || e is ArgumentException || e is PSInvalidOperationException)
+            {
+                return null;
+            }
+        }
+
+        private string SafeUnresolved(string path)
+        {
+            try
+            {
+                return SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+            }
+            catch (Exception)
+            {
+                return path;
+            }
+        }
+
+        private static void AddNonBlank(IList<string> target, string[]? values)
+        {
+            foreach (string value in values ?? Array.Empty<string>())
+            {
+                if (!string.IsNullOrWhiteSpace(value)) target.Add(value);
+            }
+        }
+
+        private void EnsureLoggedIn()
+        {
+            if (Connection.IsLoggedIn) return;
+            try
+            {
+                Run(async (log, ct) =>
+                {
+                    await Connection.LoginAsync(log, ct).ConfigureAwait(false);
+                    return true;
+                });
+            }
+            catch (AosException e)
+            {
+                // Without a session no record can go: the whole call is unusable.
+                ThrowTerminatingError(ToErrorRecord(e, Server ?? Connection.Server));
+            }
+        }
+
+        private static string DescribeTarget(AosPreparedSubmission prepared)
+        {
+            var parts = new List<string>();
+            if (prepared.To.Count > 0) parts.Add("to " + string.Join(", ", prepared.To));
+            if (prepared.Cc.Count > 0) parts.Add("cc " + string.Join(", ", prepared.Cc));
+            if (prepared.Bcc.Count > 0) parts.Add("bcc " + string.Join(", ", prepared.Bcc));
+            if (prepared.AttachmentCount > 0) parts.Add(prepared.AttachmentCount == 1 ? "1 attachment" : prepared.AttachmentCount + " attachments");
+            string subject = string.IsNullOrEmpty(prepared.Subject) ? "(no subject)" : "'" + prepared.Subject + "'";
+            return parts.Count == 0 ? subject : subject + " " + string.Join("; ", parts);
+        }
+
+        private static string DescribeAction(AosPreparedSubmission prepared)
+        {
+            if (prepared.Kind == AosSubmitKind.Send)
+            {
+                return prepared.DraftId is null ? "Send message" : $"Send draft {prepared.DraftId}";
+            }
+
+            return prepared.DraftId is null ? "Save draft" : $"Overwrite draft {prepared.DraftId}";
+        }
+    }
+}

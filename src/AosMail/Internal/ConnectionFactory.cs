@@ -1,0 +1,37 @@
+using System;
+using System.Management.Automation;
+using AosMail.Engine;
+
+namespace AosMail.Internal
+{
+    /// <summary>Turns the connection parameters that New-AosSession and the one-shot set share into engine settings.</summary>
+    internal static class ConnectionFactory
+    {
+        public static AosConnection Create(Uri server, PSCredential credential, string? domain, bool allowUnencrypted,
+            bool skipCertificateCheck, int timeoutSec, string? draftMailbox, string? outboxMailbox)
+        {
+            var settings = new AosConnectionSettings
+            {
+                Server = server,
+                UserName = credential.UserName,
+                Domain = string.IsNullOrWhiteSpace(domain) ? null : domain,
+                // The connection owns and disposes its copy; the caller's credential stays usable.
+                Password = credential.Password.Copy(),
+                AllowUnencryptedAuthentication = allowUnencrypted,
+                SkipCertificateCheck = skipCertificateCheck,
+                Timeout = TimeSpan.FromSeconds(timeoutSec),
+            };
+            if (!string.IsNullOrWhiteSpace(draftMailbox)) settings.DraftMailbox = draftMailbox!;
+            if (!string.IsNullOrWhiteSpace(outboxMailbox)) settings.OutboxMailbox = outboxMailbox!;
+            try
+            {
+                return new AosConnection(settings);
+            }
+            catch
+            {
+                settings.Password.Dispose();
+                throw;
+            }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using System.Collections;
+using System.Collections.Specialized;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Management.Automation;
+
+namespace AosMail.Internal
+{
+    /// <summary>
+    /// Turns a -Header dictionary into ordered name/value pairs (B10). Ordered dictionaries keep
+    /// their order; a plain hashtable has none, so its names are sorted to make the wire
+    /// repeatable. An array value repeats the header; values are formatted invariantly.
+    /// </summary>
+    internal static class HeaderList
+    {
+        public static IEnumerable<KeyValuePair<string, string>> From(IDictionary? headers)
+        {
+            if (headers is null) yield break;
+
+            IEnumerable<DictionaryEntry> entries = headers.Cast<DictionaryEntry>();
+            if (!(headers is IOrderedDictionary))
+            {
+                entries = entries.OrderBy(e => ToText(e.Key), System.StringComparer.OrdinalIgnoreCase);
+            }
+
+            foreach (DictionaryEntry entry in entries)
+            {
+                string name = ToText(entry.Key);
+                object? value = entry.Value is PSObject pso ? pso.BaseObject : entry.Value;
+                if (value is IEnumerable many && !(value is string))
+                {
+                    foreach (object? item in many)
+                    {
+                        yield return new KeyValuePair<string, string>(name, ToText(item));
+                    }
+                }
+                else
+                {
+                    yield return new KeyValuePair<string, string>(name, ToText(value));
+                }
+            }
+        }
+
+        private static string ToText(object? value)
+        {
+            if (value is null) return "";
+            object baseValue = value is PSObject pso ? pso.BaseObject : value;
+            return LanguagePrimitives.ConvertTo<string>(baseValue) ?? string.Empty;
+        }
+    }
+}
