@@ -368,6 +368,8 @@ Describe 'Save-AosDraft and -DraftId' {
         $sent.DraftId | Should -BeExactly $id
         (Read-MimeMessage -Path (Get-OnlySpool).Path).Subject | Should -BeExactly 'Final'
         (Get-OnlyMessage -User 'alice@sandbox.test').Subject | Should -BeExactly 'Final'
+        # The sandbox, like AOS, removes a draft once it is sent.
+        @(Get-SandboxMessage -User 'demo@sandbox.test' -Mailbox Draft).Count | Should -Be 0
     }
 
     It 'sends every field in B5 order when all are given' {

@@ -50,15 +50,15 @@ Describe 'New-AosSession: the login request' {
 
     It 'sends name alone (no host field) for a bare name without -Domain' {
         $cred = New-TestCredential -UserName 'demo' -Password $Password
-        $result = Invoke-Captured { New-AosSession -Server $Http -Credential $cred -AllowUnencryptedAuthentication }
+        $session = New-AosSession -Server $Http -Credential $cred -AllowUnencryptedAuthentication
         $logins = @(Get-SandboxRequest -Command login)
-        $logins.Count | Should -BeGreaterOrEqual 1
+        $logins.Count | Should -Be 1
         Assert-FieldList $logins[0] @(@('api', 'lc'), @('name', 'demo'), @('pswd', '<masked>'))
-        # The sandbox knows no host for a bare name, so the login fails cleanly, as AosLoginFailed.
-        $result.Output.Count | Should -Be 0
-        $result.Errors.Count | Should -Be 1
-        $result.Errors[0] | Get-ErrorId | Should -BeExactly 'AosLoginFailed'
-        $result.Errors[0].CategoryInfo.Category | Should -Be 'AuthenticationError'
+        # The sandbox takes a bare name as a user of its own domain.
+        $session.UserName | Should -BeExactly 'demo'
+        $session.Domain | Should -BeNullOrEmpty
+        Send-AosMessage -Session $session -To 'alice@sandbox.test' -Subject 'bare'
+        @(Get-SandboxSpool)[0].Envelope.From | Should -BeExactly 'demo@sandbox.test'
     }
 }
 
