@@ -130,52 +130,54 @@ BeforeAll {
     }
 }
 
-BeforeEach {
-    Reset-Sandbox
-}
-
-Describe 'Validation errors through a session: no request at all' {
+Describe 'Errors' {
     BeforeEach {
-        $script:Session = New-DemoSession
+        Reset-Sandbox
     }
 
-    It '<Name> gives <ErrorId>' -ForEach $ValidationCases {
-        $result = Invoke-Case -Cmd $Cmd -Params $Params
-        Assert-CleanError -Result $result -ErrorId $ErrorId -Category $Category -Offending $Offending
-        $result.Output.Count | Should -Be 0
-        $result.Requests.Count | Should -Be 0
-        @(Get-SandboxSpool).Count | Should -Be 0
-    }
-}
+    Describe 'Validation errors through a session: no request at all' {
+        BeforeEach {
+            $script:Session = New-DemoSession
+        }
 
-Describe 'Validation errors in the one-shot form: not even a login' {
-    It '<Name> gives <ErrorId>' -ForEach $ValidationCases {
-        $result = Invoke-Case -Cmd $Cmd -Params $Params -OneShot
-        Assert-CleanError -Result $result -ErrorId $ErrorId -Category $Category -Offending $Offending
-        @(Get-SandboxRequest).Count | Should -Be 0
-    }
-}
-
-Describe 'Server and connection errors' {
-    It '<Name> gives <ErrorId>' -ForEach $ServerCases {
-        if ($Cmd -in 'Send', 'Draft') { $null = New-DemoSession }
-        if ($Fault) { Add-SandboxFault @Fault }
-        $result = Invoke-Case -Cmd $Cmd -Params $Params -OneShot:($Cmd -eq 'OneShot')
-        Assert-CleanError -Result $result -ErrorId $ErrorId -Category $Category -Offending $Offending
-        $result.Output.Count | Should -Be 0
-        if ($null -ne $Requests) { $result.Requests.Count | Should -Be $Requests }
-        @(Get-SandboxRequest -Command sdmailact).Count | Should -Be $Sdmailact -Because 'a refused send is never repeated'
-        @(Get-SandboxSpool).Count | Should -Be 0
-        @(Get-SandboxMessage -User 'alice@sandbox.test' -Mailbox Inbox).Count | Should -Be 0
-        @(Get-SandboxMessage -User 'demo@sandbox.test' -Mailbox Draft).Count | Should -Be 0
+        It '<Name> gives <ErrorId>' -ForEach $ValidationCases {
+            $result = Invoke-Case -Cmd $Cmd -Params $Params
+            Assert-CleanError -Result $result -ErrorId $ErrorId -Category $Category -Offending $Offending
+            $result.Output.Count | Should -Be 0
+            $result.Requests.Count | Should -Be 0
+            @(Get-SandboxSpool).Count | Should -Be 0
+        }
     }
 
-    It 'does not follow the redirect' {
-        $null = New-DemoSession
-        Add-SandboxFault -Command sdmailact -Action redirect -Location '/st.login.mms'
-        $result = Invoke-Captured { Send-AosMessage -To 'alice@sandbox.test' -Subject 'r' }
-        $result.Errors.Count | Should -Be 1
-        $result.Errors[0] | Get-ErrorId | Should -BeExactly 'AosServerRejected'
-        @($result.Requests | Where-Object Command -EQ 'login').Count | Should -Be 0
+    Describe 'Validation errors in the one-shot form: not even a login' {
+        It '<Name> gives <ErrorId>' -ForEach $ValidationCases {
+            $result = Invoke-Case -Cmd $Cmd -Params $Params -OneShot
+            Assert-CleanError -Result $result -ErrorId $ErrorId -Category $Category -Offending $Offending
+            @(Get-SandboxRequest).Count | Should -Be 0
+        }
+    }
+
+    Describe 'Server and connection errors' {
+        It '<Name> gives <ErrorId>' -ForEach $ServerCases {
+            if ($Cmd -in 'Send', 'Draft') { $null = New-DemoSession }
+            if ($Fault) { Add-SandboxFault @Fault }
+            $result = Invoke-Case -Cmd $Cmd -Params $Params -OneShot:($Cmd -eq 'OneShot')
+            Assert-CleanError -Result $result -ErrorId $ErrorId -Category $Category -Offending $Offending
+            $result.Output.Count | Should -Be 0
+            if ($null -ne $Requests) { $result.Requests.Count | Should -Be $Requests }
+            @(Get-SandboxRequest -Command sdmailact).Count | Should -Be $Sdmailact -Because 'a refused send is never repeated'
+            @(Get-SandboxSpool).Count | Should -Be 0
+            @(Get-SandboxMessage -User 'alice@sandbox.test' -Mailbox Inbox).Count | Should -Be 0
+            @(Get-SandboxMessage -User 'demo@sandbox.test' -Mailbox Draft).Count | Should -Be 0
+        }
+
+        It 'does not follow the redirect' {
+            $null = New-DemoSession
+            Add-SandboxFault -Command sdmailact -Action redirect -Location '/st.login.mms'
+            $result = Invoke-Captured { Send-AosMessage -To 'alice@sandbox.test' -Subject 'r' }
+            $result.Errors.Count | Should -Be 1
+            $result.Errors[0] | Get-ErrorId | Should -BeExactly 'AosServerRejected'
+            @($result.Requests | Where-Object Command -EQ 'login').Count | Should -Be 0
+        }
     }
 }

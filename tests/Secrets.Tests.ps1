@@ -41,87 +41,89 @@ BeforeAll {
     }
 }
 
-BeforeEach {
-    Reset-Sandbox
-}
-
-Describe 'No password and no session id anywhere' {
-    It 'keeps them out of every stream, the transcript, the errors and the objects' {
-        $transcript = Join-Path $TestDrive 'secrets-transcript.txt'
-        $Error.Clear()
-        $oldDebug = $DebugPreference
-        $DebugPreference = 'Continue'
-        $ErrorActionPreference = 'Continue'  # the failing sends write non-terminating errors; go on
-        $null = Start-Transcript -Path $transcript
-        try {
-            $captured = @(& {
-                    $session = New-AosSession -Server $Http -Credential (New-TestCredential) -AllowUnencryptedAuthentication -Verbose -Debug
-                    $session
-                    Send-AosMessage -To 'alice@sandbox.test' -Subject 'secret test' -Body 'hello' -PassThru -Verbose -Debug
-                    $null = Add-SandboxFault -Command sdmailact -Action text -Text "false`nrejected by policy"
-                    Send-AosMessage -To 'alice@sandbox.test' -Subject 'will fail' -Body 'x' -Verbose -Debug
-                    $null = Add-SandboxFault -Command sdmailact -Action expire
-                    Send-AosMessage -To 'alice@sandbox.test' -Subject 'renewed' -Body 'x' -PassThru -Verbose -Debug
-                    Save-AosDraft -To 'alice@sandbox.test' -Subject 'a draft' -Body 'x' -Verbose -Debug
-                    try { New-AosSession -Server $Http -Credential (New-TestCredential -Password "$($Password)x") -AllowUnencryptedAuthentication -Verbose -Debug }
-                    catch { $_ }
-                    $null = Add-SandboxFault -Command sdmailact -Action dropAfter
-                    Send-AosMessage -To 'alice@sandbox.test' -Subject 'unknown outcome' -Body 'x' -Verbose -Debug
-                } *>&1)
-        }
-        finally {
-            $null = Stop-Transcript
-            $DebugPreference = $oldDebug
-        }
-
-        # The scenario did what it should, so there is something to look at.
-        $sessions = @($captured | Where-Object { $_ -is [AosMail.AosSession] })
-        $results = @($captured | Where-Object { $_ -is [AosMail.AosSendResult] })
-        $errors = @($captured | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
-        $verbose = @($captured | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })
-        $sessions.Count | Should -Be 1
-        $results.Count | Should -Be 3
-        $results[1].SessionRenewed | Should -BeTrue
-        @($errors | Get-ErrorId) | Should -Be @('AosServerRejected', 'AosLoginFailed', 'AosOutcomeUnknown')
-        @(Get-SandboxRequest -Command login).Count | Should -Be 3
-
-        # The verbose stream tells the story: the command, the fields, the size.
-        $story = ($verbose | ForEach-Object Message) -join "`n"
-        $story | Should -Match 'sdmailact'
-        $story | Should -Match '\bmto\b'
-        $story | Should -Match '\d+ ?bytes'
-        $story | Should -Match 'st\.login|login'
-
-        # Everything, as text.
-        $texts = [System.Collections.Generic.List[string]]::new()
-        foreach ($item in $captured) { foreach ($t in Get-RenderedText $item) { $texts.Add([string]$t) } }
-        foreach ($item in $Error) { foreach ($t in Get-RenderedText $item) { $texts.Add([string]$t) } }
-        foreach ($item in $sessions + $results) { foreach ($t in Get-RenderedText $item) { $texts.Add([string]$t) } }
-        $texts.Add((Get-Content -Raw -LiteralPath $transcript))
-        $all = $texts -join "`n"
-        $all.Length | Should -BeGreaterThan 2000
-        $all | Should -Match 'demo@sandbox\.test' -Because 'the captured text is the real thing'
-
-        foreach ($secret in $Forbidden) {
-            $all.Contains($secret) | Should -BeFalse -Because "'$secret' must never be shown"
-        }
-        $sids = [regex]::Matches($all, 'SID[A-Za-z0-9]{17}') | ForEach-Object Value | Select-Object -Unique
-        @($sids) | Should -BeNullOrEmpty -Because 'session ids must never be shown'
+Describe 'Secrets' {
+    BeforeEach {
+        Reset-Sandbox
     }
 
-    It 'shows neither in the session object however it is rendered' {
-        $session = New-DemoSession
-        $text = @(
-            ($session | Format-List * | Out-String)
-            ($session | Format-Table * | Out-String)
-            ($session | ConvertTo-Json -Depth 5)
-            $session.ToString()
-            [System.Management.Automation.PSSerializer]::Serialize($session, 5)
-            ($session | Get-Member -Force | Out-String)
-        ) -join "`n"
-        $text | Should -Match 'demo@sandbox\.test'
-        foreach ($secret in $Forbidden) { $text.Contains($secret) | Should -BeFalse }
-        $text | Should -Not -Match 'SID[A-Za-z0-9]{17}'
-        $text | Should -Not -Match '(?i)password|SecureString'
+    Describe 'No password and no session id anywhere' {
+        It 'keeps them out of every stream, the transcript, the errors and the objects' {
+            $transcript = Join-Path $TestDrive 'secrets-transcript.txt'
+            $Error.Clear()
+            $oldDebug = $DebugPreference
+            $DebugPreference = 'Continue'
+            $ErrorActionPreference = 'Continue'  # the failing sends write non-terminating errors; go on
+            $null = Start-Transcript -Path $transcript
+            try {
+                $captured = @(& {
+                        $session = New-AosSession -Server $Http -Credential (New-TestCredential) -AllowUnencryptedAuthentication -Verbose -Debug
+                        $session
+                        Send-AosMessage -To 'alice@sandbox.test' -Subject 'secret test' -Body 'hello' -PassThru -Verbose -Debug
+                        $null = Add-SandboxFault -Command sdmailact -Action text -Text "false`nrejected by policy"
+                        Send-AosMessage -To 'alice@sandbox.test' -Subject 'will fail' -Body 'x' -Verbose -Debug
+                        $null = Add-SandboxFault -Command sdmailact -Action expire
+                        Send-AosMessage -To 'alice@sandbox.test' -Subject 'renewed' -Body 'x' -PassThru -Verbose -Debug
+                        Save-AosDraft -To 'alice@sandbox.test' -Subject 'a draft' -Body 'x' -Verbose -Debug
+                        try { New-AosSession -Server $Http -Credential (New-TestCredential -Password "$($Password)x") -AllowUnencryptedAuthentication -Verbose -Debug }
+                        catch { $_ }
+                        $null = Add-SandboxFault -Command sdmailact -Action dropAfter
+                        Send-AosMessage -To 'alice@sandbox.test' -Subject 'unknown outcome' -Body 'x' -Verbose -Debug
+                    } *>&1)
+            }
+            finally {
+                $null = Stop-Transcript
+                $DebugPreference = $oldDebug
+            }
+
+            # The scenario did what it should, so there is something to look at.
+            $sessions = @($captured | Where-Object { $_ -is [AosMail.AosSession] })
+            $results = @($captured | Where-Object { $_ -is [AosMail.AosSendResult] })
+            $errors = @($captured | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+            $verbose = @($captured | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })
+            $sessions.Count | Should -Be 1
+            $results.Count | Should -Be 3
+            $results[1].SessionRenewed | Should -BeTrue
+            @($errors | Get-ErrorId) | Should -Be @('AosServerRejected', 'AosLoginFailed', 'AosOutcomeUnknown')
+            @(Get-SandboxRequest -Command login).Count | Should -Be 3
+
+            # The verbose stream tells the story: the command, the fields, the size.
+            $story = ($verbose | ForEach-Object Message) -join "`n"
+            $story | Should -Match 'sdmailact'
+            $story | Should -Match '\bmto\b'
+            $story | Should -Match '\d+ ?bytes'
+            $story | Should -Match 'st\.login|login'
+
+            # Everything, as text.
+            $texts = [System.Collections.Generic.List[string]]::new()
+            foreach ($item in $captured) { foreach ($t in Get-RenderedText $item) { $texts.Add([string]$t) } }
+            foreach ($item in $Error) { foreach ($t in Get-RenderedText $item) { $texts.Add([string]$t) } }
+            foreach ($item in $sessions + $results) { foreach ($t in Get-RenderedText $item) { $texts.Add([string]$t) } }
+            $texts.Add((Get-Content -Raw -LiteralPath $transcript))
+            $all = $texts -join "`n"
+            $all.Length | Should -BeGreaterThan 2000
+            $all | Should -Match 'demo@sandbox\.test' -Because 'the captured text is the real thing'
+
+            foreach ($secret in $Forbidden) {
+                $all.Contains($secret) | Should -BeFalse -Because "'$secret' must never be shown"
+            }
+            $sids = [regex]::Matches($all, 'SID[A-Za-z0-9]{17}') | ForEach-Object Value | Select-Object -Unique
+            @($sids) | Should -BeNullOrEmpty -Because 'session ids must never be shown'
+        }
+
+        It 'shows neither in the session object however it is rendered' {
+            $session = New-DemoSession
+            $text = @(
+                ($session | Format-List * | Out-String)
+                ($session | Format-Table * | Out-String)
+                ($session | ConvertTo-Json -Depth 5)
+                $session.ToString()
+                [System.Management.Automation.PSSerializer]::Serialize($session, 5)
+                ($session | Get-Member -Force | Out-String)
+            ) -join "`n"
+            $text | Should -Match 'demo@sandbox\.test'
+            foreach ($secret in $Forbidden) { $text.Contains($secret) | Should -BeFalse }
+            $text | Should -Not -Match 'SID[A-Za-z0-9]{17}'
+            $text | Should -Not -Match '(?i)password|SecureString'
+        }
     }
 }
