@@ -47,7 +47,7 @@ Describe 'Send-AosMessage and Save-AosDraft on the wire' {
             Send-AosMessage -To 'alice@sandbox.test'
             Assert-FieldList (Get-OnlySend) @(@('api', 'lc'), @('mto', 'alice@sandbox.test'), @('snd', 'checked'))
             $mail = Get-OnlyMessage -User 'alice@sandbox.test'
-            $mail.From.Mailboxes[0].Address | Should -BeExactly 'demo@sandbox.test'
+            @($mail.From.Mailboxes)[0].Address | Should -BeExactly 'demo@sandbox.test'
             @($mail.To.Mailboxes.Address) | Should -Be @('alice@sandbox.test')
         }
 
@@ -80,9 +80,9 @@ Describe 'Send-AosMessage and Save-AosDraft on the wire' {
                 Should -Be @('alice@sandbox.test', 'bob@sandbox.test', 'carbon@example.org', 'hidden@example.org', 'john@example.org')
             $mail = Read-MimeMessage -Path $spool.Path
             @($mail.To.Mailboxes.Address) | Should -Be @('alice@sandbox.test', 'bob@sandbox.test')
-            $mail.To.Mailboxes[1].Name | Should -BeExactly 'Bob Example'
+            @($mail.To.Mailboxes)[1].Name | Should -BeExactly 'Bob Example'
             @($mail.Cc.Mailboxes.Address) | Should -Be @('carbon@example.org', 'john@example.org')
-            $mail.Cc.Mailboxes[1].Name | Should -BeExactly 'Doe, John'
+            @($mail.Cc.Mailboxes)[1].Name | Should -BeExactly 'Doe, John'
             $mail.Bcc.Count | Should -Be 0
             (Get-MessageHeaderText -Path $spool.Path) | Should -Not -Match '(?im)^Bcc:|hidden@example\.org'
             # Local recipients get it in their Inbox, each exactly once.
@@ -116,8 +116,8 @@ Describe 'Send-AosMessage and Save-AosDraft on the wire' {
                 @('body', 'x'), @('snd', 'checked'))
             $mail = Get-OnlyMessage -User 'alice@sandbox.test'
             $mail.Subject | Should -BeExactly $subject
-            $mail.To.Mailboxes[0].Name | Should -BeExactly 'Jörg Müller'
-            $mail.To.Mailboxes[0].Address | Should -BeExactly 'joerg@example.org'
+            @($mail.To.Mailboxes)[0].Name | Should -BeExactly 'Jörg Müller'
+            @($mail.To.Mailboxes)[0].Address | Should -BeExactly 'joerg@example.org'
         }
 
         It 'sends a non-ASCII plain body as UTF-8 8bit with the three MIME headers' {
@@ -127,17 +127,21 @@ Describe 'Send-AosMessage and Save-AosDraft on the wire' {
                 @('api', 'lc'), @('mto', 'alice@sandbox.test'), @('msub', 'utf8'),
                 @('body', $body.Replace("`n", "`r`n")), @('mheader', $MimeText), @('snd', 'checked'))
             $mail = Get-OnlyMessage -User 'alice@sandbox.test'
-            $mail.TextBody.TrimEnd() | Should -BeExactly $body.Replace("`n", "`r`n")
+            ($mail.TextBody -replace '\r?\n', "`n").TrimEnd() | Should -BeExactly $body
             $mail.Body.ContentType.Charset | Should -BeExactly 'utf-8'
+            # The stored bytes: UTF-8, CRLF, exactly as sent.
+            $path = @(Get-SandboxMessage -User 'alice@sandbox.test' -Mailbox Inbox)[0].Path
+            (Get-MessageBodyText -Path $path).StartsWith($body.Replace("`n", "`r`n"), [StringComparison]::Ordinal) | Should -BeTrue
         }
 
         It 'sends -Priority <Given> as mprio=<Wire> and the stored message has X-Priority' -ForEach @(
             @{ Given = 2; Wire = '2' }
             @{ Given = 'High'; Wire = '2' }
-            @{ Given = [AosMail.AosPriority]::High; Wire = '2' }
+            @{ Given = 'enum:High'; Wire = '2' }  # [AosMail.AosPriority]::High, made in the test (the type is not loaded at discovery)
             @{ Given = '1'; Wire = '1' }
             @{ Given = 'lowest'; Wire = '5' }
         ) {
+            if ($Given -is [string] -and $Given.StartsWith('enum:')) { $Given = [AosMail.AosPriority]$Given.Substring(5); $Given | Should -BeOfType ([AosMail.AosPriority]) }
             Send-AosMessage -To 'alice@sandbox.test' -Subject 'prio' -Priority $Given
             Assert-FieldList (Get-OnlySend) @(@('api', 'lc'), @('mto', 'alice@sandbox.test'), @('msub', 'prio'), @('mprio', $Wire), @('snd', 'checked'))
             $mail = Get-OnlyMessage -User 'alice@sandbox.test'
@@ -198,6 +202,7 @@ Describe 'Send-AosMessage and Save-AosDraft on the wire' {
             $mheader[1] | Should -Match '(?i)^Content-Type: text/html; charset=utf-8$'
             $mheader.Count | Should -BeIn 2, 3
             if ($mheader.Count -eq 3) { $mheader[2] | Should -Match '^Content-Transfer-Encoding: (7bit|8bit|quoted-printable|base64)$' }
+            ($send.Fields | Where-Object Name -EQ 'body').Value | Should -Not -Match '(?<!\r)\n'
             $mail = Get-OnlyMessage -User 'alice@sandbox.test'
             $mail.HtmlBody.TrimEnd() | Should -BeExactly $html
         }
@@ -210,12 +215,19 @@ Describe 'Send-AosMessage and Save-AosDraft on the wire' {
             @($send.Fields.Name) -join ',' | Should -BeExactly 'api,mto,msub,body,mheader,snd'
             $mheader = ($send.Fields | Where-Object Name -EQ 'mheader').Value -split "`r`n"
             $mheader[0] | Should -BeExactly 'MIME-Version: 1.0'
-            $mheader[1] | Should -Match '^Content-Type: multipart/mixed; boundary="?([^"]+)"?$'
+            $mheader[1] -match '^Content-Type: multipart/mixed; boundary="?([^"]+)"?$' | Should -BeTrue -Because "mheader was '$($mheader -join '\r\n')'"
             $boundary = $Matches[1]
+            $mheader.Count | Should -BeIn 2, 3
             ($send.Fields | Where-Object Name -EQ 'body').Value | Should -Match ([regex]::Escape("--$boundary"))
 
+            # B9: the entity's content with CRLF line endings, no bare LF anywhere.
+            ($send.Fields | Where-Object Name -EQ 'body').Value | Should -Not -Match '(?<!\r)\n'
+            $raw = Get-MessageBodyText -Path @(Get-SandboxMessage -User 'alice@sandbox.test' -Mailbox Inbox)[0].Path
+            $raw | Should -Not -Match '(?<!\r)\n'
+            $raw | Should -Match "see attached`r`nthanks"
+
             $mail = Get-OnlyMessage -User 'alice@sandbox.test'
-            $mail.TextBody.TrimEnd() | Should -BeExactly "see attached`r`nthanks"
+            ($mail.TextBody -replace '\r?\n', "`n").TrimEnd() | Should -BeExactly "see attached`nthanks"
             $attachments = @($mail.Attachments)
             $attachments.Count | Should -Be 2
             $attachments[0].FileName | Should -BeExactly 'data.bin'

@@ -116,8 +116,8 @@ Describe 'New-AosSession and sessions' {
             $bySubject['via default'].Envelope.From | Should -BeExactly 'alice@sandbox.test'
             $bySubject['via demo'].Envelope.From | Should -BeExactly 'demo@sandbox.test'
             $bySubject['via alice'].Envelope.From | Should -BeExactly 'alice@sandbox.test'
-            (Read-MimeMessage -Path $bySubject['via demo'].Path).From.Mailboxes[0].Address | Should -BeExactly 'demo@sandbox.test'
-            (Read-MimeMessage -Path $bySubject['via default'].Path).From.Mailboxes[0].Address | Should -BeExactly 'alice@sandbox.test'
+            @((Read-MimeMessage -Path $bySubject['via demo'].Path).From.Mailboxes)[0].Address | Should -BeExactly 'demo@sandbox.test'
+            @((Read-MimeMessage -Path $bySubject['via default'].Path).From.Mailboxes)[0].Address | Should -BeExactly 'alice@sandbox.test'
             # Two logins, three sends, and no login hidden in any send.
             @(Get-SandboxRequest -Command login).Count | Should -Be 2
             @(Get-SandboxRequest -Command sdmailact).Count | Should -Be 3
