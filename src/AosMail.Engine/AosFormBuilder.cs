@@ -311,6 +311,8 @@ namespace AosMail.Engine
                     var fileName = Path.GetFileName(path);
                     var stream = File.OpenRead(path);
                     streams.Add(stream);
+                    // A non-ASCII file name becomes RFC 2231 parameters (WireFormat); MimeKit declares
+                    // the narrowest charset that holds it (iso-8859-1, else utf-8).
                     parts.Add(new MimePart(MimeTypes.GetMimeType(fileName))
                     {
                         Content = new MimeContent(stream),
