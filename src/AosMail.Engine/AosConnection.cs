@@ -34,6 +34,12 @@ namespace AosMail.Engine
         /// connection owns <see cref="AosConnectionSettings.Password"/> and disposes it.
         /// </summary>
         public AosConnection(AosConnectionSettings settings)
+            : this(settings, null)
+        {
+        }
+
+        /// <summary>For tests: the given handler replaces the network (it is disposed with the connection).</summary>
+        internal AosConnection(AosConnectionSettings settings, HttpMessageHandler? handler)
         {
             if (settings == null)
             {
@@ -56,17 +62,7 @@ namespace AosMail.Engine
             OutboxMailbox = settings.OutboxMailbox;
             _timeout = settings.Timeout;
 
-            var handler = new HttpClientHandler
-            {
-                AllowAutoRedirect = false,
-                UseCookies = false,
-            };
-            if (settings.SkipCertificateCheck)
-            {
-                handler.ServerCertificateCustomValidationCallback = (message, certificate, chain, errors) => true;
-            }
-
-            _http = new HttpClient(handler, disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+            _http = new HttpClient(handler ?? CreateHandler(settings.SkipCertificateCheck), disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
             _http.DefaultRequestHeaders.ExpectContinue = false;
             var version = typeof(AosConnection).Assembly.GetName().Version ?? new Version(0, 0, 0);
             _http.DefaultRequestHeaders.UserAgent.ParseAdd("AosMail/" + version.ToString(3));
@@ -75,6 +71,25 @@ namespace AosMail.Engine
             Created = DateTimeOffset.Now;
             _lastUsedUtcTicks = Created.UtcTicks;
         }
+
+        private static HttpClientHandler CreateHandler(bool skipCertificateCheck)
+        {
+            // B16: redirects are failures, not followed; no cookies (the SID is the session).
+            var handler = new HttpClientHandler
+            {
+                AllowAutoRedirect = false,
+                UseCookies = false,
+            };
+            if (skipCertificateCheck)
+            {
+                handler.ServerCertificateCustomValidationCallback = (message, certificate, chain, errors) => true;
+            }
+
+            return handler;
+        }
+
+        /// <summary>For tests: how the connection waits before a retry.</summary>
+        internal Func<TimeSpan, CancellationToken, Task> Delay { get; set; } = (delay, token) => Task.Delay(delay, token);
 
         public Uri Server { get; }
 
@@ -467,7 +482,7 @@ namespace AosMail.Engine
                         {
                             var delay = AosProtocol.NotReachedBackoff[notReachedFailures++];
                             log.Verbose(command + ": nothing reached the server; retrying in " + delay.TotalMilliseconds.ToString(CultureInfo.InvariantCulture) + " ms.");
-                            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                            await Delay(delay, cancellationToken).ConfigureAwait(false);
                             continue;
                         }
 
@@ -498,7 +513,7 @@ namespace AosMail.Engine
                 {
                     reachedFailures++;
                     log.Verbose(command + ": retrying once in " + AosProtocol.ReadRetryDelay.TotalMilliseconds.ToString(CultureInfo.InvariantCulture) + " ms (safe: it changes nothing on the server).");
-                    await Task.Delay(AosProtocol.ReadRetryDelay, cancellationToken).ConfigureAwait(false);
+                    await Delay(AosProtocol.ReadRetryDelay, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
