@@ -143,6 +143,18 @@ Describe 'Errors' {
         It '<Name> gives <ErrorId>' -ForEach $ValidationCases {
             $result = Invoke-Case -Cmd $Cmd -Params $Params
             Assert-CleanError -Result $result -ErrorId $ErrorId -Category $Category -Offending $Offending
+            if ($ErrorId -ne 'AosNoRecipient') {
+                # The offending input is the target (style: never the cmdlet, never null).
+                $target = $result.Errors[0].TargetObject
+                $target | Should -Not -BeNullOrEmpty
+                if ($ErrorId -eq 'AosHeaderInjection') {
+                    # The offending input is the value; the message names the header.
+                    "$target" | Should -BeExactly @($Params.Header.Values)[0]
+                }
+                else {
+                    "$target" | Should -BeLike "*$([WildcardPattern]::Escape($Offending))*"
+                }
+            }
             $result.Output.Count | Should -Be 0
             $result.Requests.Count | Should -Be 0
             @(Get-SandboxSpool).Count | Should -Be 0

@@ -161,6 +161,50 @@ Describe 'Send-AosMessage and Save-AosDraft on the wire' {
         }
     }
 
+    Describe 'Send-AosMessage: long and empty values' {
+        It 'keeps a long non-ASCII subject on one line (no folding) and the stored subject decodes to it' {
+            $subject = ('Größenänderung der Übersicht für Kunden – ' * 6).Trim()
+            Send-AosMessage -To 'alice@sandbox.test' -Subject $subject
+            $send = Get-OnlySend
+            $msub = ($send.Fields | Where-Object Name -EQ 'msub').Value
+            $msub | Should -Not -Match '[\r\n]'
+            $msub | Should -Match $EncodedWords
+            (Get-OnlyMessage -User 'alice@sandbox.test').Subject | Should -BeExactly $subject
+        }
+
+        It 'keeps a long ASCII subject as is, on one line' {
+            $subject = 'Quarterly figures ' * 12
+            Send-AosMessage -To 'alice@sandbox.test' -Subject $subject.Trim()
+            Assert-FieldList (Get-OnlySend) @(@('api', 'lc'), @('mto', 'alice@sandbox.test'), @('msub', $subject.Trim()), @('snd', 'checked'))
+        }
+
+        It 'writes 40 recipients as one unfolded list' {
+            $to = @(1..40 | ForEach-Object { "Recipient Number $_ <recipient.number.$_@example.org>" }) + 'alice@sandbox.test'
+            Send-AosMessage -To $to -Subject 'many'
+            $mto = ((Get-OnlySend).Fields | Where-Object Name -EQ 'mto').Value
+            $mto | Should -Not -Match '[\r\n]'
+            @($mto -split ', ').Count | Should -Be 41
+            $mto | Should -BeLike 'Recipient Number 1 <recipient.number.1@example.org>, *, alice@sandbox.test'
+            $spool = Get-OnlySpool
+            @($spool.Envelope.Recipients).Count | Should -Be 41
+            @((Read-MimeMessage -Path $spool.Path).To.Mailboxes).Count | Should -Be 41
+        }
+
+        It 'encodes a long non-ASCII header value so that the stored message decodes it' {
+            $value = 'Schöne Grüße aus der Buchhaltung, ' * 5
+            Send-AosMessage -To 'alice@sandbox.test' -Subject 'h' -Header @{ 'X-Note' = $value.Trim() }
+            $mheader = ((Get-OnlySend).Fields | Where-Object Name -EQ 'mheader').Value
+            $mheader | Should -Match '^X-Note: '
+            $mheader | Should -Match '^[ -~\r\n\t]*$' -Because 'the value is RFC 2047-encoded (ASCII only)'
+            (Get-OnlyMessage -User 'alice@sandbox.test').Headers['X-Note'] | Should -BeExactly $value.Trim()
+        }
+
+        It 'leaves out an empty subject and an empty body' {
+            Send-AosMessage -To 'alice@sandbox.test' -Subject '' -Body ''
+            Assert-FieldList (Get-OnlySend) @(@('api', 'lc'), @('mto', 'alice@sandbox.test'), @('snd', 'checked'))
+        }
+    }
+
     Describe 'Send-AosMessage -Header' {
         It 'keeps the order of an [ordered] dictionary and formats numbers invariantly' {
             Send-AosMessage -To 'alice@sandbox.test' -Subject 'h' -Header ([ordered]@{ 'X-Company' = 'Afteroffice'; 'X-Ticket' = 42; 'X-Amount' = 1.5 })
@@ -234,6 +278,23 @@ Describe 'Send-AosMessage and Save-AosDraft on the wire' {
             $attachments[1].FileName | Should -BeExactly 'Größe Bericht.bin'
             [Convert]::ToBase64String((Get-PartBytes $attachments[0])) | Should -BeExactly ([Convert]::ToBase64String([IO.File]::ReadAllBytes($a.FullName)))
             [Convert]::ToBase64String((Get-PartBytes $attachments[1])) | Should -BeExactly ([Convert]::ToBase64String([IO.File]::ReadAllBytes($b.FullName)))
+        }
+
+        It 'sends HTML with an attachment as multipart/mixed holding the HTML part and the file' {
+            $file = New-RandomFile -Path (Join-Path $TestDrive 'report.pdf') -Size 3000
+            $html = '<h1>Report</h1><p>Attached.</p>'
+            Send-AosMessage -To 'alice@sandbox.test' -Subject 'html+file' -Body $html -BodyAsHtml -Attachments $file.FullName
+            $send = Get-OnlySend
+            @($send.Fields.Name) -join ',' | Should -BeExactly 'api,mto,msub,body,mheader,snd'
+            $mheader = ($send.Fields | Where-Object Name -EQ 'mheader').Value -split "`r`n"
+            $mheader[0] | Should -BeExactly 'MIME-Version: 1.0'
+            $mheader[1] | Should -Match '^Content-Type: multipart/mixed; boundary='
+            $mail = Get-OnlyMessage -User 'alice@sandbox.test'
+            $mail.HtmlBody.TrimEnd() | Should -BeExactly $html
+            $attachments = @($mail.Attachments)
+            $attachments.Count | Should -Be 1
+            $attachments[0].FileName | Should -BeExactly 'report.pdf'
+            [Convert]::ToBase64String((Get-PartBytes $attachments[0])) | Should -BeExactly ([Convert]::ToBase64String([IO.File]::ReadAllBytes($file.FullName)))
         }
 
         It 'resolves a relative attachment path against the PowerShell location, not the process directory' {
