@@ -19,6 +19,8 @@ public static partial class MessageSummary
         using (var stream = File.OpenRead(stored.Path)) message = MimeMessage.Load(stream);
 
         var text = message.TextBody ?? (message.HtmlBody is { } html ? Tag().Replace(html, "") : "");
+        // Twice the excerpt before folding line breaks, so a huge body is not copied whole.
+        text = OneLine(text.Length > 2 * ExcerptChars ? text[..(2 * ExcerptChars)] : text);
         var excerpt = text.Length > ExcerptChars ? text[..ExcerptChars] : text;
         var fields = new List<string>
         {
@@ -27,7 +29,7 @@ public static partial class MessageSummary
             RawHeader(message, HeaderId.From),
             stored.Size.ToString(System.Globalization.CultureInfo.InvariantCulture),
             stored.Modified.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            OneLine(excerpt),
+            excerpt,
         };
         if (!legacy)
         {
@@ -47,5 +49,7 @@ public static partial class MessageSummary
         return OneLine(raw.Replace("\r\n", "").Replace("\n", "")).Trim();
     }
 
-    private static string OneLine(string text) => text.Replace('\t', ' ').Replace('\r', ' ').Replace('\n', ' ');
+    // A line break (CRLF or LF) becomes one space, whatever line ends the parser hands back.
+    private static string OneLine(string text) =>
+        text.Replace("\r\n", "\n").Replace('\t', ' ').Replace('\r', ' ').Replace('\n', ' ');
 }
