@@ -725,4 +725,48 @@ Describe 'The AOS sandbox' {
             Assert-False (Invoke-AosRaw -Path 'sqVry.user.mms' -Form @{ sid = $sid }) 'unknown session*'
         }
     }
+
+    Context 'command line' {
+        It 'starts with --user and --idle-minutes, writes the ready file and prints the banner' {
+            Import-Module (Join-Path $PSScriptRoot '../build/AosSandbox.psm1') -Force
+            $log = Join-Path ([IO.Path]::GetTempPath()) ('aos-sandbox-cli-' + [guid]::NewGuid().ToString('n') + '.log')
+            $second = Start-AosSandbox -SandboxPath $env:AOS_SANDBOX_DLL -LogPath $log -ArgumentList '--user', 'carol@example.org:pa:ss@word', '--idle-minutes', '2'
+            try {
+                $base = $second.BaseUri.AbsoluteUri.TrimEnd('/')
+                $https = $second.HttpsBaseUri.AbsoluteUri.TrimEnd('/')
+                $base | Should -Match '^http://127\.0\.0\.1:\d+$'
+                $https | Should -Match '^https://127\.0\.0\.1:\d+$'
+                $base | Should -Not -Be $Sandbox.BaseUri
+                $second.DemoUser | Should -BeExactly 'demo@sandbox.test'
+                $second.DemoPassword | Should -BeExactly 'S3cret&Pass=w0rd%+'
+                $ready = Get-Content -Raw -LiteralPath (Join-Path $second.DataPath 'sandbox-ready.json') | ConvertFrom-Json
+                $ready.pid | Should -Be $second.Process.Id
+                $ready.dataPath | Should -BeExactly $second.DataPath
+
+                New-SandboxSession -BaseUri $base -UserName 'carol@example.org' -Password 'pa:ss@word' | Should -Match '^SID[A-Za-z0-9]{17}$'
+                New-SandboxSession -BaseUri $base | Should -Match '^SID[A-Za-z0-9]{17}$'
+                $info = Invoke-RestMethod -Uri "$base/_sandbox/info"
+                $info.idleSeconds | Should -Be 120
+                $info.dataPath | Should -BeExactly $second.DataPath
+
+                $banner = Get-Content -Raw -LiteralPath $log
+                $banner | Should -BeLike "*$base*"
+                $banner | Should -BeLike "*$https*"
+                $banner | Should -BeLike "*$($second.DataPath)*"
+                $banner | Should -BeLike '*demo@sandbox.test*S3cret&Pass=w0rd%+*'
+                $banner | Should -BeLike "*New-AosSession -Server $base -Credential (Get-Credential demo@sandbox.test) -AllowUnencryptedAuthentication*"
+            }
+            finally {
+                $second | Stop-AosSandbox
+                Remove-Item -LiteralPath $second.DataPath -Recurse -Force -ErrorAction Ignore
+                Remove-Item -LiteralPath $log, "$log.err" -ErrorAction Ignore
+            }
+        }
+
+        It 'refuses an unknown argument with exit code 2 and the usage' {
+            $output = & dotnet $env:AOS_SANDBOX_DLL --bogus 2>&1
+            $LASTEXITCODE | Should -Be 2
+            ($output -join "`n") | Should -BeLike "*Unknown argument '--bogus'*Usage: dotnet AosMail.Sandbox.dll*"
+        }
+    }
 }
