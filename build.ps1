@@ -125,8 +125,10 @@ function Invoke-Test {
         $env:AOS_SANDBOX_PASSWORD = $sandbox.DemoPassword
         $env:AOS_SANDBOX_DLL = $SandboxDll
         # A child pwsh imports the built module the way a user does, and leaves this process clean.
+        # -TestName goes as one quoted, comma-joined string: on Linux and macOS PowerShell globs an
+        # unquoted argument of a native command, so '*' would become the names in this folder.
         & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'build/Invoke-PesterRun.ps1') `
-            -PesterPath $pester -TestRoot (Join-Path $Root 'tests') -TestName $TestName -ResultPath $pesterResult
+            -PesterPath $pester -TestRoot (Join-Path $Root 'tests') -TestName "$($TestName -join ',')" -ResultPath $pesterResult
     }
     finally {
         $sandbox | Stop-AosSandbox

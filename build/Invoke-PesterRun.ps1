@@ -8,6 +8,9 @@ param(
     [Parameter(Mandatory)] [string] $ResultPath
 )
 $ErrorActionPreference = 'Stop'
+# build.ps1 passes the wildcards comma-joined (an array cannot cross the -File boundary).
+$TestName = @($TestName | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
+if ($TestName.Count -eq 0) { $TestName = '*' }
 Import-Module -Name $PesterPath -Force
 
 $paths = Get-ChildItem -Path $TestRoot -Recurse -Filter '*.Tests.ps1' |
