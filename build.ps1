@@ -119,6 +119,7 @@ function Invoke-Test {
     try {
         $env:AOS_TEST_MODULE = Join-Path $ModuleOut 'AosMail.psd1'
         $env:AOS_SANDBOX_URI = $sandbox.BaseUri.AbsoluteUri.TrimEnd('/')
+        $env:AOS_SANDBOX_HTTPS_URI = $sandbox.HttpsBaseUri.AbsoluteUri.TrimEnd('/')
         $env:AOS_SANDBOX_DATA = $sandbox.DataPath
         $env:AOS_SANDBOX_USER = $sandbox.DemoUser
         $env:AOS_SANDBOX_PASSWORD = $sandbox.DemoPassword

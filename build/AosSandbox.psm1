@@ -1,5 +1,5 @@
 # Starts and stops the AOS sandbox for build.ps1 (Test, Demo) and for the Pester suite.
-# The sandbox writes a "ready file" (JSON: baseUri, dataPath, demoUser, demoPassword, pid)
+# The sandbox writes a "ready file" (JSON: baseUri, httpsBaseUri, dataPath, demoUser, demoPassword, pid)
 # once Kestrel listens, so callers never parse console text or guess a port.
 
 Set-StrictMode -Version 3
@@ -50,6 +50,7 @@ function Start-AosSandbox {
     [pscustomobject]@{
         PSTypeName   = 'AosSandbox'
         BaseUri      = [uri]$ready.baseUri
+        HttpsBaseUri = [uri]$ready.httpsBaseUri
         DataPath     = $ready.dataPath
         DemoUser     = $ready.demoUser
         DemoPassword = $ready.demoPassword

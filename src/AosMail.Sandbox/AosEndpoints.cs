@@ -1,0 +1,195 @@
+using System.Diagnostics;
+using System.Text;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
+
+namespace AosMail.Sandbox;
+
+/// <summary>
+/// The HTTP side of every AOS command: finds the command in the path, reads the fields in wire
+/// order, records the request, applies a queued fault, runs the command, writes the answer.
+/// </summary>
+public static class AosEndpoints
+{
+    private const string CgiPrefix = "/cgi-bin/vo";
+
+    private sealed record Route(string Key, bool NeedsSid);
+
+    // "<command>.<object>" as AOS spells it, to the key faults and the recording use.
+    private static readonly Dictionary<string, Route> Routes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["st.login"] = new("login", false),
+        ["sqVry.user"] = new("sqVry", false),
+        ["sqSpec.user"] = new("sqSpec", false),
+        ["sdmailact.mail"] = new("sdmailact", true),
+        ["openbox.mbox"] = new("openbox", true),
+        ["rdmail.mbox"] = new("rdmail", true),
+        ["mboxtable.mbox"] = new("mboxtable", true),
+    };
+
+    public static async Task HandleAsync(HttpContext context, SandboxState state)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var request = context.Request;
+        var path = request.Path.Value ?? "/";
+        var (route, rawCommand, sid) = ParsePath(path);
+        var command = route?.Key ?? rawCommand;
+        var record = state.Recorder.Start(request.Method, path, command, sid is not null,
+            request.ContentType, request.ContentLength, state.Clock.GetUtcNow());
+        try
+        {
+            var (fields, readError) = await ReadFieldsAsync(context, state);
+            record.Fields = RequestRecorder.MaskFields(fields, command);
+
+            AosAnswer? answer = readError;
+            var fault = readError is null ? state.Faults.Take(command) : null;
+            record.Fault = fault?.ActionName;
+            var aosRequest = new AosRequest(command ?? "", sid, fields);
+            switch (fault?.Action)
+            {
+                case FaultAction.DropBefore:
+                    Drop(context, record, "fault:dropBefore");
+                    return;
+                case FaultAction.Status:
+                    answer = AosAnswer.Text(fault.Text, "fault:status", fault.Status);
+                    break;
+                case FaultAction.Text:
+                    answer = AosAnswer.Text(fault.Text, "fault:text");
+                    break;
+                case FaultAction.Redirect:
+                    answer = new AosAnswer(302, AosAnswer.TextPlain, [], "fault:redirect", fault.Location);
+                    break;
+                case FaultAction.Delay:
+                    await Task.Delay(fault.DelayMs, context.RequestAborted);
+                    break;
+                case FaultAction.Expire:
+                    state.Sessions.Expire(sid ?? aosRequest.Get("sid"));
+                    break;
+            }
+
+            answer ??= route is null
+                ? AosAnswer.False(rawCommand is null ? "unknown command: the path is not <command>.<object>.mms" : $"unknown command '{rawCommand}'")
+                : AosCommands.Run(state, aosRequest, route.NeedsSid);
+
+            if (fault?.Action == FaultAction.DropAfter)
+            {
+                // The command has acted (mail stored, delivered); the client never hears of it.
+                Drop(context, record, "fault:dropAfter");
+                return;
+            }
+            await WriteAsync(context, answer);
+            record.Status = answer.Status;
+            record.Outcome = answer.Outcome;
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
+        {
+            record.Status = 0;
+            record.Outcome = "dropped";
+        }
+        catch (Exception e)
+        {
+            // A sandbox bug: say so loudly rather than look like a server answer.
+            Console.Error.WriteLine($"sandbox error on {RequestRecorder.MaskSid(path)}: {e}");
+            record.Status = 500;
+            record.Outcome = "false: internal error";
+            if (!context.Response.HasStarted)
+            {
+                await WriteAsync(context, AosAnswer.False("internal sandbox error: " + e.GetType().Name, 500));
+            }
+        }
+        finally
+        {
+            record.DurationMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        }
+    }
+
+    private static void Drop(HttpContext context, RecordedRequest record, string outcome)
+    {
+        record.Status = 0;  // nothing was answered
+        record.Outcome = outcome;
+        context.Abort();
+    }
+
+    /// <summary>
+    /// Splits <c>[/cgi-bin/vo]/[SID.]command.object.mms</c>. Returns a null route for a command
+    /// the sandbox does not know (rawCommand is then its name, or null when the path is not an
+    /// AOS command at all).
+    /// </summary>
+    private static (Route? Route, string? RawCommand, string? Sid) ParsePath(string path)
+    {
+        if (path.StartsWith(CgiPrefix + "/", StringComparison.OrdinalIgnoreCase)) path = path[CgiPrefix.Length..];
+        if (path.Length < 2 || path[0] != '/' || path.IndexOf('/', 1) >= 0) return (null, null, null);
+        var parts = path[1..].Split('.');
+        if (parts.Length is < 3 or > 4 || !parts[^1].Equals("mms", StringComparison.OrdinalIgnoreCase)) return (null, null, null);
+        var sid = parts.Length == 4 ? parts[0] : null;
+        var command = parts[^3];
+        var key = command + "." + parts[^2];
+        return (Routes.GetValueOrDefault(key), command, sid);
+    }
+
+    /// <summary>
+    /// Query fields, then body fields, each in wire order with duplicates. Read with FormReader
+    /// rather than Request.Form, which is a dictionary (order lost) and caps values at 4 MB.
+    /// A body the sandbox cannot read becomes the answer instead of an exception.
+    /// </summary>
+    private static async Task<(List<KeyValuePair<string, string>> Fields, AosAnswer? Error)> ReadFieldsAsync(HttpContext context, SandboxState state)
+    {
+        var fields = new List<KeyValuePair<string, string>>();
+        var request = context.Request;
+        try
+        {
+            var query = request.QueryString.Value;
+            if (!string.IsNullOrEmpty(query))
+            {
+                using var queryReader = NewReader(new MemoryStream(Encoding.UTF8.GetBytes(query[1..])));
+                await ReadAllAsync(queryReader, fields, context.RequestAborted);
+            }
+
+            var sizeFeature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
+            if (sizeFeature is { IsReadOnly: false }) sizeFeature.MaxRequestBodySize = state.MaxRequestBytes;
+
+            if (request.ContentLength is 0 || (request.ContentLength is null && !request.Headers.ContainsKey(HeaderNames.TransferEncoding)))
+                return (fields, null);
+            if (request.ContentType is { } contentType
+                && (!MediaTypeHeaderValue.TryParse(contentType, out var mediaType)
+                    || !mediaType.MediaType.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase)))
+            {
+                return (fields, AosAnswer.False("the body must be application/x-www-form-urlencoded"));
+            }
+            using var reader = NewReader(request.Body);
+            await ReadAllAsync(reader, fields, context.RequestAborted);
+            return (fields, null);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (fields, AosAnswer.False($"request body too large (the limit is {state.MaxRequestBytes} bytes)", 413));
+        }
+        catch (InvalidDataException e)
+        {
+            return (fields, AosAnswer.False("malformed form body: " + e.Message));
+        }
+    }
+
+    private static FormReader NewReader(Stream stream) => new(stream, Encoding.UTF8)
+    {
+        ValueLengthLimit = int.MaxValue,
+        KeyLengthLimit = 2048,
+        ValueCountLimit = 10_000,
+    };
+
+    private static async Task ReadAllAsync(FormReader reader, List<KeyValuePair<string, string>> fields, CancellationToken cancellationToken)
+    {
+        while (await reader.ReadNextPairAsync(cancellationToken) is { } pair) fields.Add(pair);
+    }
+
+    private static async Task WriteAsync(HttpContext context, AosAnswer answer)
+    {
+        var response = context.Response;
+        response.StatusCode = answer.Status;
+        response.ContentType = answer.ContentType;
+        response.ContentLength = answer.Body.Length;
+        if (answer.Location is not null) response.Headers.Location = answer.Location;
+        await response.Body.WriteAsync(answer.Body, context.RequestAborted);
+    }
+}

@@ -1,0 +1,48 @@
+namespace AosMail.Sandbox;
+
+/// <summary>What one AOS request asks for: the command from its path and its fields in wire
+/// order (duplicates kept). Field names compare case-insensitively, as AOS documents them.</summary>
+public sealed class AosRequest(string command, string? sid, IReadOnlyList<KeyValuePair<string, string>> fields)
+{
+    /// <summary>The command key: login, sqVry, sqSpec, sdmailact, openbox, rdmail, mboxtable,
+    /// or the raw command name of a command the sandbox does not know.</summary>
+    public string Command { get; } = command;
+
+    /// <summary>The session id in front of the command, if the path had one.</summary>
+    public string? Sid { get; } = sid;
+
+    public IReadOnlyList<KeyValuePair<string, string>> Fields { get; } = fields;
+
+    /// <summary>The first value of a field, or null when the field is absent.</summary>
+    public string? Get(string name)
+    {
+        foreach (var field in Fields)
+        {
+            if (field.Key.Equals(name, StringComparison.OrdinalIgnoreCase)) return field.Value;
+        }
+        return null;
+    }
+
+    /// <summary>The first value, or null when the field is absent or empty (AOS treats an empty
+    /// optional field as not given).</summary>
+    public string? GetNonEmpty(string name) => Get(name) is { Length: > 0 } value ? value : null;
+
+    public IEnumerable<string> GetAll(string name) =>
+        Fields.Where(f => f.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Select(f => f.Value);
+
+    public bool IsChecked(string name) => string.Equals(Get(name), "checked", StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>An answer, built before anything is written so a fault can still drop it.</summary>
+public sealed record AosAnswer(int Status, string ContentType, byte[] Body, string Outcome, string? Location = null)
+{
+    public const string TextPlain = "text/plain; charset=utf-8";
+
+    public static AosAnswer Text(string text, string outcome, int status = 200) =>
+        new(status, TextPlain, System.Text.Encoding.UTF8.GetBytes(text), outcome);
+
+    public static AosAnswer Ok() => Text("OK", "OK");
+
+    /// <summary>The one error shape AOS documents: "false", CRLF, a reason line.</summary>
+    public static AosAnswer False(string reason, int status = 200) => Text("false\r\n" + reason, "false: " + reason, status);
+}

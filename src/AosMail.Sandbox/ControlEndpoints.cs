@@ -1,0 +1,105 @@
+using System.Net;
+
+namespace AosMail.Sandbox;
+
+public sealed record FaultRequest(string? Command, string? Action, int? DelayMs, int? Status, string? Text, string? Location, int? Times);
+
+public sealed record OptionsRequest(int? IdleSeconds, bool? LegacyOpenbox, long? MaxRequestBytes);
+
+public sealed record UserRequest(string? Name, string? Host, string? Password, string? FullName);
+
+/// <summary>The test-only control API under /_sandbox/: JSON in and out, loopback callers only.</summary>
+public static class ControlEndpoints
+{
+    public const string Prefix = "/_sandbox";
+
+    public static void Map(WebApplication app, SandboxState state)
+    {
+        // The sandbox listens on 127.0.0.1 only; this guards the day someone changes that.
+        app.Use(async (context, next) =>
+        {
+            if (context.Request.Path.StartsWithSegments(Prefix)
+                && (context.Connection.RemoteIpAddress is not { } remote || !IPAddress.IsLoopback(remote)))
+            {
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                return;
+            }
+            await next(context);
+        });
+
+        var control = app.MapGroup(Prefix);
+        control.MapGet("/info", () => Info(state));
+
+        control.MapPost("/reset", () =>
+        {
+            state.Reset();
+            return Results.NoContent();
+        });
+
+        control.MapGet("/requests", (string? command) => Results.Json(state.Recorder.List(command)));
+        control.MapDelete("/requests", () =>
+        {
+            state.Recorder.Clear();
+            return Results.NoContent();
+        });
+
+        control.MapPost("/faults", (FaultRequest body) =>
+        {
+            if (string.IsNullOrWhiteSpace(body.Command)) return Problem("command is required (e.g. sdmailact)");
+            if (Fault.ParseAction(body.Action) is not { } action)
+                return Problem($"action must be one of {string.Join(", ", Fault.ActionNames)}");
+            if (body.Times is < 1) return Problem("times must be 1 or more");
+            if (body.DelayMs is < 0) return Problem("delayMs must not be negative");
+            if (action == FaultAction.Redirect && string.IsNullOrEmpty(body.Location)) return Problem("redirect needs location");
+            if (body.Status is < 100 or > 599) return Problem("status must be an HTTP status code");
+            var fault = new Fault(body.Command.Trim(), action, body.DelayMs ?? 0, body.Status ?? 500, body.Text ?? "", body.Location);
+            state.Faults.Add(fault, body.Times ?? 1);
+            return Results.NoContent();
+        });
+        control.MapDelete("/faults", () =>
+        {
+            state.Faults.Clear();
+            return Results.NoContent();
+        });
+
+        control.MapGet("/options", () => Options(state));
+        control.MapPost("/options", (OptionsRequest body) =>
+        {
+            if (body.IdleSeconds is < 1) return Problem("idleSeconds must be 1 or more");
+            if (body.MaxRequestBytes is < 1) return Problem("maxRequestBytes must be 1 or more");
+            if (body.IdleSeconds is { } idle) state.Sessions.Idle = TimeSpan.FromSeconds(idle);
+            if (body.LegacyOpenbox is { } legacy) state.LegacyOpenbox = legacy;
+            if (body.MaxRequestBytes is { } max) state.MaxRequestBytes = max;
+            return Options(state);
+        });
+
+        control.MapPost("/users", (UserRequest body) =>
+        {
+            if (string.IsNullOrWhiteSpace(body.Name) || string.IsNullOrWhiteSpace(body.Host) || string.IsNullOrEmpty(body.Password))
+                return Problem("name, host and password are required");
+            if (body.Name.Contains('@') || body.Host.Contains('@')) return Problem("name and host are the parts before and after '@'");
+            state.Users.Add(new Account(body.Name, body.Host, body.Password, body.FullName ?? body.Name));
+            return Results.NoContent();
+        });
+    }
+
+    private static IResult Info(SandboxState state) => Results.Json(new
+    {
+        baseUri = state.BaseUri,
+        httpsBaseUri = state.HttpsBaseUri,
+        dataPath = state.Options.DataPath,
+        demoUser = SandboxOptions.DemoUser,
+        idleSeconds = (int)state.Sessions.Idle.TotalSeconds,
+        legacyOpenbox = state.LegacyOpenbox,
+        maxRequestBytes = state.MaxRequestBytes,
+    });
+
+    private static IResult Options(SandboxState state) => Results.Json(new
+    {
+        idleSeconds = (int)state.Sessions.Idle.TotalSeconds,
+        legacyOpenbox = state.LegacyOpenbox,
+        maxRequestBytes = state.MaxRequestBytes,
+    });
+
+    private static IResult Problem(string message) => Results.Json(new { error = message }, statusCode: StatusCodes.Status400BadRequest);
+}

@@ -1,0 +1,133 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using MimeKit;
+using MimeKit.Utils;
+
+namespace AosMail.Sandbox;
+
+/// <summary>sdmailact: check the fields, write the RFC 5322 message an AOS server would, then
+/// send it (spool, local Inboxes, optional Outbox copy) or keep it as a draft.</summary>
+public static partial class MailAction
+{
+    // The server writes these itself; taking them from mheader would give a message two of
+    // them, and a Bcc header would show blind recipients to everyone.
+    private static readonly HashSet<string> ServerHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "From", "To", "Cc", "Bcc", "Subject", "Date", "Message-ID",
+    };
+
+    [GeneratedRegex("^[!-9;-~]+:")]
+    private static partial Regex HeaderStart();
+
+    public static AosAnswer Run(SandboxState state, Account user, AosRequest request)
+    {
+        var send = request.IsChecked("snd");
+        var draft = request.IsChecked("svdrf");
+        if (send && draft) return AosAnswer.False("snd and svdrf cannot both be checked");
+        if (!send && !draft) return AosAnswer.False("nothing to do: neither snd nor svdrf is checked");
+
+        var mid = request.GetNonEmpty("mid");
+        if (mid is not null && !MailStore.IdPattern().IsMatch(mid)) return AosAnswer.False("mid is not a message id");
+
+        var recipients = new List<string>();
+        var lists = new Dictionary<string, string?>();
+        foreach (var field in new[] { "mto", "mcc", "mbcc" })
+        {
+            var value = request.GetNonEmpty(field);
+            lists[field] = value;
+            if (value is null) continue;
+            if (value.AsSpan().IndexOfAny('\r', '\n') >= 0) return AosAnswer.False($"{field} must be one line");
+            if (!TryParseAddresses(value, out var addresses)) return AosAnswer.False($"{field} is not a valid address list");
+            recipients.AddRange(addresses);
+        }
+        if (send && recipients.Count == 0) return AosAnswer.False("a message to send needs at least one recipient");
+
+        var subject = request.Get("msub");
+        if (subject is not null && subject.AsSpan().IndexOfAny('\r', '\n') >= 0) return AosAnswer.False("msub must be one line");
+
+        var priorityText = request.GetNonEmpty("mprio");
+        var priority = 0;
+        if (priorityText is not null && (!int.TryParse(priorityText, NumberStyles.None, CultureInfo.InvariantCulture, out priority) || priority is < 1 or > 5))
+            return AosAnswer.False("mprio must be 1 to 5");
+
+        var extraHeaders = new List<string>();
+        foreach (var mheader in request.GetAll("mheader"))
+        {
+            foreach (var line in mheader.Split('\n'))
+            {
+                var text = line.TrimEnd('\r');
+                if (text.Length == 0) continue;
+                var isContinuation = text[0] is ' ' or '\t';
+                if (isContinuation ? extraHeaders.Count == 0 : !HeaderStart().IsMatch(text))
+                    return AosAnswer.False("mheader holds a line that is not a header: " + Shorten(text));
+                if (!isContinuation && ServerHeaders.Contains(text[..text.IndexOf(':')].Trim()))
+                    return AosAnswer.False($"mheader may not set {text[..text.IndexOf(':')]}: the server writes it");
+                extraHeaders.Add(text);
+            }
+        }
+
+        var id = state.Mail.NewId();
+        var content = Compose(state, user, id, lists["mto"], lists["mcc"], subject, priority, extraHeaders, request.Get("body") ?? "");
+
+        // Only a mid needs the user's lock: it is checked, then overwritten or removed.
+        lock (mid is null ? new object() : state.Mail.LockFor(user.Address))
+        {
+            if (mid is not null && !state.Mail.Exists(user.Address, "Draft", mid))
+                return AosAnswer.False($"no draft '{mid}' in Draft");
+            if (draft)
+            {
+                state.Mail.Store(user.Address, "Draft", mid ?? id, content);
+                return AosAnswer.Ok();
+            }
+
+            var distinct = recipients.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+            state.Mail.Spool(id, content, new Envelope(user.Address, distinct, state.Clock.GetUtcNow()));
+            foreach (var recipient in distinct)
+            {
+                if (state.Users.Find(recipient) is { } local) state.Mail.Store(local.Address, "Inbox", id, content);
+            }
+            if (request.IsChecked("keepcopy")) state.Mail.Store(user.Address, "Outbox", id, content);
+            if (mid is not null) state.Mail.Delete(user.Address, "Draft", mid);
+            return AosAnswer.Ok();
+        }
+    }
+
+    private static bool TryParseAddresses(string value, out List<string> addresses)
+    {
+        addresses = [];
+        if (!InternetAddressList.TryParse(value, out var list)) return false;
+        foreach (var mailbox in list.Mailboxes)
+        {
+            var at = mailbox.Address.LastIndexOf('@');
+            if (at < 1 || at == mailbox.Address.Length - 1) return false;
+            addresses.Add(mailbox.Address);
+        }
+        return addresses.Count > 0;
+    }
+
+    /// <summary>
+    /// The stored message, byte for byte: the server's headers, then the client's mheader lines
+    /// as given, an empty line, then the body as given. Values are not re-encoded: msub and the
+    /// address lists arrive ready for the wire (B6, B7).
+    /// </summary>
+    private static byte[] Compose(SandboxState state, Account user, string id, string? to, string? cc, string? subject,
+        int priority, List<string> extraHeaders, string body)
+    {
+        var text = new StringBuilder();
+        text.Append("From: ").Append(user.Address).Append("\r\n");
+        if (to is not null) text.Append("To: ").Append(to).Append("\r\n");
+        if (cc is not null) text.Append("Cc: ").Append(cc).Append("\r\n");
+        if (subject is not null) text.Append("Subject: ").Append(subject).Append("\r\n");
+        text.Append("Date: ").Append(DateUtils.FormatDate(state.Clock.GetUtcNow())).Append("\r\n");
+        text.Append("Message-ID: <").Append(id).Append('.').Append(RandomNumberGenerator.GetHexString(12, lowercase: true))
+            .Append('@').Append(SandboxOptions.LocalDomain).Append(">\r\n");
+        if (priority > 0) text.Append("X-Priority: ").Append(priority.ToString(CultureInfo.InvariantCulture)).Append("\r\n");
+        foreach (var line in extraHeaders) text.Append(line).Append("\r\n");
+        text.Append("\r\n").Append(body);
+        return Encoding.UTF8.GetBytes(text.ToString());
+    }
+
+    private static string Shorten(string text) => text.Length <= 60 ? text : text[..60] + "...";
+}

@@ -1,0 +1,152 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace AosMail.Sandbox;
+
+/// <summary>One stored message file.</summary>
+public sealed record StoredMessage(string Id, string Path, long Size, DateTimeOffset Modified, bool Read);
+
+/// <summary>The sender and recipients of one spooled message, as an SMTP relay would see them
+/// (Bcc included: it is in the envelope, never in the headers).</summary>
+public sealed record Envelope(string From, IReadOnlyList<string> Recipients, DateTimeOffset Submitted);
+
+/// <summary>
+/// Mail on disk: <c>mail/&lt;user@host&gt;/&lt;Mailbox&gt;/&lt;id&gt;.eml</c> with an empty
+/// <c>&lt;id&gt;.seen</c> beside a message once it is read, and <c>spool/&lt;id&gt;.eml</c> plus
+/// <c>&lt;id&gt;.json</c> for what was sent. Plain files so tests and people can look at them.
+/// </summary>
+public sealed partial class MailStore
+{
+    public static readonly IReadOnlyList<string> Mailboxes = ["Inbox", "Draft", "Outbox"];
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
+    public static partial Regex IdPattern();
+
+    private static readonly JsonSerializerOptions EnvelopeJson = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    private readonly string _mailRoot;
+    private readonly string _spoolRoot;
+    private readonly TimeProvider _clock;
+    private readonly ConcurrentDictionary<string, object> _userLocks = new(StringComparer.OrdinalIgnoreCase);
+    private long _lastId;
+
+    public MailStore(string dataPath, TimeProvider clock)
+    {
+        _mailRoot = Path.Combine(dataPath, "mail");
+        _spoolRoot = Path.Combine(dataPath, "spool");
+        _clock = clock;
+    }
+
+    public string SpoolPath => _spoolRoot;
+
+    public static string? CanonicalMailbox(string? name) =>
+        string.IsNullOrEmpty(name) ? null : Mailboxes.FirstOrDefault(m => m.Equals(name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// A new message id, <c>&lt;unix-ms&gt;.&lt;nnn&gt;</c>: unique in this process and, because the
+    /// millisecond part is 13 digits until the year 2286, sortable by arrival as plain text.
+    /// </summary>
+    public string NewId()
+    {
+        while (true)
+        {
+            var last = Interlocked.Read(ref _lastId);
+            var next = Math.Max(_clock.GetUtcNow().ToUnixTimeMilliseconds() * 1000, last + 1);
+            if (Interlocked.CompareExchange(ref _lastId, next, last) == last)
+                return $"{next / 1000}.{next % 1000:D3}";
+        }
+    }
+
+    /// <summary>Guards check-then-act on one user's mailboxes (overwrite or send a draft by mid).
+    /// New messages need no lock: their ids are unique and every write is atomic.</summary>
+    public object LockFor(string user) => _userLocks.GetOrAdd(user, _ => new object());
+
+    private string MailboxDir(string user, string mailbox) => Path.Combine(_mailRoot, user.ToLowerInvariant(), mailbox);
+
+    private string MessagePath(string user, string mailbox, string id) => Path.Combine(MailboxDir(user, mailbox), id + ".eml");
+
+    public void Store(string user, string mailbox, string id, byte[] content)
+    {
+        var path = MessagePath(user, mailbox, id);
+        AtomicFile.Write(path, content);
+        // An overwritten draft is a new message to its reader.
+        File.Delete(Path.ChangeExtension(path, ".seen"));
+    }
+
+    public bool Exists(string user, string mailbox, string id) => File.Exists(MessagePath(user, mailbox, id));
+
+    public void Delete(string user, string mailbox, string id)
+    {
+        var path = MessagePath(user, mailbox, id);
+        File.Delete(Path.ChangeExtension(path, ".seen"));
+        File.Delete(path);
+    }
+
+    /// <summary>The messages of one mailbox, oldest first.</summary>
+    public IReadOnlyList<StoredMessage> List(string user, string mailbox)
+    {
+        var dir = MailboxDir(user, mailbox);
+        if (!Directory.Exists(dir)) return [];
+        var list = new List<StoredMessage>();
+        foreach (var file in new DirectoryInfo(dir).EnumerateFiles("*.eml"))
+        {
+            var id = Path.GetFileNameWithoutExtension(file.Name);
+            if (!IdPattern().IsMatch(id)) continue;
+            list.Add(new StoredMessage(id, file.FullName, file.Length, file.LastWriteTimeUtc,
+                File.Exists(Path.ChangeExtension(file.FullName, ".seen"))));
+        }
+        list.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
+        return list;
+    }
+
+    public byte[]? Read(string user, string mailbox, string id)
+    {
+        try { return File.ReadAllBytes(MessagePath(user, mailbox, id)); }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
+    }
+
+    public void MarkRead(string user, string mailbox, string id) =>
+        AtomicFile.Write(Path.ChangeExtension(MessagePath(user, mailbox, id), ".seen"), []);
+
+    public void Spool(string id, byte[] content, Envelope envelope)
+    {
+        // Envelope first: whoever sees the .eml can count on its .json being there.
+        AtomicFile.Write(Path.Combine(_spoolRoot, id + ".json"), JsonSerializer.SerializeToUtf8Bytes(envelope, EnvelopeJson));
+        AtomicFile.Write(Path.Combine(_spoolRoot, id + ".eml"), content);
+    }
+
+    public void Clear()
+    {
+        foreach (var dir in new[] { _mailRoot, _spoolRoot })
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+}
+
+internal static class AtomicFile
+{
+    /// <summary>Writes to a temporary file in the same folder, then renames it over the target,
+    /// so a reader sees the old file or the whole new one, never a part.</summary>
+    public static void Write(string path, ReadOnlySpan<byte> content)
+    {
+        var dir = Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(dir);
+        var temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Guid.NewGuid():n}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(content);
+                // No fsync: atomic against readers is what matters here, not crash durability.
+            }
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+}

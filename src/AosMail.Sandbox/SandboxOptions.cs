@@ -1,0 +1,91 @@
+namespace AosMail.Sandbox;
+
+/// <summary>The command line, parsed once at start. Everything here is a start value that
+/// <c>POST /_sandbox/reset</c> restores.</summary>
+public sealed record SandboxOptions
+{
+    public const string LocalDomain = "sandbox.test";
+    public const string DemoUser = "demo@sandbox.test";
+    // Deliberately full of characters that form encoding must escape (&, =, %, +), so a
+    // client that forgets to encode fails its very first login.
+    public const string DemoPassword = "S3cret&Pass=w0rd%+";
+    public const long DefaultMaxRequestBytes = 512L * 1024 * 1024;
+
+    public int Port { get; init; }
+    public int HttpsPort { get; init; }
+    public string DataPath { get; init; } = "";
+    public int IdleMinutes { get; init; } = 45;
+    public string? ReadyFile { get; init; }
+    public IReadOnlyList<Account> ExtraUsers { get; init; } = [];
+
+    public static IReadOnlyList<Account> BuiltInUsers { get; } =
+    [
+        new("demo", LocalDomain, DemoPassword, "Demo User"),
+        new("alice", LocalDomain, "Alice-Passw0rd", "Alice Example"),
+        new("bob", LocalDomain, "Bob-Passw0rd", "Bob Example"),
+    ];
+
+    public const string Usage =
+        "Usage: dotnet AosMail.Sandbox.dll [--port N] [--https-port N] [--data DIR] [--idle-minutes N]\n" +
+        "                                   [--ready-file PATH] [--user name@host:password]...";
+
+    /// <summary>Parses the command line; throws <see cref="ArgumentException"/> with a
+    /// message fit for the console on anything it does not understand.</summary>
+    public static SandboxOptions Parse(string[] args)
+    {
+        var options = new SandboxOptions();
+        var users = new List<Account>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            string Value()
+            {
+                if (i + 1 >= args.Length) throw new ArgumentException($"{arg} needs a value.");
+                return args[++i];
+            }
+            switch (arg.ToLowerInvariant())
+            {
+                case "--port": options = options with { Port = ParsePort(arg, Value()) }; break;
+                case "--https-port": options = options with { HttpsPort = ParsePort(arg, Value()) }; break;
+                case "--data": options = options with { DataPath = Path.GetFullPath(Value()) }; break;
+                case "--ready-file": options = options with { ReadyFile = Path.GetFullPath(Value()) }; break;
+                case "--idle-minutes":
+                    var text = Value();
+                    if (!int.TryParse(text, out var minutes) || minutes < 1)
+                        throw new ArgumentException($"--idle-minutes wants a whole number of minutes (1 or more), not '{text}'.");
+                    options = options with { IdleMinutes = minutes };
+                    break;
+                case "--user": users.Add(ParseUser(Value())); break;
+                case "-h" or "--help" or "-?": throw new ArgumentException(Usage);
+                default: throw new ArgumentException($"Unknown argument '{arg}'.\n{Usage}");
+            }
+        }
+        if (options.DataPath.Length == 0)
+        {
+            options = options with { DataPath = Path.Combine(Path.GetTempPath(), "aos-sandbox-" + Guid.NewGuid().ToString("n")) };
+        }
+        return options with { ExtraUsers = users };
+    }
+
+    private static int ParsePort(string name, string text) =>
+        int.TryParse(text, out var port) && port is >= 0 and <= 65535
+            ? port
+            : throw new ArgumentException($"{name} wants a port number from 0 to 65535, not '{text}'.");
+
+    private static Account ParseUser(string text)
+    {
+        // name@host:password -- the password may itself hold ':' or '@', the address may not hold ':'.
+        var colon = text.IndexOf(':');
+        var address = colon < 0 ? text : text[..colon];
+        var at = address.LastIndexOf('@');
+        if (colon < 1 || at < 1 || at == address.Length - 1)
+            throw new ArgumentException($"--user wants name@host:password, not '{text}'.");
+        return new Account(address[..at], address[(at + 1)..], text[(colon + 1)..], address[..at]);
+    }
+}
+
+/// <summary>A mailbox owner. Name and host compare case-insensitively, the password exactly.</summary>
+public sealed record Account(string Name, string Host, string Password, string FullName)
+{
+    public string Address => $"{Name}@{Host}".ToLowerInvariant();
+}

@@ -1,0 +1,54 @@
+namespace AosMail.Sandbox;
+
+/// <summary>Everything the sandbox holds, shared by the AOS and control endpoints.</summary>
+public sealed class SandboxState
+{
+    public SandboxState(SandboxOptions options, TimeProvider clock)
+    {
+        Options = options;
+        Clock = clock;
+        Users = new UserStore(options);
+        Sessions = new SessionStore(clock, StartIdle);
+        Mail = new MailStore(options.DataPath, clock);
+    }
+
+    public SandboxOptions Options { get; }
+    public TimeProvider Clock { get; }
+    public UserStore Users { get; }
+    public SessionStore Sessions { get; }
+    public MailStore Mail { get; }
+    public RequestRecorder Recorder { get; } = new();
+    public FaultPlan Faults { get; } = new();
+
+    /// <summary>Oldest servers answer openbox with six fields a line; tests switch this on.</summary>
+    public volatile bool LegacyOpenbox;
+
+    private long _maxRequestBytes = SandboxOptions.DefaultMaxRequestBytes;
+
+    /// <summary>The largest request body accepted. Lowered by tests to prove an over-limit body
+    /// is refused cleanly without sending half a gigabyte.</summary>
+    public long MaxRequestBytes
+    {
+        get => Interlocked.Read(ref _maxRequestBytes);
+        set => Interlocked.Exchange(ref _maxRequestBytes, value);
+    }
+
+    public string BaseUri { get; set; } = "";
+    public string HttpsBaseUri { get; set; } = "";
+
+    private TimeSpan StartIdle => TimeSpan.FromMinutes(Options.IdleMinutes);
+
+    /// <summary>Back to the state right after start: no requests, faults, sessions, mail or
+    /// control-added users; start options.</summary>
+    public void Reset()
+    {
+        Recorder.Clear();
+        Faults.Clear();
+        Sessions.Clear();
+        Sessions.Idle = StartIdle;
+        LegacyOpenbox = false;
+        MaxRequestBytes = SandboxOptions.DefaultMaxRequestBytes;
+        Users.Reset();
+        Mail.Clear();
+    }
+}
