@@ -11,7 +11,9 @@ BeforeAll {
     function Invoke-ChildPwsh([string] $Script) {
         # Under the dotnet tool, the process is dotnet running pwsh.dll; elsewhere it is pwsh itself.
         $host_ = [Environment]::ProcessPath
-        $prefix = if ([IO.Path]::GetFileNameWithoutExtension($host_) -eq 'dotnet') { @(Join-Path $PSHOME 'pwsh.dll') } else { @() }
+        # @(...) around the whole if: assigning an if's one-element array unrolls it to a string, and
+        # splatting a string passes its characters (here '/'), so dotnet was asked to run 'dotnet-/'.
+        $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($host_) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
         $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Script))
         $output = & $host_ @prefix -NoProfile -NonInteractive -EncodedCommand $encoded 2>&1
         if ($LASTEXITCODE -ne 0) { throw "child pwsh failed ($LASTEXITCODE):`n$($output -join "`n")" }
@@ -22,7 +24,8 @@ BeforeAll {
     # a child process so this test process never loads it.
     $script:StandIn = Join-Path $TestDrive 'other-module/MimeKit.dll'
     $null = New-Item -ItemType Directory -Force (Split-Path $StandIn)
-    $source = '[assembly: System.Reflection.AssemblyVersion(\"1.0.0.0\")] namespace MimeKit { public static class StandIn { public static string Hello() { return \"stand-in says hello\"; } } }'
+    # Plain " inside the single quotes: -EncodedCommand passes the text as is (no command-line \" escaping).
+    $source = '[assembly: System.Reflection.AssemblyVersion("1.0.0.0")] namespace MimeKit { public static class StandIn { public static string Hello() { return "stand-in says hello"; } } }'
     $null = Invoke-ChildPwsh "Add-Type -TypeDefinition '$source' -OutputAssembly '$StandIn' -OutputType Library; '{}'"
 
     $script:Attachment = Join-Path $TestDrive 'figures.bin'
