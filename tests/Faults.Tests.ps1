@@ -64,6 +64,32 @@ Describe 'Faults' {
             @(Get-SandboxMessage -User 'demo@sandbox.test' -Mailbox Draft).Count | Should -Be 1
         }
 
+        It 'renews a session the server forgot (a restarted server), and sends once' {
+            Reset-Sandbox  # forgets every session, as a restart would
+            $r = Send-AosMessage -To 'alice@sandbox.test' -Subject 'after restart' -PassThru
+            $r.SessionRenewed | Should -BeTrue
+            Get-Count login | Should -Be 1
+            Get-Count sdmailact | Should -Be 2
+            @(Get-SandboxSpool).Count | Should -Be 1
+        }
+
+        It 'renews once for parallel senders sharing the default session, each mail arriving once' {
+            $module = $env:AOS_TEST_MODULE
+            Add-SandboxFault -Command sdmailact -Action expire
+            $all = @(1..8 | ForEach-Object -ThrottleLimit 4 -Parallel {
+                    Import-Module $using:module
+                    Send-AosMessage -To 'alice@sandbox.test' -Subject "parallel $_" -PassThru
+                } 2>&1)
+            $errs = @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+            $out = @($all | Where-Object { $_ -is [AosMail.AosSendResult] })
+            $errs.Count | Should -Be 0 -Because ($errs | Out-String)
+            $out.Count | Should -Be 8
+            @(Get-SandboxSpool).Count | Should -Be 8
+            @(Get-SandboxMessage -User 'alice@sandbox.test' -Mailbox Inbox).Count | Should -Be 8
+            Get-Count login | Should -Be 2 -Because 'one expiry needs one renewal, however many senders saw it'
+            Get-Count sdmailact | Should -Be 9
+        }
+
         It 'renews only once: a session that expires again fails with AosSessionExpired' {
             Add-SandboxFault -Command sdmailact -Action expire -Times 2
             $result = Invoke-Captured { Send-AosMessage -To 'alice@sandbox.test' -Subject 'twice' }

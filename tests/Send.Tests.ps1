@@ -297,6 +297,16 @@ Describe 'Send-AosMessage and Save-AosDraft on the wire' {
             [Convert]::ToBase64String((Get-PartBytes $attachments[0])) | Should -BeExactly ([Convert]::ToBase64String([IO.File]::ReadAllBytes($file.FullName)))
         }
 
+        It 'takes a PowerShell drive path and a file name with wildcard characters' {
+            $a = New-RandomFile -Path (Join-Path $TestDrive 'on-drive.bin') -Size 500
+            $b = New-RandomFile -Path (Join-Path $TestDrive 'report[1].bin') -Size 600
+            Send-AosMessage -To 'alice@sandbox.test' -Subject 'paths' -Attachments 'TestDrive:/on-drive.bin', $b.FullName
+            $attachments = @((Get-OnlyMessage -User 'alice@sandbox.test').Attachments)
+            @($attachments.FileName) | Should -Be @('on-drive.bin', 'report[1].bin')
+            [Convert]::ToBase64String((Get-PartBytes $attachments[0])) | Should -BeExactly ([Convert]::ToBase64String([IO.File]::ReadAllBytes($a.FullName)))
+            [Convert]::ToBase64String((Get-PartBytes $attachments[1])) | Should -BeExactly ([Convert]::ToBase64String([IO.File]::ReadAllBytes($b.FullName)))
+        }
+
         It 'resolves a relative attachment path against the PowerShell location, not the process directory' {
             $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'here')
             $file = New-RandomFile -Path (Join-Path $folder 'relative.bin') -Size 1000
@@ -372,6 +382,14 @@ Describe 'Send-AosMessage and Save-AosDraft on the wire' {
             $result.Requests.Count | Should -Be 0
         }
 
+        It 'makes no request with Save-AosDraft -WhatIf' {
+            $before = @(Get-SandboxRequest).Count
+            $out = @(Save-AosDraft -To 'alice@sandbox.test' -Subject 'not saved' -WhatIf)
+            $out.Count | Should -Be 0
+            @(Get-SandboxRequest).Count | Should -Be $before
+            @(Get-SandboxMessage -User 'demo@sandbox.test' -Mailbox Draft).Count | Should -Be 0
+        }
+
         It 'sends with -Confirm:$false' {
             Send-AosMessage -To 'alice@sandbox.test' -Subject 'confirmed' -Confirm:$false
             (Get-OnlyMessage -User 'alice@sandbox.test').Subject | Should -BeExactly 'confirmed'
@@ -395,6 +413,19 @@ Describe 'Send-AosMessage and Save-AosDraft on the wire' {
             $after = @(Get-SandboxSpool | Where-Object { (Read-MimeMessage -Path $_.Path).Subject -eq 'after' })
             $after.Count | Should -Be 1
             $after[0].Envelope.From | Should -BeExactly 'demo@sandbox.test'
+        }
+    }
+
+    Describe 'The one-shot form over https' {
+        It 'sends with -SkipCertificateCheck and warns once' {
+            $https = (Get-TestSandbox).HttpsBaseUri
+            $result = Invoke-Captured {
+                Send-AosMessage -Server $https -Credential (New-TestCredential) -SkipCertificateCheck -To 'alice@sandbox.test' -Subject 'tls one shot'
+            }
+            $result.Errors.Count | Should -Be 0
+            $result.Warnings.Count | Should -Be 1
+            @($result.Requests.Command) | Should -Be @('login', 'sdmailact')
+            (Get-OnlyMessage -User 'alice@sandbox.test').Subject | Should -BeExactly 'tls one shot'
         }
     }
 
