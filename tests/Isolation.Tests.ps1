@@ -11,8 +11,6 @@ BeforeAll {
     function Invoke-ChildPwsh([string] $Script) {
         # Under the dotnet tool, the process is dotnet running pwsh.dll; elsewhere it is pwsh itself.
         $host_ = [Environment]::ProcessPath
-        # @(...) around the whole if: assigning an if's one-element array unrolls it to a string, and
-        # splatting a string passes its characters (here '/'), so dotnet was asked to run 'dotnet-/'.
         $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($host_) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
         $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Script))
         $output = & $host_ @prefix -NoProfile -NonInteractive -EncodedCommand $encoded 2>&1
@@ -20,13 +18,24 @@ BeforeAll {
         ($output | Select-Object -Last 1) | ConvertFrom-Json
     }
 
-    # A stand-in assembly named MimeKit, version 1.0.0.0, as another module would bring. Compiled in
-    # a child process so this test process never loads it.
+    # A stand-in assembly named MimeKit, version 1.0.0.0, as another module would bring. Compiled
+    # with the Roslyn that ships in pwsh (Add-Type would give it a random assembly name), in a
+    # child process so this test process never loads it.
     $script:StandIn = Join-Path $TestDrive 'other-module/MimeKit.dll'
     $null = New-Item -ItemType Directory -Force (Split-Path $StandIn)
-    # Plain " inside the single quotes: -EncodedCommand passes the text as is (no command-line \" escaping).
-    $source = '[assembly: System.Reflection.AssemblyVersion("1.0.0.0")] namespace MimeKit { public static class StandIn { public static string Hello() { return "stand-in says hello"; } } }'
-    $null = Invoke-ChildPwsh "Add-Type -TypeDefinition '$source' -OutputAssembly '$StandIn' -OutputType Library; '{}'"
+    $null = Invoke-ChildPwsh @"
+`$null = Add-Type -AssemblyName Microsoft.CodeAnalysis.CSharp -PassThru
+`$code = '[assembly: System.Reflection.AssemblyVersion("1.0.0.0")] namespace MimeKit { public static class StandIn { public static string Hello() { return "stand-in says hello"; } } }'
+`$runtime = [IO.Path]::GetDirectoryName([object].Assembly.Location)
+`$references = [Microsoft.CodeAnalysis.MetadataReference[]]@(
+    [Microsoft.CodeAnalysis.MetadataReference]::CreateFromFile([object].Assembly.Location),
+    [Microsoft.CodeAnalysis.MetadataReference]::CreateFromFile((Join-Path `$runtime 'System.Runtime.dll')))
+`$compilation = [Microsoft.CodeAnalysis.CSharp.CSharpCompilation]::Create('MimeKit',
+    [Microsoft.CodeAnalysis.SyntaxTree[]]@([Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree]::ParseText(`$code)), `$references,
+    [Microsoft.CodeAnalysis.CSharp.CSharpCompilationOptions]::new([Microsoft.CodeAnalysis.OutputKind]::DynamicallyLinkedLibrary))
+`$emitted = [Microsoft.CodeAnalysis.FileSystemExtensions]::Emit(`$compilation, '$StandIn')
+@{ Success = `$emitted.Success; Diagnostics = @(`$emitted.Diagnostics | ForEach-Object ToString) } | ConvertTo-Json -Compress
+"@ | ForEach-Object { if (-not $_.Success) { throw "The stand-in MimeKit did not compile: $($_.Diagnostics -join '; ')" } }
 
     $script:Attachment = Join-Path $TestDrive 'figures.bin'
     $script:AttachmentBytes = [byte[]]::new(20000)

@@ -36,9 +36,12 @@ namespace AosMail.Internal
 
         private static Assembly? ResolveEngine(AssemblyLoadContext context, AssemblyName name)
         {
-            return _instance is not null && string.Equals(name.Name, EngineName, StringComparison.Ordinal)
-                ? _instance.LoadFromAssemblyName(name)
-                : null;
+            if (_instance is null || !string.Equals(name.Name, EngineName, StringComparison.Ordinal)) return null;
+
+            // By path, not by name: a name that our context cannot serve would fall back to the
+            // default context and raise this very event again, without end.
+            string path = Path.Combine(_instance._folder, EngineName + ".dll");
+            return File.Exists(path) ? _instance.LoadFromAssemblyPath(path) : null;
         }
 
         protected override Assembly? Load(AssemblyName assemblyName)
