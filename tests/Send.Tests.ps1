@@ -307,6 +307,17 @@ Describe 'Send-AosMessage and Save-AosDraft on the wire' {
             [Convert]::ToBase64String((Get-PartBytes $attachments[1])) | Should -BeExactly ([Convert]::ToBase64String([IO.File]::ReadAllBytes($b.FullName)))
         }
 
+        It 'sends a 3 MB attachment intact, and RequestBytes is what went over the wire' {
+            $big = New-RandomFile -Path (Join-Path $TestDrive 'big.bin') -Size (3MB)
+            $r = Send-AosMessage -To 'alice@sandbox.test' -Subject 'big' -Attachments $big.FullName -PassThru
+            $send = Get-OnlySend
+            $r.RequestBytes | Should -Be $send.ContentLength
+            $r.RequestBytes | Should -BeGreaterThan (4MB) -Because 'base64 grows 3 MB by a third'
+            $attachment = @((Get-OnlyMessage -User 'alice@sandbox.test').Attachments)
+            $attachment.Count | Should -Be 1
+            [Convert]::ToBase64String((Get-PartBytes $attachment[0])) | Should -BeExactly ([Convert]::ToBase64String([IO.File]::ReadAllBytes($big.FullName)))
+        }
+
         It 'resolves a relative attachment path against the PowerShell location, not the process directory' {
             $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'here')
             $file = New-RandomFile -Path (Join-Path $folder 'relative.bin') -Size 1000
@@ -324,6 +335,17 @@ Describe 'Send-AosMessage and Save-AosDraft on the wire' {
     }
 
     Describe 'Send-AosMessage: -PassThru, -WhatIf, -Confirm' {
+        It 'takes "<Answer>" as success (B13: OK in any case, trimmed)' -ForEach @(
+            @{ Answer = 'ok'; Expected = 'ok' }
+            @{ Answer = "  OK`r`n"; Expected = 'OK' }
+        ) {
+            Add-SandboxFault -Command sdmailact -Action text -Text $Answer
+            $result = Invoke-Captured { Send-AosMessage -To 'alice@sandbox.test' -Subject 'answer' -PassThru }
+            $result.Errors.Count | Should -Be 0
+            $result.Output[0].ServerAnswer | Should -BeExactly $Expected
+            @(Get-SandboxRequest -Command sdmailact).Count | Should -Be 1
+        }
+
         It 'writes nothing without -PassThru' {
             $out = @(Send-AosMessage -To 'alice@sandbox.test' -Subject 'quiet')
             $out.Count | Should -Be 0

@@ -86,6 +86,16 @@ Describe 'New-AosSession and sessions' {
             $session.ToString() | Should -BeExactly "demo@sandbox.test at $($session.Server)"
         }
 
+        It 'moves LastUsed on when the session is used' {
+            $session = New-DemoSession
+            $created = $session.Created
+            $first = $session.LastUsed
+            Start-Sleep -Milliseconds 1100
+            Send-AosMessage -Session $session -To 'alice@sandbox.test' -Subject 'touch'
+            $session.LastUsed | Should -BeGreaterThan $first.AddMilliseconds(900)
+            $session.Created | Should -Be $created
+        }
+
         It 'keeps -DraftMailbox and -OutboxMailbox' {
             $session = New-AosSession -Server $Http -Credential (New-TestCredential) -AllowUnencryptedAuthentication -DraftMailbox 'Drafts' -OutboxMailbox 'Sent'
             $session.DraftMailbox | Should -BeExactly 'Drafts'
