@@ -74,11 +74,14 @@ function Invoke-Build {
     Write-Host "Building AosMail $version ($Configuration)" -ForegroundColor Cyan
     Invoke-Native dotnet build (Join-Path $Root 'AosMail.sln') -c $Configuration "-p:Version=$version" -nologo '-v:quiet' '-clp:NoSummary'
 
-    # The importable module: manifest, cmdlet assembly and its runtime dependencies.
+    # The importable module: manifest and cmdlet assembly at the top; the engine and every
+    # third-party assembly in bin/, where only the module's own loader finds them (isolation).
     if (Test-Path $ModuleOut) { Remove-Item -Recurse -Force $ModuleOut }
-    $null = New-Item -ItemType Directory -Force $ModuleOut
+    $null = New-Item -ItemType Directory -Force $ModuleOut, (Join-Path $ModuleOut 'bin')
     $bin = Join-Path $Root "src/AosMail/bin/$Configuration/netstandard2.0"
-    Copy-Item -Path (Join-Path $bin '*.dll') -Destination $ModuleOut
+    Copy-Item -LiteralPath (Join-Path $bin 'AosMail.dll') -Destination $ModuleOut
+    Get-ChildItem -LiteralPath $bin -Filter '*.dll' | Where-Object Name -ne 'AosMail.dll' |
+        Copy-Item -Destination (Join-Path $ModuleOut 'bin')
     Copy-Item -LiteralPath $ManifestPath -Destination $ModuleOut
     Get-ChildItem -Path (Join-Path $Root 'src/AosMail') -Filter '*.ps1xml' | Copy-Item -Destination $ModuleOut
     Build-Help

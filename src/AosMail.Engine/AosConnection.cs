@@ -1,4 +1,13 @@
 using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Net.Http;
+using System.Net.Sockets;
+using System.Security;
+using System.Security.Authentication;
+using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -11,43 +20,558 @@ namespace AosMail.Engine
     /// </summary>
     public sealed class AosConnection : IDisposable
     {
-        /// <summary>Checks the settings (B1, B16) without any network access.</summary>
+        private readonly string _base;
+        private readonly HttpClient _http;
+        private readonly SecureString _password;
+        private readonly TimeSpan _timeout;
+        private readonly SemaphoreSlim _loginGate = new SemaphoreSlim(1, 1);
+        private volatile string? _sid;
+        private long _lastUsedUtcTicks;
+        private volatile bool _disposed;
+
+        /// <summary>
+        /// Checks the settings (B1, B16) without any network access. Once constructed, the
+        /// connection owns <see cref="AosConnectionSettings.Password"/> and disposes it.
+        /// </summary>
         public AosConnection(AosConnectionSettings settings)
+            : this(settings, null)
         {
-            throw new NotImplementedException();
         }
 
-        public Uri Server => throw new NotImplementedException();
+        /// <summary>For tests: the given handler replaces the network (it is disposed with the connection).</summary>
+        internal AosConnection(AosConnectionSettings settings, HttpMessageHandler? handler)
+        {
+            if (settings == null)
+            {
+                throw new ArgumentNullException(nameof(settings));
+            }
+
+            _base = CheckServer(settings.Server, settings.AllowUnencryptedAuthentication);
+            if (string.IsNullOrWhiteSpace(settings.UserName) || settings.Password == null)
+            {
+                throw new AosException(AosErrorIds.NoCredential, AosErrorCategory.InvalidArgument,
+                    "A user name and a password are needed to log in to " + settings.Server.AbsoluteUri + ".", settings.UserName);
+            }
+
+            SplitUserName(settings.UserName, settings.Domain, out var name, out var host);
+            UserName = name;
+            Domain = host;
+            Server = settings.Server;
+            InboxMailbox = settings.InboxMailbox;
+            DraftMailbox = settings.DraftMailbox;
+            OutboxMailbox = settings.OutboxMailbox;
+            _timeout = settings.Timeout;
+
+            _http = new HttpClient(handler ?? CreateHandler(settings.SkipCertificateCheck), disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+            _http.DefaultRequestHeaders.ExpectContinue = false;
+            var version = typeof(AosConnection).Assembly.GetName().Version ?? new Version(0, 0, 0);
+            _http.DefaultRequestHeaders.UserAgent.ParseAdd("AosMail/" + version.ToString(3));
+
+            _password = settings.Password;
+            Created = DateTimeOffset.Now;
+            _lastUsedUtcTicks = Created.UtcTicks;
+        }
+
+        private static HttpClientHandler CreateHandler(bool skipCertificateCheck)
+        {
+            // B16: redirects are failures, not followed; no cookies (the SID is the session).
+            var handler = new HttpClientHandler
+            {
+                AllowAutoRedirect = false,
+                UseCookies = false,
+            };
+            if (skipCertificateCheck)
+            {
+                handler.ServerCertificateCustomValidationCallback = (message, certificate, chain, errors) => true;
+            }
+
+            return handler;
+        }
+
+        /// <summary>For tests: how the connection waits before a retry.</summary>
+        internal Func<TimeSpan, CancellationToken, Task> Delay { get; set; } = (delay, token) => Task.Delay(delay, token);
+
+        public Uri Server { get; }
 
         /// <summary>The login name as sent in "name" (B3).</summary>
-        public string UserName => throw new NotImplementedException();
+        public string UserName { get; }
 
         /// <summary>The host as sent in "host", or null.</summary>
-        public string? Domain => throw new NotImplementedException();
+        public string? Domain { get; }
 
-        public DateTimeOffset Created => throw new NotImplementedException();
-        public DateTimeOffset LastUsed => throw new NotImplementedException();
-        public bool IsLoggedIn => throw new NotImplementedException();
-        public string InboxMailbox => throw new NotImplementedException();
-        public string DraftMailbox => throw new NotImplementedException();
-        public string OutboxMailbox => throw new NotImplementedException();
+        public DateTimeOffset Created { get; }
+
+        public DateTimeOffset LastUsed => new DateTimeOffset(Interlocked.Read(ref _lastUsedUtcTicks), TimeSpan.Zero).ToLocalTime();
+
+        public bool IsLoggedIn => _sid != null;
+        public string InboxMailbox { get; }
+        public string DraftMailbox { get; }
+        public string OutboxMailbox { get; }
+
+        private string Who => Domain == null ? UserName : UserName + "@" + Domain;
 
         /// <summary>B3/B4. Retries only faults where nothing reached the server.</summary>
-        public Task LoginAsync(IAosLog log, CancellationToken cancellationToken) => throw new NotImplementedException();
+        public async Task LoginAsync(IAosLog log, CancellationToken cancellationToken)
+        {
+            ThrowIfDisposed();
+            log = log ?? NullAosLog.Instance;
+            await _loginGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await LoginCoreAsync(log, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _loginGate.Release();
+            }
+        }
 
         /// <summary>
         /// Posts a prepared submission (B13 to B15): renews an expired session once and repeats;
         /// reports AosOutcomeUnknown, never retrying, when a send may have reached the server.
         /// Logs in first when not yet logged in.
         /// </summary>
-        public Task<AosSubmitResult> SubmitAsync(AosPreparedSubmission submission, IAosLog log, CancellationToken cancellationToken) => throw new NotImplementedException();
+        public async Task<AosSubmitResult> SubmitAsync(AosPreparedSubmission submission, IAosLog log, CancellationToken cancellationToken)
+        {
+            if (submission == null)
+            {
+                throw new ArgumentNullException(nameof(submission));
+            }
+
+            ThrowIfDisposed();
+            log = log ?? NullAosLog.Instance;
+            var total = Stopwatch.StartNew();
+            var fields = new List<AosFormField>(submission.Fields.Count);
+            foreach (var field in submission.Fields)
+            {
+                fields.Add(AosFormField.Plain(field.Key, field.Value));
+            }
+
+            string what = submission.Kind == AosSubmitKind.Send ? "send" : "draft save";
+            var sid = await EnsureSessionAsync(log, cancellationToken).ConfigureAwait(false);
+            bool renewed = false;
+            while (true)
+            {
+                var answer = await PostAsync(AosProtocol.SubmitCommand, sid, fields, submission.Kind, log, cancellationToken).ConfigureAwait(false);
+                if (answer.IsSuccess && AosAnswer.IsOk(answer.Text))
+                {
+                    log.Verbose(AosProtocol.SubmitCommand + ": the server confirmed the " + what + (renewed ? " (after renewing the session)." : "."));
+                    return new AosSubmitResult(submission.Kind, DateTimeOffset.Now, total.Elapsed, answer.Text.Trim(), answer.RequestBytes, renewed);
+                }
+
+                if (answer.IsRedirect)
+                {
+                    throw RedirectRefused(AosProtocol.SubmitCommand, answer);
+                }
+
+                if (!answer.IsSuccess)
+                {
+                    throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.InvalidOperation,
+                        "The server refused the " + what + " (" + answer.Status + "): " + AosAnswer.Quote(answer.Text) + ".", submission.Subject);
+                }
+
+                if (!AosAnswer.IsFalse(answer.Text))
+                {
+                    throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.ProtocolError,
+                        "The server did not confirm the " + what + " (" + answer.Status + "): expected OK, got " + AosAnswer.Quote(answer.Text)
+                        + ". Check that " + Server.AbsoluteUri + " is the AOS base address.", submission.Subject);
+                }
+
+                // B14: the server said false; is the session still alive?
+                var check = await VerifyAsync(sid, log, cancellationToken).ConfigureAwait(false);
+                bool? alive = check.IsSuccess ? AosAnswer.IsTrue(check.Text) ? true : AosAnswer.IsFalse(check.Text) ? false : (bool?)null : null;
+                if (alive == false)
+                {
+                    if (renewed)
+                    {
+                        throw new AosException(AosErrorIds.SessionExpired, AosErrorCategory.AuthenticationError,
+                            "The server refused the " + what + " again right after the session was renewed, and says the new session expired too ("
+                            + answer.Status + "): " + AosAnswer.Quote(answer.Text) + ". Nothing was sent.", submission.Subject);
+                    }
+
+                    log.Verbose(AosProtocol.SubmitCommand + ": refused and " + AosProtocol.VerifyCommand + " says the session expired; logging in again and repeating the " + what + " once.");
+                    sid = await RenewAsync(sid, log, cancellationToken).ConfigureAwait(false);
+                    renewed = true;
+                    continue;
+                }
+
+                throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.InvalidOperation,
+                    "The server refused the " + what + " (" + answer.Status + "): " + AosAnswer.Quote(answer.Text) + "."
+                    + (alive == null ? " (The session check gave no clear answer.)" : ""), submission.Subject);
+            }
+        }
 
         /// <summary>sqVry: true while the session is alive; false when expired or never logged in.</summary>
-        public Task<bool> TestAsync(IAosLog log, CancellationToken cancellationToken) => throw new NotImplementedException();
+        public async Task<bool> TestAsync(IAosLog log, CancellationToken cancellationToken)
+        {
+            ThrowIfDisposed();
+            log = log ?? NullAosLog.Instance;
+            var sid = _sid;
+            if (sid == null)
+            {
+                log.Verbose("Not logged in to " + Server.AbsoluteUri + "; no session to check.");
+                return false;
+            }
+
+            var answer = await VerifyAsync(sid, log, cancellationToken).ConfigureAwait(false);
+            if (answer.IsRedirect)
+            {
+                throw RedirectRefused(AosProtocol.VerifyCommand, answer);
+            }
+
+            if (!answer.IsSuccess)
+            {
+                throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.InvalidOperation,
+                    "The server refused the session check (" + answer.Status + "): " + AosAnswer.Quote(answer.Text) + ".", Server);
+            }
+
+            return AosAnswer.IsTrue(answer.Text);
+        }
 
         /// <summary>Drops the session locally (B20) and clears the stored password.</summary>
-        public void Dispose() => throw new NotImplementedException();
+        public void Dispose()
+        {
+            if (_disposed)
+            {
+                return;
+            }
 
-        public override string ToString() => throw new NotImplementedException();
+            _disposed = true;
+            _sid = null;
+            _http.Dispose();
+            _password.Dispose();
+        }
+
+        public override string ToString() => Who + " at " + Server.AbsoluteUri;
+
+        // ---- settings (B1, B3, B16) ----
+
+        /// <summary>Validates the base URI and returns it without a trailing "/".</summary>
+        internal static string CheckServer(Uri? server, bool allowUnencrypted)
+        {
+            if (server == null)
+            {
+                throw new AosException(AosErrorIds.InvalidServer, AosErrorCategory.InvalidArgument,
+                    "A server address is needed, for example https://mail.example.com.", null);
+            }
+
+            if (!server.IsAbsoluteUri
+                || (server.Scheme != Uri.UriSchemeHttp && server.Scheme != Uri.UriSchemeHttps)
+                || server.Query.Length > 0 || server.Fragment.Length > 0 || server.UserInfo.Length > 0
+                || server.OriginalString.IndexOf('?') >= 0 || server.OriginalString.IndexOf('#') >= 0)
+            {
+                throw new AosException(AosErrorIds.InvalidServer, AosErrorCategory.InvalidArgument,
+                    "'" + server.OriginalString + "' is not a usable server address: give an absolute http or https URI without user name, query or fragment, for example https://mail.example.com or https://mail.example.com/cgi-bin/vo.", server);
+            }
+
+            if (server.Scheme == Uri.UriSchemeHttp && !allowUnencrypted)
+            {
+                throw new AosException(AosErrorIds.UnencryptedRefused, AosErrorCategory.SecurityError,
+                    "'" + server.AbsoluteUri + "' is not encrypted (http), so the password would cross the network in clear text. Use https, or allow it explicitly with -AllowUnencryptedAuthentication.", server);
+            }
+
+            return server.AbsoluteUri.TrimEnd('/');
+        }
+
+        /// <summary>B3: "name@host" gives name and host (split at the last "@"); Domain wins for the host.</summary>
+        internal static void SplitUserName(string userName, string? domain, out string name, out string? host)
+        {
+            host = string.IsNullOrWhiteSpace(domain) ? null : domain!.Trim();
+            int at = userName.LastIndexOf('@');
+            if (at >= 0)
+            {
+                name = userName.Substring(0, at);
+                if (host == null)
+                {
+                    var tail = userName.Substring(at + 1);
+                    host = tail.Length == 0 ? null : tail;
+                }
+            }
+            else
+            {
+                name = userName;
+            }
+        }
+
+        // ---- login and renewal (B3, B4, B14) ----
+
+        private async Task<string> EnsureSessionAsync(IAosLog log, CancellationToken cancellationToken)
+        {
+            var sid = _sid;
+            if (sid != null)
+            {
+                return sid;
+            }
+
+            await _loginGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return _sid ?? await LoginCoreAsync(log, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _loginGate.Release();
+            }
+        }
+
+        /// <summary>Logs in again unless another request already replaced the stale session (no renewal storm).</summary>
+        private async Task<string> RenewAsync(string staleSid, IAosLog log, CancellationToken cancellationToken)
+        {
+            await _loginGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var current = _sid;
+                if (current != null && !string.Equals(current, staleSid, StringComparison.Ordinal))
+                {
+                    log.Verbose("The session was already renewed by another request; using the new one.");
+                    return current;
+                }
+
+                _sid = null;
+                try
+                {
+                    return await LoginCoreAsync(log, cancellationToken).ConfigureAwait(false);
+                }
+                catch (AosException ex) when (ex.ErrorId == AosErrorIds.LoginFailed)
+                {
+                    throw new AosException(AosErrorIds.SessionExpired, AosErrorCategory.AuthenticationError,
+                        "The session expired and logging in again as " + Who + " failed: " + ex.Message, Server, ex);
+                }
+            }
+            finally
+            {
+                _loginGate.Release();
+            }
+        }
+
+        /// <summary>Callers hold the login gate.</summary>
+        private async Task<string> LoginCoreAsync(IAosLog log, CancellationToken cancellationToken)
+        {
+            var fields = new List<AosFormField>
+            {
+                AosFormField.Plain(AosProtocol.FieldApi, AosProtocol.ApiMachineReadable),
+                AosFormField.Plain(AosProtocol.FieldName, UserName),
+            };
+            if (Domain != null)
+            {
+                fields.Add(AosFormField.Plain(AosProtocol.FieldHost, Domain));
+            }
+
+            fields.Add(AosFormField.Secured(AosProtocol.FieldPassword, _password));
+
+            var answer = await PostAsync(AosProtocol.LoginCommand, null, fields, null, log, cancellationToken).ConfigureAwait(false);
+            if (answer.IsRedirect)
+            {
+                throw RedirectRefused(AosProtocol.LoginCommand, answer);
+            }
+
+            if (!answer.IsSuccess || !AosAnswer.IsSessionId(answer.Text))
+            {
+                var hint = answer.Text.IndexOf('<') >= 0
+                    ? " The answer looks like a web page: check that " + Server.AbsoluteUri + " is the AOS base address."
+                    : "";
+                throw new AosException(AosErrorIds.LoginFailed, AosErrorCategory.AuthenticationError,
+                    "Login as " + Who + " at " + Server.AbsoluteUri + " failed (" + answer.Status + "): " + AosAnswer.Quote(answer.Text) + "." + hint, Who);
+            }
+
+            var sid = answer.Text.Trim();
+            _sid = sid;
+            log.Verbose("Logged in as " + Who + ".");
+            return sid;
+        }
+
+        private Task<HttpAnswer> VerifyAsync(string sid, IAosLog log, CancellationToken cancellationToken)
+        {
+            var fields = new[] { AosFormField.Plain(AosProtocol.FieldSid, sid) };
+            return PostAsync(AosProtocol.VerifyCommand, null, fields, null, log, cancellationToken);
+        }
+
+        private AosException RedirectRefused(string command, HttpAnswer answer)
+        {
+            var location = answer.Location == null ? "(no Location given)" : "'" + AosProtocol.SidAnywhere.Replace(answer.Location, AosProtocol.SidMask) + "'";
+            return new AosException(AosErrorIds.ServerRejected, AosErrorCategory.ProtocolError,
+                "The server answered " + command + " with " + answer.Status + ", a redirect to " + location
+                + ". Redirects are not followed: give the final address of the AOS server as -Server.", Server);
+        }
+
+        // ---- one request, with the B15 retry rules ----
+
+        /// <summary>
+        /// Posts a form to base + "/" + [sid + "."] + command. Faults before the server was reached
+        /// are retried (up to twice, with back-off); faults after that are retried once for reads and
+        /// logins (<paramref name="submitKind"/> null) and never for a submission, which reports
+        /// AosOutcomeUnknown. A 5xx counts as such a fault. Other answers are returned.
+        /// </summary>
+        private async Task<HttpAnswer> PostAsync(string command, string? sid, IReadOnlyList<AosFormField> fields,
+            AosSubmitKind? submitKind, IAosLog log, CancellationToken cancellationToken)
+        {
+            var url = _base + "/" + (sid == null ? command : sid + "." + command);
+            int notReachedFailures = 0;
+            int reachedFailures = 0;
+            while (true)
+            {
+                ThrowIfDisposed();
+                AosFaultKind fault;
+                string cause;
+                Exception? error = null;
+                int attempt = notReachedFailures + reachedFailures + 1;
+                using (var content = new AosFormContent(fields))
+                using (var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content })
+                using (var timeout = new CancellationTokenSource())
+                using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token))
+                {
+                    long size = content.Length;
+                    log.Verbose("POST " + command + ": fields " + DescribeFields(fields) + " (" + size.ToString(CultureInfo.InvariantCulture) + " bytes"
+                        + (attempt > 1 ? ", attempt " + attempt.ToString(CultureInfo.InvariantCulture) : "") + ").");
+                    log.Debug("Request headers: Content-Type: " + content.Headers.ContentType + "; Content-Length: " + size.ToString(CultureInfo.InvariantCulture)
+                        + "; User-Agent: " + _http.DefaultRequestHeaders.UserAgent + ".");
+                    if (_timeout > TimeSpan.Zero && _timeout != System.Threading.Timeout.InfiniteTimeSpan)
+                    {
+                        timeout.CancelAfter(_timeout);
+                    }
+
+                    var watch = Stopwatch.StartNew();
+                    try
+                    {
+                        using (var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, linked.Token).ConfigureAwait(false))
+                        {
+                            var bytes = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+                            watch.Stop();
+                            var answer = new HttpAnswer((int)response.StatusCode, response.ReasonPhrase, AosAnswer.Decode(bytes),
+                                response.Headers.Location?.OriginalString, size);
+                            log.Verbose(command + ": " + answer.Status + ", answer " + bytes.Length.ToString(CultureInfo.InvariantCulture) + " bytes, "
+                                + watch.ElapsedMilliseconds.ToString(CultureInfo.InvariantCulture) + " ms.");
+                            log.Debug("Response Content-Type: " + (response.Content.Headers.ContentType?.ToString() ?? "(none)") + ".");
+                            if (answer.Code < 500)
+                            {
+                                if (answer.IsSuccess)
+                                {
+                                    Interlocked.Exchange(ref _lastUsedUtcTicks, DateTimeOffset.UtcNow.UtcTicks);
+                                }
+
+                                return answer;
+                            }
+
+                            fault = AosFaultKind.MayHaveReached;
+                            cause = "the server answered " + answer.Status + " " + AosAnswer.Quote(answer.Text);
+                        }
+                    }
+                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                    {
+                        throw;
+                    }
+                    catch (OperationCanceledException ex) when (timeout.IsCancellationRequested)
+                    {
+                        fault = AosFaultKind.Timeout;
+                        cause = "no answer within " + _timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s";
+                        error = ex;
+                    }
+                    catch (Exception ex) when (ex is HttpRequestException || ex is IOException || ex is SocketException || ex is AuthenticationException)
+                    {
+                        fault = AosTransportFault.Classify(ex);
+                        cause = AosTransportFault.Describe(ex);
+                        error = ex;
+                    }
+                }
+
+                log.Verbose(command + ": " + AosTransportFault.Explain(fault) + ": " + cause + ".");
+                switch (fault)
+                {
+                    case AosFaultKind.NotReached:
+                        if (notReachedFailures < AosProtocol.NotReachedBackoff.Count)
+                        {
+                            var delay = AosProtocol.NotReachedBackoff[notReachedFailures++];
+                            log.Verbose(command + ": nothing reached the server; retrying in " + delay.TotalMilliseconds.ToString(CultureInfo.InvariantCulture) + " ms.");
+                            await Delay(delay, cancellationToken).ConfigureAwait(false);
+                            continue;
+                        }
+
+                        throw new AosException(AosErrorIds.ConnectionFailed, AosErrorCategory.ConnectionError,
+                            "Could not reach " + Server.AbsoluteUri + " (" + command + "): " + cause + ". Nothing was sent; tried "
+                            + attempt.ToString(CultureInfo.InvariantCulture) + " times.", Server, error);
+
+                    case AosFaultKind.TlsFailure:
+                        throw new AosException(AosErrorIds.ConnectionFailed, AosErrorCategory.SecurityError,
+                            "The TLS connection to " + Server.AbsoluteUri + " could not be established (" + command + "): " + cause
+                            + ". Nothing was sent. If the server's certificate is self-signed or from a private authority, trust it on this machine,"
+                            + " or use -SkipCertificateCheck (which accepts any certificate).", Server, error);
+                }
+
+                // The request may have reached the server.
+                if (submitKind.HasValue)
+                {
+                    bool send = submitKind.Value == AosSubmitKind.Send;
+                    throw new AosException(AosErrorIds.OutcomeUnknown,
+                        fault == AosFaultKind.Timeout ? AosErrorCategory.OperationTimeout : AosErrorCategory.ConnectionError,
+                        "The outcome is unknown: " + cause + " after the " + (send ? "message" : "draft") + " was posted to " + Server.AbsoluteUri
+                        + ". The " + (send ? "message may or may not have been sent" : "draft may or may not have been saved")
+                        + ". It was not retried, so that it is not " + (send ? "sent" : "saved") + " twice; check "
+                        + (send ? "the Outbox or with a recipient before sending again." : "the Draft mailbox before saving again."), Server, error);
+                }
+
+                if (reachedFailures < AosProtocol.ReadRetriesAfterReach)
+                {
+                    reachedFailures++;
+                    log.Verbose(command + ": retrying once in " + AosProtocol.ReadRetryDelay.TotalMilliseconds.ToString(CultureInfo.InvariantCulture) + " ms (safe: it changes nothing on the server).");
+                    await Delay(AosProtocol.ReadRetryDelay, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                throw new AosException(AosErrorIds.ConnectionFailed,
+                    fault == AosFaultKind.Timeout ? AosErrorCategory.OperationTimeout : AosErrorCategory.ConnectionError,
+                    "The request " + command + " to " + Server.AbsoluteUri + " failed: " + cause + " (tried "
+                    + attempt.ToString(CultureInfo.InvariantCulture) + " times).", Server, error);
+            }
+        }
+
+        /// <summary>Field names only; the body as a size (never values: they hold passwords, SIDs and content).</summary>
+        internal static string DescribeFields(IReadOnlyList<AosFormField> fields)
+        {
+            var builder = new StringBuilder();
+            foreach (var field in fields)
+            {
+                if (builder.Length > 0)
+                {
+                    builder.Append(", ");
+                }
+
+                builder.Append(field.Name);
+                if (field.Name == AosProtocol.FieldBody && field.Value != null)
+                {
+                    builder.Append(" [").Append(Encoding.UTF8.GetByteCount(field.Value).ToString(CultureInfo.InvariantCulture)).Append(" bytes]");
+                }
+            }
+
+            return builder.ToString();
+        }
+
+        private void ThrowIfDisposed()
+        {
+            if (_disposed)
+            {
+                throw new ObjectDisposedException(nameof(AosConnection), "This connection to " + Server.AbsoluteUri + " was closed.");
+            }
+        }
+
+        /// <summary>What the server answered (the body decoded as UTF-8, B21).</summary>
+        private sealed class HttpAnswer
+        {
+            public HttpAnswer(int code, string? reason, string text, string? location, long requestBytes)
+            {
+                Code = code;
+                Status = "HTTP " + code.ToString(CultureInfo.InvariantCulture) + (string.IsNullOrEmpty(reason) ? "" : " " + reason);
+                Text = text;
+                Location = location;
+                RequestBytes = requestBytes;
+            }
+
+            public int Code { get; }
+            public string Status { get; }
+            public string Text { get; }
+            public string? Location { get; }
+            public long RequestBytes { get; }
+            public bool IsSuccess => Code >= 200 && Code < 300;
+            public bool IsRedirect => Code >= 300 && Code < 400;
+        }
     }
 }

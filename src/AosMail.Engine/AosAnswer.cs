@@ -1,0 +1,97 @@
+using System;
+using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace AosMail.Engine
+{
+    /// <summary>Reading what the server said (B4, B13, B21), and turning it into text safe to show.</summary>
+    internal static class AosAnswer
+    {
+        private static readonly Regex DroppedBlocks = new Regex("<(script|style)\\b[^>]*>.*?</\\1\\s*>", RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant);
+        private static readonly Regex Comments = new Regex("<!--.*?-->", RegexOptions.Singleline | RegexOptions.CultureInvariant);
+        private static readonly Regex BreakingTags = new Regex("</?(br|p|div|h[1-6]|li|ul|ol|tr|td|th|table|title|head|body|html|pre|hr|blockquote|dt|dd)\\b[^>]*>", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
+        private static readonly Regex OtherTags = new Regex("<[^>]*>", RegexOptions.CultureInvariant);
+        private static readonly Regex Whitespace = new Regex("\\s+", RegexOptions.CultureInvariant);
+        private static readonly char[] LineBreaks = { '\r', '\n' };
+
+        /// <summary>B21: answers are UTF-8 (invalid bytes become U+FFFD; a BOM is dropped).</summary>
+        public static string Decode(byte[] body)
+        {
+            var text = new UTF8Encoding(false, false).GetString(body ?? Array.Empty<byte>());
+            return text.Length > 0 && text[0] == '\uFEFF' ? text.Substring(1) : text;
+        }
+
+        /// <summary>B4: the trimmed answer is a session id.</summary>
+        public static bool IsSessionId(string answer) => AosProtocol.SidAnswer.IsMatch(answer.Trim());
+
+        /// <summary>B13: the trimmed answer is "OK" in any case.</summary>
+        public static bool IsOk(string answer) => string.Equals(answer.Trim(), AosProtocol.AnswerOk, StringComparison.OrdinalIgnoreCase);
+
+        /// <summary>sqVry: the trimmed answer is "true" in any case.</summary>
+        public static bool IsTrue(string answer) => string.Equals(answer.Trim(), AosProtocol.AnswerTrue, StringComparison.OrdinalIgnoreCase);
+
+        /// <summary>A: the documented error shape, a first line "false" (any case).</summary>
+        public static bool IsFalse(string answer)
+        {
+            var first = FirstNonEmptyLine(answer.Split(LineBreaks), 0, out _);
+            return first != null && string.Equals(first, AosProtocol.AnswerFalse, StringComparison.OrdinalIgnoreCase);
+        }
+
+        /// <summary>
+        /// B4/B13: tags stripped, the first non-empty line (after a lone "false", the next one),
+        /// whitespace collapsed, any SID masked, at most 300 characters. Empty when there is no text.
+        /// </summary>
+        public static string ServerText(string answer)
+        {
+            var text = DroppedBlocks.Replace(answer ?? "", "\n");
+            text = Comments.Replace(text, "\n");
+            text = BreakingTags.Replace(text, "\n");
+            text = OtherTags.Replace(text, "");
+            text = WebUtility.HtmlDecode(text);
+
+            var lines = text.Split(LineBreaks);
+            var line = FirstNonEmptyLine(lines, 0, out int index);
+            if (line != null && string.Equals(line, AosProtocol.AnswerFalse, StringComparison.OrdinalIgnoreCase))
+            {
+                line = FirstNonEmptyLine(lines, index + 1, out _) ?? line;
+            }
+
+            if (line == null)
+            {
+                return "";
+            }
+
+            line = Whitespace.Replace(line, " ");
+            line = AosProtocol.SidAnywhere.Replace(line, AosProtocol.SidMask);
+            if (line.Length > AosProtocol.ServerTextMaxLength)
+            {
+                line = line.Substring(0, AosProtocol.ServerTextMaxLength - 1) + "\u2026";
+            }
+
+            return line;
+        }
+
+        /// <summary>ServerText in quotes for a message, or a phrase when there is none.</summary>
+        public static string Quote(string answer)
+        {
+            var text = ServerText(answer);
+            return text.Length == 0 ? "an empty answer" : "\"" + text + "\"";
+        }
+
+        private static string? FirstNonEmptyLine(string[] lines, int start, out int index)
+        {
+            for (index = start; index < lines.Length; index++)
+            {
+                var trimmed = lines[index].Trim();
+                if (trimmed.Length > 0)
+                {
+                    return trimmed;
+                }
+            }
+
+            index = -1;
+            return null;
+        }
+    }
+}

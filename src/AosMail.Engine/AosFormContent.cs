@@ -1,0 +1,332 @@
+using System;
+using System.Buffers;
+using System.Collections.Generic;
+using System.IO;
+using System.Net;
+using System.Net.Http;
+using System.Net.Http.Headers;
+using System.Runtime.InteropServices;
+using System.Security;
+using System.Threading.Tasks;
+
+namespace AosMail.Engine
+{
+    /// <summary>One form field: a plain value, or a secret read from a SecureString only while it is written.</summary>
+    internal sealed class AosFormField
+    {
+        private AosFormField(string name, string? value, SecureString? secret)
+        {
+            Name = name;
+            Value = value;
+            Secret = secret;
+        }
+
+        public static AosFormField Plain(string name, string value) => new AosFormField(name, value ?? throw new ArgumentNullException(nameof(value)), null);
+
+        public static AosFormField Secured(string name, SecureString secret) => new AosFormField(name, null, secret ?? throw new ArgumentNullException(nameof(secret)));
+
+        public string Name { get; }
+        public string? Value { get; }
+        public SecureString? Secret { get; }
+    }
+
+    /// <summary>
+    /// B2: application/x-www-form-urlencoded; charset=utf-8, written straight to the request
+    /// stream. Content-Length comes from a measuring pass over the same writer. A secret field
+    /// is decrypted into unmanaged memory for the pass and zeroed at once; it never becomes a string.
+    /// </summary>
+    internal sealed class AosFormContent : HttpContent
+    {
+        private const int BufferSize = 16 * 1024;
+        private readonly IReadOnlyList<AosFormField> _fields;
+        private long _length = -1;
+
+        public AosFormContent(IReadOnlyList<AosFormField> fields)
+        {
+            _fields = fields ?? throw new ArgumentNullException(nameof(fields));
+            Headers.ContentType = new MediaTypeHeaderValue(AosProtocol.FormMediaType) { CharSet = AosProtocol.FormCharset };
+        }
+
+        public IReadOnlyList<AosFormField> Fields => _fields;
+
+        /// <summary>The encoded size in bytes (measured once).</summary>
+        public long Length
+        {
+            get
+            {
+                if (_length < 0)
+                {
+                    _length = Measure(_fields);
+                }
+
+                return _length;
+            }
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = Length;
+            return true;
+        }
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+            try
+            {
+                int used = 0;
+                for (int i = 0; i < _fields.Count; i++)
+                {
+                    var field = _fields[i];
+                    if (i > 0)
+                    {
+                        used = await EnsureRoom(stream, buffer, used, 1).ConfigureAwait(false);
+                        buffer[used++] = (byte)'&';
+                    }
+
+                    used = await WriteSource(stream, buffer, used, new StringSource(field.Name)).ConfigureAwait(false);
+                    used = await EnsureRoom(stream, buffer, used, 1).ConfigureAwait(false);
+                    buffer[used++] = (byte)'=';
+                    if (field.Secret != null)
+                    {
+                        using (var secret = new SecretSource(field.Secret))
+                        {
+                            used = await WriteSource(stream, buffer, used, secret).ConfigureAwait(false);
+                            // Flush now so the password bytes do not linger in the buffer.
+                            used = await Flush(stream, buffer, used).ConfigureAwait(false);
+                        }
+                    }
+                    else
+                    {
+                        used = await WriteSource(stream, buffer, used, new StringSource(field.Value!)).ConfigureAwait(false);
+                    }
+                }
+
+                await Flush(stream, buffer, used).ConfigureAwait(false);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+            }
+        }
+
+        /// <summary>The exact bytes, for tests and small forms.</summary>
+        internal byte[] ToArray()
+        {
+            using (var stream = new MemoryStream())
+            {
+                SerializeToStreamAsync(stream, null).GetAwaiter().GetResult();
+                return stream.ToArray();
+            }
+        }
+
+        /// <summary>The measuring pass: the same encoder, output counted and discarded.</summary>
+        internal static long Measure(IReadOnlyList<AosFormField> fields)
+        {
+            var scratch = new byte[1024];
+            try
+            {
+                long total = 0;
+                for (int i = 0; i < fields.Count; i++)
+                {
+                    var field = fields[i];
+                    if (i > 0)
+                    {
+                        total++;
+                    }
+
+                    total += MeasureSource(new StringSource(field.Name), scratch) + 1;
+                    if (field.Secret != null)
+                    {
+                        using (var secret = new SecretSource(field.Secret))
+                        {
+                            total += MeasureSource(secret, scratch);
+                        }
+                    }
+                    else
+                    {
+                        total += MeasureSource(new StringSource(field.Value!), scratch);
+                    }
+                }
+
+                return total;
+            }
+            finally
+            {
+                Array.Clear(scratch, 0, scratch.Length);
+            }
+        }
+
+        private static long MeasureSource(ICharSource source, byte[] scratch)
+        {
+            long total = 0;
+            int position = 0;
+            while (position < source.Length)
+            {
+                total += AosFormEncoding.Encode(source, ref position, scratch, 0, scratch.Length);
+            }
+
+            return total;
+        }
+
+        private static async Task<int> WriteSource(Stream stream, byte[] buffer, int used, ICharSource source)
+        {
+            int position = 0;
+            while (position < source.Length)
+            {
+                used = await EnsureRoom(stream, buffer, used, AosFormEncoding.MaxBytesPerStep).ConfigureAwait(false);
+                used += AosFormEncoding.Encode(source, ref position, buffer, used, buffer.Length - used);
+            }
+
+            return used;
+        }
+
+        private static async Task<int> EnsureRoom(Stream stream, byte[] buffer, int used, int needed)
+        {
+            if (buffer.Length - used >= needed)
+            {
+                return used;
+            }
+
+            return await Flush(stream, buffer, used).ConfigureAwait(false);
+        }
+
+        private static async Task<int> Flush(Stream stream, byte[] buffer, int used)
+        {
+            if (used > 0)
+            {
+                await stream.WriteAsync(buffer, 0, used).ConfigureAwait(false);
+                Array.Clear(buffer, 0, used);
+            }
+
+            return 0;
+        }
+
+        private sealed class StringSource : ICharSource
+        {
+            private readonly string _text;
+            public StringSource(string text) => _text = text;
+            public int Length => _text.Length;
+            public char this[int index] => _text[index];
+        }
+
+        /// <summary>A SecureString decrypted into unmanaged memory, zeroed and freed on Dispose.</summary>
+        private sealed class SecretSource : ICharSource, IDisposable
+        {
+            private IntPtr _chars;
+
+            public SecretSource(SecureString secret)
+            {
+                Length = secret.Length;
+                _chars = Marshal.SecureStringToGlobalAllocUnicode(secret);
+            }
+
+            public int Length { get; }
+
+            public char this[int index] => (char)Marshal.ReadInt16(_chars, index * 2);
+
+            public void Dispose()
+            {
+                if (_chars != IntPtr.Zero)
+                {
+                    Marshal.ZeroFreeGlobalAllocUnicode(_chars);
+                    _chars = IntPtr.Zero;
+                }
+            }
+        }
+    }
+
+    internal interface ICharSource
+    {
+        int Length { get; }
+        char this[int index] { get; }
+    }
+
+    /// <summary>
+    /// WHATWG-style form encoding of UTF-8: ALPHA, DIGIT and "*-._" literal, space as "+",
+    /// every other byte as %XX (uppercase). A lone surrogate becomes U+FFFD.
+    /// </summary>
+    internal static class AosFormEncoding
+    {
+        /// <summary>One step encodes one code point: at most 4 UTF-8 bytes, 3 characters each.</summary>
+        public const int MaxBytesPerStep = 12;
+
+        private static readonly byte[] Hex = { (byte)'0', (byte)'1', (byte)'2', (byte)'3', (byte)'4', (byte)'5', (byte)'6', (byte)'7', (byte)'8', (byte)'9', (byte)'A', (byte)'B', (byte)'C', (byte)'D', (byte)'E', (byte)'F' };
+
+        /// <summary>Encodes from <paramref name="position"/> while a whole step fits; returns the bytes written.</summary>
+        public static int Encode(ICharSource source, ref int position, byte[] buffer, int offset, int count)
+        {
+            int start = offset;
+            int end = offset + count;
+            while (position < source.Length && end - offset >= MaxBytesPerStep)
+            {
+                int codePoint = source[position];
+                position++;
+                if (codePoint >= 0xD800 && codePoint <= 0xDBFF)
+                {
+                    if (position < source.Length && source[position] >= 0xDC00 && source[position] <= 0xDFFF)
+                    {
+                        codePoint = 0x10000 + ((codePoint - 0xD800) << 10) + (source[position] - 0xDC00);
+                        position++;
+                    }
+                    else
+                    {
+                        codePoint = 0xFFFD;
+                    }
+                }
+                else if (codePoint >= 0xDC00 && codePoint <= 0xDFFF)
+                {
+                    codePoint = 0xFFFD;
+                }
+
+                if (codePoint < 0x80)
+                {
+                    offset = WriteByte(buffer, offset, codePoint);
+                }
+                else if (codePoint < 0x800)
+                {
+                    offset = WriteByte(buffer, offset, 0xC0 | (codePoint >> 6));
+                    offset = WriteByte(buffer, offset, 0x80 | (codePoint & 0x3F));
+                }
+                else if (codePoint < 0x10000)
+                {
+                    offset = WriteByte(buffer, offset, 0xE0 | (codePoint >> 12));
+                    offset = WriteByte(buffer, offset, 0x80 | ((codePoint >> 6) & 0x3F));
+                    offset = WriteByte(buffer, offset, 0x80 | (codePoint & 0x3F));
+                }
+                else
+                {
+                    offset = WriteByte(buffer, offset, 0xF0 | (codePoint >> 18));
+                    offset = WriteByte(buffer, offset, 0x80 | ((codePoint >> 12) & 0x3F));
+                    offset = WriteByte(buffer, offset, 0x80 | ((codePoint >> 6) & 0x3F));
+                    offset = WriteByte(buffer, offset, 0x80 | (codePoint & 0x3F));
+                }
+
+                codePoint = 0;
+            }
+
+            return offset - start;
+        }
+
+        private static int WriteByte(byte[] buffer, int offset, int value)
+        {
+            if ((value >= 'A' && value <= 'Z') || (value >= 'a' && value <= 'z') || (value >= '0' && value <= '9')
+                || value == '*' || value == '-' || value == '.' || value == '_')
+            {
+                buffer[offset++] = (byte)value;
+            }
+            else if (value == ' ')
+            {
+                buffer[offset++] = (byte)'+';
+            }
+            else
+            {
+                buffer[offset++] = (byte)'%';
+                buffer[offset++] = Hex[value >> 4];
+                buffer[offset++] = Hex[value & 0xF];
+            }
+
+            return offset;
+        }
+    }
+}

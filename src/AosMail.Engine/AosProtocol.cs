@@ -1,0 +1,95 @@
+using System;
+using System.Collections.Generic;
+using System.Text.RegularExpressions;
+
+namespace AosMail.Engine
+{
+    /// <summary>
+    /// Every protocol constant of /work/shared/aos-protocol.md in one place, so each B-point
+    /// choice lives in one spot and the tests can pin it.
+    /// </summary>
+    internal static class AosProtocol
+    {
+        // A / B1: command paths, appended to the base URI after "/".
+        public const string LoginCommand = "st.login.mms";
+        public const string VerifyCommand = "sqVry.user.mms";
+
+        /// <summary>Prefixed by the SID in the URL ("SIDxxx.sdmailact.mail.mms"); logged without it.</summary>
+        public const string SubmitCommand = "sdmailact.mail.mms";
+
+        // B2: the one content type every request uses.
+        public const string FormMediaType = "application/x-www-form-urlencoded";
+        public const string FormCharset = "utf-8";
+
+        // Field names and fixed values.
+        public const string FieldApi = "api";
+        public const string ApiMachineReadable = "lc";
+        public const string Checked = "checked";
+
+        // B3: login fields, in this order.
+        public const string FieldName = "name";
+        public const string FieldHost = "host";
+        public const string FieldPassword = "pswd";
+
+        // A: session check.
+        public const string FieldSid = "sid";
+
+        // B5: sdmailact fields, in wire order.
+        public const string FieldDraftId = "mid";
+        public const string FieldTo = "mto";
+        public const string FieldCc = "mcc";
+        public const string FieldBcc = "mbcc";
+        public const string FieldSubject = "msub";
+        public const string FieldBody = "body";
+        public const string FieldPriority = "mprio";
+        public const string FieldHeader = "mheader";
+        public const string FieldSend = "snd";
+        public const string FieldSaveDraft = "svdrf";
+        public const string FieldKeepCopy = "keepcopy";
+
+        // B13 / A: answers.
+        public const string AnswerOk = "OK";
+        public const string AnswerTrue = "true";
+        public const string AnswerFalse = "false";
+
+        // B4: a session id answer.
+        public static readonly Regex SidAnswer = new Regex("^SID[A-Za-z0-9]{4,61}\\z", RegexOptions.CultureInvariant);
+
+        // B13: any SID-looking token in a text shown to the user is masked.
+        public static readonly Regex SidAnywhere = new Regex("SID[A-Za-z0-9]{4,}", RegexOptions.CultureInvariant);
+        public const string SidMask = "SID\u2026";
+
+        // B4 / B13: the server text shown in messages is at most this long.
+        public const int ServerTextMaxLength = 300;
+
+        // B12: a draft id is a server token.
+        public static readonly Regex DraftId = new Regex("^[A-Za-z0-9._-]{1,64}\\z", RegexOptions.CultureInvariant);
+
+        // B11: priority range.
+        public const int PriorityHighest = 1;
+        public const int PriorityLowest = 5;
+
+        // B10: header names the module owns or the server writes.
+        public static readonly IReadOnlyList<string> ReservedHeaders = new[]
+        {
+            "From", "To", "Cc", "Bcc", "Subject", "Date", "Message-ID",
+            "MIME-Version", "Content-Type", "Content-Transfer-Encoding",
+        };
+
+        private static readonly HashSet<string> ReservedHeaderSet = new HashSet<string>(ReservedHeaders, StringComparer.OrdinalIgnoreCase);
+
+        public static bool IsReservedHeader(string name) => ReservedHeaderSet.Contains(name);
+
+        // B8 / B9: the module's MIME headers.
+        public const string MimeVersionHeader = "MIME-Version: 1.0";
+        public const string PlainUtf8ContentType = "Content-Type: text/plain; charset=utf-8";
+        public const string EightBitEncoding = "Content-Transfer-Encoding: 8bit";
+
+        // B15: back-off before retrying a request that cannot have reached the server.
+        public static readonly IReadOnlyList<TimeSpan> NotReachedBackoff = new[] { TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(1) };
+
+        // B15: reads and logins may be repeated once after a fault where the request may have arrived.
+        public const int ReadRetriesAfterReach = 1;
+        public static readonly TimeSpan ReadRetryDelay = TimeSpan.FromMilliseconds(250);
+    }
+}

@@ -1,0 +1,128 @@
+using System;
+using System.Net.Sockets;
+using System.Security.Authentication;
+
+namespace AosMail.Engine
+{
+    /// <summary>B15: what a transport fault says about whether the request reached the server.</summary>
+    internal enum AosFaultKind
+    {
+        /// <summary>Connection refused, name resolution, unreachable network: nothing was sent; retrying is safe.</summary>
+        NotReached,
+
+        /// <summary>TLS handshake or certificate failure: nothing was sent; retrying does not help.</summary>
+        TlsFailure,
+
+        /// <summary>Reset, closed or otherwise broken after connecting: the request may have arrived.</summary>
+        MayHaveReached,
+
+        /// <summary>No answer in time: the request may have arrived.</summary>
+        Timeout,
+    }
+
+    internal static class AosTransportFault
+    {
+        /// <summary>
+        /// Classifies an exception chain from HttpClient (timeouts are recognised by the caller,
+        /// which owns the timeout token). Looks through inner and aggregated exceptions.
+        /// </summary>
+        public static AosFaultKind Classify(Exception exception)
+        {
+            if (Find<AuthenticationException>(exception) != null)
+            {
+                return AosFaultKind.TlsFailure;
+            }
+
+            var socket = Find<SocketException>(exception);
+            if (socket != null && IsBeforeConnect(socket.SocketErrorCode))
+            {
+                return AosFaultKind.NotReached;
+            }
+
+            if (Find<TimeoutException>(exception) != null)
+            {
+                return AosFaultKind.Timeout;
+            }
+
+            return AosFaultKind.MayHaveReached;
+        }
+
+        /// <summary>A phrase for the log.</summary>
+        public static string Explain(AosFaultKind kind)
+        {
+            switch (kind)
+            {
+                case AosFaultKind.NotReached: return "could not connect (nothing was sent)";
+                case AosFaultKind.TlsFailure: return "TLS handshake failed (nothing was sent)";
+                case AosFaultKind.Timeout: return "timed out (the request may have arrived)";
+                default: return "failed after connecting (the request may have arrived)";
+            }
+        }
+
+        /// <summary>Socket errors that only happen before a connection exists.</summary>
+        internal static bool IsBeforeConnect(SocketError error)
+        {
+            switch (error)
+            {
+                case SocketError.ConnectionRefused:
+                case SocketError.HostNotFound:
+                case SocketError.TryAgain:
+                case SocketError.NoData:
+                case SocketError.NetworkUnreachable:
+                case SocketError.HostUnreachable:
+                case SocketError.NetworkDown:
+                    return true;
+                default:
+                    return false;
+            }
+        }
+
+        /// <summary>A short description of the innermost cause, for messages (never contains a URL with a SID: HttpClient messages name host and port only).</summary>
+        public static string Describe(Exception exception)
+        {
+            var socket = Find<SocketException>(exception);
+            if (socket != null)
+            {
+                return AosProtocol.SidAnywhere.Replace(socket.Message + " (" + socket.SocketErrorCode + ")", AosProtocol.SidMask);
+            }
+
+            var inner = exception;
+            while (inner.InnerException != null)
+            {
+                inner = inner.InnerException;
+            }
+
+            return AosProtocol.SidAnywhere.Replace(inner.Message, AosProtocol.SidMask);
+        }
+
+        private static T? Find<T>(Exception? exception) where T : Exception
+        {
+            int depth = 0;
+            while (exception != null && depth++ < 32)
+            {
+                if (exception is T match)
+                {
+                    return match;
+                }
+
+                if (exception is AggregateException aggregate)
+                {
+                    foreach (var inner in aggregate.InnerExceptions)
+                    {
+                        var found = Find<T>(inner);
+                        if (found != null)
+                        {
+                            return found;
+                        }
+                    }
+
+                    return null;
+                }
+
+                exception = exception.InnerException;
+            }
+
+            return null;
+        }
+    }
+}

@@ -1,0 +1,228 @@
+using System.Collections.Generic;
+using System.IO;
+using Xunit;
+
+namespace AosMail.Engine.Tests;
+
+public class ValidationTests
+{
+    private static AosMessage Valid()
+    {
+        var message = new AosMessage { Subject = "s", Body = "b" };
+        message.To.Add("a@x.org");
+        return message;
+    }
+
+    private static AosException Fails(AosMessage message, AosSubmitKind kind = AosSubmitKind.Send) =>
+        Assert.Throws<AosException>(() => AosFormBuilder.Prepare(message, kind));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    public void EmptyAddress(string entry)
+    {
+        var message = Valid();
+        message.Cc.Add(entry);
+        var error = Fails(message);
+        Assert.Equal(AosErrorIds.InvalidAddress, error.ErrorId);
+        Assert.Equal(AosErrorCategory.InvalidArgument, error.Category);
+        Assert.Equal(entry, error.Target);
+    }
+
+    [Theory]
+    [InlineData("not an address")]
+    [InlineData("bob")]
+    [InlineData("bob@")]
+    [InlineData("@x.org")]
+    [InlineData("Bob <b@y.org")]
+    [InlineData("a@x.org, , <>")]
+    [InlineData("a@x.org; b@x.org")]
+    public void MalformedAddress(string entry)
+    {
+        var message = Valid();
+        message.To.Add(entry);
+        var error = Fails(message);
+        Assert.Equal(AosErrorIds.InvalidAddress, error.ErrorId);
+        Assert.Equal(entry, error.Target);
+        Assert.Contains(entry, error.Message);
+    }
+
+    [Fact]
+    public void GroupAddress()
+    {
+        var message = Valid();
+        message.Bcc.Add("Team: a@x.org, b@x.org;");
+        var error = Fails(message);
+        Assert.Equal(AosErrorIds.InvalidAddress, error.ErrorId);
+        Assert.Contains("group", error.Message);
+    }
+
+    [Fact]
+    public void SendWithoutRecipients()
+    {
+        var error = Fails(new AosMessage { Subject = "s" });
+        Assert.Equal(AosErrorIds.NoRecipient, error.ErrorId);
+        Assert.Equal(AosErrorCategory.InvalidArgument, error.Category);
+    }
+
+    [Fact]
+    public void DraftWithoutRecipientsIsAllowed() =>
+        Assert.Equal(AosSubmitKind.SaveDraft, AosFormBuilder.Prepare(new AosMessage { Subject = "s" }, AosSubmitKind.SaveDraft).Kind);
+
+    [Theory]
+    [InlineData("a\r\nBcc: x@evil.org")]
+    [InlineData("a\nb")]
+    [InlineData("a\rb")]
+    [InlineData("a\0b")]
+    public void SubjectWithLineBreakOrNul(string subject)
+    {
+        var message = Valid();
+        message.Subject = subject;
+        var error = Fails(message);
+        Assert.Equal(AosErrorIds.InvalidSubject, error.ErrorId);
+        Assert.Equal(subject, error.Target);
+        Assert.DoesNotContain("\n", error.Message);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("X Bad")]
+    [InlineData("X:Bad")]
+    [InlineData("X-Ümlaut")]
+    [InlineData("X-Tab\t")]
+    public void InvalidHeaderName(string name)
+    {
+        var message = Valid();
+        message.Headers.Add(new KeyValuePair<string, string>(name, "v"));
+        var error = Fails(message);
+        Assert.Equal(AosErrorIds.InvalidHeaderName, error.ErrorId);
+        Assert.Equal(name, error.Target);
+    }
+
+    [Theory]
+    [InlineData("From")]
+    [InlineData("to")]
+    [InlineData("CC")]
+    [InlineData("bcc")]
+    [InlineData("SUBJECT")]
+    [InlineData("date")]
+    [InlineData("message-id")]
+    [InlineData("Mime-Version")]
+    [InlineData("content-type")]
+    [InlineData("CONTENT-TRANSFER-ENCODING")]
+    public void ReservedHeaderInAnyCase(string name)
+    {
+        var message = Valid();
+        message.Headers.Add(new KeyValuePair<string, string>(name, "v"));
+        var error = Fails(message);
+        Assert.Equal(AosErrorIds.ReservedHeader, error.ErrorId);
+        Assert.Equal(AosErrorCategory.InvalidArgument, error.Category);
+        Assert.Equal(name, error.Target);
+    }
+
+    [Theory]
+    [InlineData("x\r\nBcc: victim@x.org", "x\\r\\nBcc: victim@x.org")]
+    [InlineData("x\nY: 1", "x\\nY: 1")]
+    [InlineData("x\ry", "x\\ry")]
+    [InlineData("x\0y", "x\\0y")]
+    public void HeaderInjection(string value, string shown)
+    {
+        var message = Valid();
+        message.Headers.Add(new KeyValuePair<string, string>("X-Safe", value));
+        var error = Fails(message);
+        Assert.Equal(AosErrorIds.HeaderInjection, error.ErrorId);
+        Assert.Equal(AosErrorCategory.InvalidArgument, error.Category);
+        Assert.Contains("X-Safe", error.Message);
+        Assert.Contains(shown, error.Message);
+        Assert.Equal(value, error.Target);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(6)]
+    [InlineData(-1)]
+    public void PriorityOutOfRange(int priority)
+    {
+        var message = Valid();
+        message.Priority = priority;
+        var error = Fails(message);
+        Assert.Equal(AosErrorIds.InvalidPriority, error.ErrorId);
+        Assert.Equal(priority, error.Target);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    public void PriorityAtTheEdgesIsFine(int priority)
+    {
+        var message = Valid();
+        message.Priority = priority;
+        Assert.Contains(AosFormBuilder.Prepare(message, AosSubmitKind.Send).Fields, f => f.Key == "mprio" && f.Value == priority.ToString());
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("has space")]
+    [InlineData("a/b")]
+    [InlineData("ä")]
+    [InlineData("x\n")]
+    [InlineData("12345678901234567890123456789012345678901234567890123456789012345")]
+    public void BadDraftId(string draftId)
+    {
+        var message = Valid();
+        message.DraftId = draftId;
+        var error = Fails(message, AosSubmitKind.SaveDraft);
+        Assert.Equal(AosErrorIds.InvalidDraftId, error.ErrorId);
+        Assert.Equal(draftId, error.Target);
+    }
+
+    [Fact]
+    public void DraftIdOf64CharactersIsFine()
+    {
+        var message = Valid();
+        message.DraftId = new string('a', 64);
+        Assert.Equal(new string('a', 64), AosFormBuilder.Prepare(message, AosSubmitKind.SaveDraft).DraftId);
+    }
+
+    [Fact]
+    public void MissingAttachment()
+    {
+        var message = Valid();
+        var path = Path.Combine(Path.GetTempPath(), "aosmail-no-such-file-" + System.Guid.NewGuid().ToString("N") + ".pdf");
+        message.Attachments.Add(path);
+        var error = Fails(message);
+        Assert.Equal(AosErrorIds.AttachmentNotFound, error.ErrorId);
+        Assert.Equal(AosErrorCategory.ObjectNotFound, error.Category);
+        Assert.Equal(path, error.Target);
+    }
+
+    [Fact]
+    public void AFolderIsNotAnAttachment()
+    {
+        var message = Valid();
+        message.Attachments.Add(Path.GetTempPath());
+        Assert.Equal(AosErrorIds.AttachmentNotFound, Fails(message).ErrorId);
+    }
+
+    [Fact]
+    public void ProblemsAreReportedInAStableOrder()
+    {
+        var message = new AosMessage { Subject = "a\nb", Priority = 9, DraftId = "bad id" };
+        message.Headers.Add(new KeyValuePair<string, string>("From", "x"));
+        message.Attachments.Add("/no/such/file");
+        message.To.Add("broken");
+        Assert.Equal(AosErrorIds.InvalidAddress, Fails(message).ErrorId);
+        message.To.Clear();
+        Assert.Equal(AosErrorIds.NoRecipient, Fails(message).ErrorId);
+        message.To.Add("a@x.org");
+        Assert.Equal(AosErrorIds.InvalidSubject, Fails(message).ErrorId);
+        message.Subject = "ok";
+        Assert.Equal(AosErrorIds.ReservedHeader, Fails(message).ErrorId);
+        message.Headers.Clear();
+        Assert.Equal(AosErrorIds.InvalidPriority, Fails(message).ErrorId);
+        message.Priority = null;
+        Assert.Equal(AosErrorIds.InvalidDraftId, Fails(message).ErrorId);
+        message.DraftId = null;
+        Assert.Equal(AosErrorIds.AttachmentNotFound, Fails(message).ErrorId);
+    }
+}
