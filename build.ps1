@@ -178,8 +178,10 @@ function Invoke-Test {
         $env:AOS_SANDBOX_PASSWORD = $sandbox.DemoPassword
         $env:AOS_SANDBOX_DLL = $SandboxDll
         # A child pwsh imports the built module the way a user does, and leaves this process clean.
+        # -TestName goes as one quoted, comma-joined string: on Linux/macOS PowerShell expands an
+        # unquoted '*' passed to a native command against the current folder ("native globbing").
         & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'build/Invoke-PesterRun.ps1') `
-            -PesterPath $pester -TestRoot (Join-Path $Root 'tests') -TestName $TestName -ResultPath $pesterResult
+            -PesterPath $pester -TestRoot (Join-Path $Root 'tests') -TestName "$($TestName -join ',')" -ResultPath $pesterResult
     }
     finally {
         $sandbox | Stop-AosSandbox
@@ -216,7 +218,7 @@ function Invoke-Sandbox {
 }
 
 function Invoke-Clean {
-    foreach ($dir in @($Out) + (Get-ChildItem -Path (Join-Path $Root 'src'), (Join-Path $Root 'tests') -Directory -Recurse -Include bin, obj).FullName) {
+    foreach ($dir in @($Out) + (Get-ChildItem -Path (Join-Path $Root 'src'), (Join-Path $Root 'tests'), (Join-Path $Root 'build') -Directory -Recurse -Include bin, obj).FullName) {
         if ($dir -and (Test-Path $dir)) { Remove-Item -Recurse -Force $dir }
     }
     Write-Host 'Clean.'

@@ -8,6 +8,8 @@ param(
     [Parameter(Mandatory)] [string] $ResultPath
 )
 $ErrorActionPreference = 'Stop'
+# build.ps1 passes the patterns comma-joined in one argument (see the note there).
+$TestName = @($TestName -split ',' | ForEach-Object Trim | Where-Object { $_ })
 Import-Module -Name $PesterPath -Force
 
 $paths = Get-ChildItem -Path $TestRoot -Recurse -Filter '*.Tests.ps1' |
