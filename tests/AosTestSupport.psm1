@@ -143,17 +143,15 @@ function Get-FreeLocalPort {
 }
 
 function Invoke-ChildPwsh {
-    # Runs a command in a new pwsh process (the same PowerShell this suite runs in) and returns
-    # its output lines; the exit code is in $LASTEXITCODE.
+    # Runs a command in a new, non-interactive pwsh process (the same PowerShell this suite runs
+    # in: under the dotnet tool that is dotnet running pwsh.dll) and returns its output lines,
+    # errors included; the exit code is in $LASTEXITCODE. A fresh process is the only clean slate
+    # for what a process keeps: loaded assemblies, the module's sessions.
     param([Parameter(Mandatory)] [string] $Command)
     $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Command))
     $process = [Environment]::ProcessPath
-    if ([IO.Path]::GetFileNameWithoutExtension($process) -in 'pwsh') {
-        & $process -NoProfile -NonInteractive -EncodedCommand $encoded 2>&1
-    }
-    else {
-        & $process (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -EncodedCommand $encoded 2>&1
-    }
+    [string[]] $prefix = if ([IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' } else { @() }
+    & $process @prefix -NoProfile -NonInteractive -EncodedCommand $encoded 2>&1
 }
 
 Export-ModuleMember -Function Get-SandboxHttpUri, New-DemoSession, Format-FieldList, Assert-FieldList, Invoke-Captured,
