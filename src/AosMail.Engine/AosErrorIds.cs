@@ -22,6 +22,9 @@ namespace AosMail.Engine
         public const string NoCredential = "AosNoCredential";
         public const string InvalidMessageId = "AosInvalidMessageId";
         public const string InvalidMailbox = "AosInvalidMailbox";
+        public const string InvalidPath = "AosInvalidPath";
+        public const string FileExists = "AosFileExists";
+        public const string ConflictingParameters = "AosConflictingParameters";
 
         // Conversation with the server.
         public const string LoginFailed = "AosLoginFailed";
