@@ -1,5 +1,6 @@
 @{
     RootModule           = 'AosMail.dll'
+    # The one version source: build.ps1 passes it to dotnet (-p:Version) and the package carries it.
     ModuleVersion        = '0.1.0'
     CompatiblePSEditions = @('Desktop', 'Core')
     GUID                 = '5f0c2a8e-6b7d-4c1e-9a3f-2d8b7e41c6a9'
@@ -9,7 +10,7 @@
     Description          = 'Send mail, save and overwrite drafts through the AOS (AfterOffice Server) web-mail HTTP API, from the prompt, scheduled tasks and runbooks.'
     PowerShellVersion    = '5.1'
     DotNetFrameworkVersion = '4.7.2'
-    FormatsToProcess     = @()
+    FormatsToProcess     = @('AosMail.Format.ps1xml')
     CmdletsToExport      = @(
         'New-AosSession'
         'Send-AosMessage'
@@ -26,9 +27,18 @@
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags       = @('AOS', 'AfterOffice', 'Mail', 'Email', 'SendMail', 'Draft', 'MIME', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
-            LicenseUri = 'https://opensource.org/licenses/MIT'
-            ReleaseNotes = 'First release: sessions, sending and drafts.'
+            Tags         = @('AOS', 'AfterOffice', 'Mail', 'Email', 'SendMail', 'Draft', 'MIME', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
+            LicenseUri   = 'https://opensource.org/licenses/MIT'
+            # ProjectUri is left out on purpose: the project has no public home yet, and a gallery
+            # page should not link to a placeholder. Add it when the repository is published.
+            ReleaseNotes = @'
+0.1.0 - first release.
+- New-AosSession logs in to an AOS server (https by default; http only with -AllowUnencryptedAuthentication).
+- Send-AosMessage sends plain, HTML and attachment mail, one message per pipeline record (Import-Csv | Send-AosMessage).
+- Save-AosDraft saves and overwrites drafts.
+- Stable error ids (AosOutcomeUnknown: the message may have been sent, never retried); no secret in output, logs or errors.
+- Help (Get-Help, about_AosMail, about_AosMail_Protocol), table views and -Session/-Priority tab completion.
+'@
         }
     }
 }

@@ -4,8 +4,12 @@
     AosMail's build front door.
 .DESCRIPTION
     Tasks:
-      Build    compile the solution and assemble the importable module in out/AosMail/
-      Test     Build, then run the engine unit tests and the Pester suite against the sandbox;
+      Build    compile the solution and assemble the importable module in out/AosMail/,
+               help included (MAML and about_ topics built from docs/en-US/*.md)
+      Docs     rebuild only the help of an already built module (fast, for editing docs/en-US)
+      Package  Build, then publish out/AosMail as out/package/AosMail.<version>.nupkg
+               (Publish-PSResource to a temporary file repository)
+      Test     Build and package, then run the engine unit tests and the Pester suite against the sandbox;
                ends with the line "N passed, N failed" and exits non-zero on any failure
       Demo     Build, then start the sandbox and run the main job through the cmdlets
       Sandbox  Build, then run the AOS sandbox in the foreground (Ctrl+C stops it)
@@ -17,7 +21,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Demo', 'Sandbox', 'Clean')]
+    [ValidateSet('Build', 'Docs', 'Package', 'Test', 'Demo', 'Sandbox', 'Clean')]
     [string[]] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -39,6 +43,8 @@ $ModuleOut = Join-Path $Out 'AosMail'
 $ManifestPath = Join-Path $Root 'AosMail.psd1'
 $SandboxDll = Join-Path $Root "src/AosMail.Sandbox/bin/$Configuration/net10.0/AosMail.Sandbox.dll"
 $ResultsDir = Join-Path $Out 'test-results'
+$PackageOut = Join-Path $Out 'package'
+$HelpBuilderDll = Join-Path $Root "build/HelpBuilder/bin/$Configuration/net10.0/HelpBuilder.dll"
 
 function Invoke-Native {
     # Runs a native command and stops the build when it fails. A simple function on purpose:
@@ -78,7 +84,50 @@ function Invoke-Build {
         Copy-Item -Destination (Join-Path $ModuleOut 'bin')
     Copy-Item -LiteralPath $ManifestPath -Destination $ModuleOut
     Get-ChildItem -Path (Join-Path $Root 'src/AosMail') -Filter '*.ps1xml' | Copy-Item -Destination $ModuleOut
+    Build-Help
     Write-Host "Module ready: $(Join-Path $ModuleOut 'AosMail.psd1')" -ForegroundColor Green
+}
+
+function Build-Help {
+    # The help is built, never committed: the cmdlets' metadata (from the built module, in a child
+    # pwsh) plus the prose in docs/en-US/*.md, joined by build/HelpBuilder (Markdig). See docs/help-format.md.
+    $metadata = Join-Path $Out 'obj/commands.json'
+    Invoke-Native dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'build/Export-CommandMetadata.ps1') `
+        -ModulePath (Join-Path $ModuleOut 'AosMail.psd1') -OutputPath $metadata
+    $helpOut = Join-Path $ModuleOut 'en-US'
+    if (Test-Path $helpOut) { Remove-Item -Recurse -Force $helpOut }
+    Invoke-Native dotnet $HelpBuilderDll --docs (Join-Path $Root 'docs/en-US') --metadata $metadata --out $helpOut --help-file 'AosMail.dll-Help.xml'
+}
+
+function Invoke-Docs {
+    if (-not (Test-Path (Join-Path $ModuleOut 'AosMail.dll'))) { Invoke-Build; return }
+    Invoke-Native dotnet build (Join-Path $Root 'build/HelpBuilder') -c $Configuration -nologo '-v:quiet' '-clp:NoSummary'
+    Build-Help
+}
+
+function New-ModulePackage {
+    # Publishes the built module folder to a temporary file repository: the .nupkg a gallery would get.
+    $version = Get-ModuleVersion
+    if (Test-Path $PackageOut) { Remove-Item -Recurse -Force $PackageOut }
+    $null = New-Item -ItemType Directory -Force $PackageOut
+    Import-Module Microsoft.PowerShell.PSResourceGet -ErrorAction Stop
+    $repository = 'AosMailBuild-' + [guid]::NewGuid().ToString('n').Substring(0, 12)
+    Register-PSResourceRepository -Name $repository -Uri $PackageOut -Trusted
+    try {
+        Publish-PSResource -Path $ModuleOut -Repository $repository
+    }
+    finally {
+        Unregister-PSResourceRepository -Name $repository
+    }
+    $package = Join-Path $PackageOut "AosMail.$version.nupkg"
+    if (-not (Test-Path -LiteralPath $package)) { throw "Publish-PSResource did not produce '$package'." }
+    Write-Host "Package ready: $package" -ForegroundColor Green
+    $package
+}
+
+function Invoke-Package {
+    Invoke-Build
+    $null = New-ModulePackage
 }
 
 function Get-PesterManifest {
@@ -103,6 +152,11 @@ function Read-TrxCount {
 
 function Invoke-Test {
     Invoke-Build
+    # Packaged once per run for tests/Package.Tests.ps1 (which installs it); a packaging failure
+    # fails those tests rather than hiding every other result.
+    $env:AOS_TEST_PACKAGE_DIR = $PackageOut
+    try { $null = New-ModulePackage }
+    catch { Write-Warning "Packaging failed: $_"; Remove-Item -Recurse -Force $PackageOut -ErrorAction Ignore }
     if (Test-Path $ResultsDir) { Remove-Item -Recurse -Force $ResultsDir }
     $null = New-Item -ItemType Directory -Force $ResultsDir
 
@@ -165,7 +219,7 @@ function Invoke-Sandbox {
 }
 
 function Invoke-Clean {
-    foreach ($dir in @($Out) + (Get-ChildItem -Path (Join-Path $Root 'src'), (Join-Path $Root 'tests') -Directory -Recurse -Include bin, obj).FullName) {
+    foreach ($dir in @($Out) + (Get-ChildItem -Path (Join-Path $Root 'src'), (Join-Path $Root 'tests'), (Join-Path $Root 'build') -Directory -Recurse -Include bin, obj).FullName) {
         if ($dir -and (Test-Path $dir)) { Remove-Item -Recurse -Force $dir }
     }
     Write-Host 'Clean.'

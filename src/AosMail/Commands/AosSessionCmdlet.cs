@@ -21,6 +21,7 @@ namespace AosMail.Commands
         /// <summary>The session to use; the newest session when omitted.</summary>
         [Parameter(ParameterSetName = SessionSet)]
         [ValidateNotNull]
+        [ArgumentCompleter(typeof(Completion.AosSessionCompleter))]
         public AosSession? Session { get; set; }
 
         [Parameter(Mandatory = true, ParameterSetName = ServerSet)]

@@ -1,0 +1,117 @@
+# The package a gallery would get. build.ps1 Test packages once per run (New-ModulePackage, the
+# same step as `./build.ps1 Package`) into $env:AOS_TEST_PACKAGE_DIR; this file installs that
+# .nupkg from a temporary file repository into a clean folder, then imports the installed copy in
+# a fresh pwsh, as a user would after Install-PSResource. Sending through it needs the engine
+# and the sandbox (tag Live).
+BeforeDiscovery {
+    $script:Live = [bool]$env:AOS_SANDBOX_URI
+}
+
+BeforeAll {
+    $manifest = Import-PowerShellDataFile -LiteralPath $env:AOS_TEST_MODULE
+    $version = $manifest.ModuleVersion
+    $packageDir = $env:AOS_TEST_PACKAGE_DIR
+    if (-not $packageDir) { throw 'AOS_TEST_PACKAGE_DIR is not set: run these tests through ./build.ps1 Test, which packages the module first.' }
+    $nupkg = Join-Path $packageDir "AosMail.$version.nupkg"
+
+    $work = Join-Path ([IO.Path]::GetTempPath()) ('aos-package-' + [guid]::NewGuid().ToString('n'))
+    $installRoot = Join-Path $work 'modules'
+    $null = New-Item -ItemType Directory -Force -Path $installRoot
+    $repository = 'AosMailTest-' + [guid]::NewGuid().ToString('n').Substring(0, 12)
+    Import-Module Microsoft.PowerShell.PSResourceGet -ErrorAction Stop
+    Register-PSResourceRepository -Name $repository -Uri $packageDir
+    $saved = Save-PSResource -Name AosMail -Version $version -Repository $repository -TrustRepository -Path $installRoot -PassThru -ErrorAction Stop
+    $installed = Join-Path $installRoot "AosMail/$version/AosMail.psd1"
+
+    # A fresh pwsh, the same one that runs these tests (dotnet pwsh or an installed pwsh).
+    function Invoke-ChildPwsh([string] $Script, [hashtable] $Environment = @{}) {
+        $file = Join-Path $work ([guid]::NewGuid().ToString('n') + '.ps1')
+        Set-Content -LiteralPath $file -Value $Script
+        $exe = [Environment]::ProcessPath
+        [string[]] $prefix = if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' } else { @() }
+        $saved = @{}
+        foreach ($key in $Environment.Keys) { $saved[$key] = [Environment]::GetEnvironmentVariable($key); [Environment]::SetEnvironmentVariable($key, $Environment[$key]) }
+        try { $output = & $exe @prefix -NoProfile -NonInteractive -File $file 2>&1 }
+        finally { foreach ($key in $saved.Keys) { [Environment]::SetEnvironmentVariable($key, $saved[$key]) } }
+        [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($output | Out-String) }
+    }
+}
+
+AfterAll {
+    if ($repository) { Unregister-PSResourceRepository -Name $repository -ErrorAction Ignore }
+    if ($work) { Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction Ignore }
+}
+
+Describe 'The AosMail package' {
+    It 'is named after the manifest version' {
+        $nupkg | Should -Exist
+    }
+
+    It 'carries what a gallery shows' {
+        Add-Type -AssemblyName System.IO.Compression.FileSystem
+        $zip = [System.IO.Compression.ZipFile]::OpenRead($nupkg)
+        try {
+            $entry = $zip.Entries | Where-Object FullName -EQ 'AosMail.nuspec'
+            $reader = [IO.StreamReader]::new($entry.Open())
+            [xml]$nuspec = $reader.ReadToEnd()
+            $reader.Dispose()
+            $files = @($zip.Entries.FullName)
+        }
+        finally { $zip.Dispose() }
+        $meta = $nuspec.package.metadata
+        $meta.id | Should -Be 'AosMail'
+        $meta.version | Should -Be $version
+        $meta.description | Should -Be $manifest.Description
+        $meta.authors | Should -Be $manifest.Author
+        $meta.releaseNotes | Should -Not -BeNullOrEmpty
+        ($meta.licenseUrl, $meta.license.'#text' | Where-Object { $_ }) | Should -Not -BeNullOrEmpty
+        foreach ($tag in 'AOS', 'Mail', 'PSEdition_Core', 'PSEdition_Desktop', 'PSModule') { $meta.tags -split ' ' | Should -Contain $tag }
+        # The module folder, help and views included; no reference assembly of PowerShell itself.
+        foreach ($file in 'AosMail.psd1', 'AosMail.dll', 'bin/AosMail.Engine.dll', 'AosMail.Format.ps1xml', 'en-US/AosMail.dll-Help.xml', 'en-US/about_AosMail.help.txt') {
+            $files | Should -Contain $file
+        }
+        $files | Where-Object { $_ -like '*System.Management.Automation.dll' } | Should -BeNullOrEmpty
+    }
+
+    It 'installs with Save-PSResource from a file repository' {
+        $saved.Name | Should -Be 'AosMail'
+        [string]$saved.Version | Should -Be $version
+        $installed | Should -Exist
+    }
+
+    It 'imports from the installed copy in a fresh pwsh with its cmdlets, version, help and views' {
+        $result = Invoke-ChildPwsh @"
+`$ErrorActionPreference = 'Stop'
+`$m = Import-Module '$installed' -PassThru
+[pscustomobject]@{
+    Version  = [string]`$m.Version
+    Path     = `$m.Path
+    Cmdlets  = @(Get-Command -Module AosMail | Sort-Object Name | ForEach-Object Name)
+    Synopsis = (Get-Help Send-AosMessage).Synopsis
+    Views    = @(Get-FormatData -TypeName AosMail.AosSendResult).Count
+} | ConvertTo-Json -Compress
+"@
+        $result.ExitCode | Should -Be 0 -Because $result.Output
+        $info = $result.Output | ConvertFrom-Json
+        $info.Version | Should -Be $version
+        $info.Path | Should -BeLike "$installRoot*"
+        $info.Cmdlets | Should -Be @($manifest.CmdletsToExport | Sort-Object)
+        $info.Synopsis | Should -Match 'AOS'
+        $info.Views | Should -BeGreaterThan 0
+    }
+}
+
+Describe 'The installed package against the sandbox' -Tag Live -Skip:(-not $Live) {
+    It 'sends one message through the installed copy' {
+        $result = Invoke-ChildPwsh @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$installed'
+`$credential = [pscredential]::new(`$env:AOS_SANDBOX_USER, (ConvertTo-SecureString `$env:AOS_SANDBOX_PASSWORD -AsPlainText -Force))
+`$r = Send-AosMessage -Server `$env:AOS_SANDBOX_URI -AllowUnencryptedAuthentication -Credential `$credential ``
+    -To alice@sandbox.test -Subject 'Sent by the installed package' -Body 'Hello from the package.' -PassThru
+`$r.ServerAnswer
+"@
+        $result.ExitCode | Should -Be 0 -Because $result.Output
+        $result.Output.Trim() | Should -Be 'OK'
+    }
+}
