@@ -16,7 +16,7 @@ namespace AosMail.Commands
     {
         /// <summary>The mailbox (default: Inbox).</summary>
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-        [ArgumentCompleter(typeof(AosMailboxCompleter))]
+        [ArgumentCompleter(typeof(Completion.AosMailboxCompleter))]
         [ValidateNotNullOrEmpty]
         public string? Mailbox { get; set; }
 

@@ -10,11 +10,11 @@ namespace AosMail.Commands
     /// session becomes the default.
     /// </summary>
     [Cmdlet(VerbsCommon.Remove, "AosSession", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
-    [OutputType(typeof(void))]
     public sealed class RemoveAosSessionCommand : AosCmdlet
     {
         /// <summary>The sessions to remove (default: the default session).</summary>
         [Parameter(Position = 0, ValueFromPipeline = true)]
+        [ArgumentCompleter(typeof(Completion.AosSessionCompleter))]
         [ValidateNotNull]
         public AosSession[]? Session { get; set; }
 

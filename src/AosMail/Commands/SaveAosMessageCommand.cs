@@ -21,7 +21,7 @@ namespace AosMail.Commands
 
         /// <summary>The mailbox (default: Inbox).</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)]
-        [ArgumentCompleter(typeof(AosMailboxCompleter))]
+        [ArgumentCompleter(typeof(Completion.AosMailboxCompleter))]
         [ValidateNotNullOrEmpty]
         public string? Mailbox { get; set; }
 

@@ -15,6 +15,7 @@ namespace AosMail.Commands
     {
         /// <summary>The sessions to check (default: the default session).</summary>
         [Parameter(Position = 0, ValueFromPipeline = true)]
+        [ArgumentCompleter(typeof(Completion.AosSessionCompleter))]
         [ValidateNotNull]
         public AosSession[]? Session { get; set; }
 

@@ -9,7 +9,7 @@ using System.Threading.Tasks;
 using AosMail.Engine;
 using AosMail.Internal;
 
-namespace AosMail
+namespace AosMail.Completion
 {
     /// <summary>
     /// Completes -Mailbox from the server's mailbox list (mboxtable) of -Session when it is given,
@@ -17,7 +17,7 @@ namespace AosMail
     /// Never throws and never waits more than a few seconds: no session, or a server that does
     /// not answer, completes nothing.
     /// </summary>
-    public sealed class AosMailboxCompleter : IArgumentCompleter
+    internal sealed class AosMailboxCompleter : IArgumentCompleter
     {
         private static readonly TimeSpan Limit = TimeSpan.FromSeconds(5);
 
