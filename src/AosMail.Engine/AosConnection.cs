@@ -121,7 +121,12 @@ namespace AosMail.Engine
             await _loginGate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                await LoginCoreAsync(log, cancellationToken).ConfigureAwait(false);
+                // Checked again under the gate: a caller that saw no session while another request
+                // was renewing it (RenewAsync clears the stale id first) must not log in a second time.
+                if (_sid == null)
+                {
+                    await LoginCoreAsync(log, cancellationToken).ConfigureAwait(false);
+                }
             }
             finally
             {
