@@ -22,7 +22,7 @@ BeforeAll {
 }
 
 Describe 'Format views (stand-in objects, no network)' {
-    It 'the module loads a table view for <Type>' -ForEach @(@{ Type = 'AosMail.AosSession' }, @{ Type = 'AosMail.AosSendResult' }) {
+    It 'the module loads a table view for <Type>' -ForEach @(@{ Type = 'AosMail.AosSession' }, @{ Type = 'AosMail.AosSendResult' }, @{ Type = 'AosMail.AosMailbox' }, @{ Type = 'AosMail.AosMessageInfo' }) {
         $views = Get-FormatData -TypeName $Type -PowerShellVersion $PSVersionTable.PSVersion
         $views | Should -Not -BeNullOrEmpty
         @($views.FormatViewDefinition.Control | Where-Object { $_ -is [System.Management.Automation.TableControl] }).Count | Should -Be 1
@@ -47,6 +47,36 @@ Describe 'Format views (stand-in objects, no network)' {
         $lines = $fake | Get-TableLine
         -split $lines[0] | Should -Be $ResultColumns
         $lines[2] | Should -Match '^Send\s+alice@sandbox\.test, bob@sandbox\.test\s+Q3\s+a\.pdf, b\.csv\s+42\s+OK\s*$'
+    }
+
+    It 'AosMailbox: the table has exactly the columns Name, Messages, Unread, UserName' {
+        $fake = [pscustomobject]@{ PSTypeName = 'AosMail.AosMailbox'; Name = 'Inbox'; MessageCount = 12; UnreadCount = 3; UserName = 'demo@sandbox.test' }
+        $lines = $fake | Get-TableLine
+        -split $lines[0] | Should -Be 'Name', 'Messages', 'Unread', 'UserName'
+        $lines[2] | Should -Match '^Inbox\s+12\s+3\s+demo@sandbox\.test\s*$'
+    }
+
+    It 'AosMessageInfo: the table, grouped by mailbox, has exactly the columns Id, Date, From, Subject, Size, Read' {
+        $fake = [pscustomobject]@{
+            PSTypeName = 'AosMail.AosMessageInfo'; Id = '1795644603258.001'; Mailbox = 'Inbox'; Date = [datetime]'2026-01-02 03:04:05'
+            From = 'demo@sandbox.test'; Subject = 'Q3 figures'; Size = 2048; IsRead = $false
+        }
+        $lines = $fake | Get-TableLine
+        $lines[0] | Should -Match '^\s*Mailbox: Inbox\s*$'
+        -split $lines[1] | Should -Be 'Id', 'Date', 'From', 'Subject', 'Size', 'Read'
+        $lines[3] | Should -Match '^1795644603258\.001\s+2026-01-02 03:04:05\s+demo@sandbox\.test\s+Q3 figures\s+2048\s+False\s*$'
+    }
+
+    It 'AosMailMessage: the list view joins recipients and attachment names' {
+        $fake = [pscustomobject]@{
+            PSTypeName = 'AosMail.AosMailMessage'; Id = '1.001'; Mailbox = 'Inbox'; Date = [datetime]'2026-01-02 03:04:05'
+            From = 'demo@sandbox.test'; To = @('alice@sandbox.test', 'bob@sandbox.test'); Cc = @(); Subject = 'Q3'
+            ContentType = 'multipart/mixed'; AttachmentNames = @('a.pdf', 'b.csv'); Size = 4096; TextBody = 'Hello'
+        }
+        $text = $fake | Format-List | Out-String -Width 250
+        $text | Should -Match 'To\s+:\s+alice@sandbox\.test, bob@sandbox\.test'
+        $text | Should -Match 'Attachments\s+:\s+a\.pdf, b\.csv'
+        $text | Should -Match 'Date\s+:\s+2026-01-02 03:04:05'
     }
 
     It 'AosSendResult: the list view shows the duration in milliseconds and the recipients joined' {
