@@ -96,7 +96,7 @@ namespace AosMail.Commands
             AosSubmitResult result;
             try
             {
-                result = Run((log, ct) => Connection.SubmitAsync(prepared, log, ct));
+                result = Run((log, progress, ct) => Connection.SubmitAsync(prepared, log, progress, ct));
             }
             catch (AosException e)
             {
@@ -197,7 +197,8 @@ namespace AosMail.Commands
             {
                 Run(async (log, ct) =>
                 {
-                    await Connection.LoginAsync(log, ct).ConfigureAwait(false);
+                    // Shared by every thread that uses this session: at most one login.
+                    await Connection.EnsureLoggedInAsync(log, ct).ConfigureAwait(false);
                     return true;
                 });
             }
