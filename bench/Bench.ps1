@@ -18,6 +18,8 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3
 $root = Split-Path $PSScriptRoot
+$ModulePath = (Resolve-Path -LiteralPath $ModulePath).Path
+$SandboxPath = (Resolve-Path -LiteralPath $SandboxPath).Path
 Import-Module (Join-Path $root 'build/AosSandbox.psm1') -Force
 
 $messages = if ($Smoke) { 20 } else { 1000 }
@@ -45,7 +47,7 @@ function Reset-PeakMemory([int] $ProcessId) {
     [IO.File]::WriteAllText("/proc/$ProcessId/clear_refs", '5')
 }
 
-Write-Host "Machine: $(nproc) cores, $((Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -replace '^model name\s*:\s*'), $([math]::Round((Get-Content /proc/meminfo -TotalCount 1) -replace '\D' / 1MB, 1)) GB" -ForegroundColor Cyan
+Write-Host "Machine: $(nproc) cores, $((Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -replace '^model name\s*:\s*'), $([math]::Round([long]((Get-Content /proc/meminfo -TotalCount 1) -replace '\D') / 1MB, 1)) GB" -ForegroundColor Cyan
 Write-Host "Runs: $messages messages, a $($largeBytes / 1MB) MB attachment, $importRuns imports$(if ($Smoke) { ' (smoke: targets not checked)' })" -ForegroundColor Cyan
 
 $sandbox = Start-AosSandbox -SandboxPath $SandboxPath -DataPath (Join-Path $work 'sandbox')
@@ -75,27 +77,32 @@ try {
         [long]($sent | Measure-Object -Property ContentLength -Sum).Sum
     }
 
-    # Warm-up: JIT, MimeKit, the sandbox's first writes. Not measured.
+    # Warm-up: JIT tiering of the module, MimeKit and the sandbox (both sides), 200 of each. Not measured.
+    $warmRows = [math]::Min(200, $messages)
     $session = New-AosSession -Server $base -Credential $credential -AllowUnencryptedAuthentication
-    $rows | Select-Object -First 20 | Send-AosMessage -Session $session
+    Import-Csv -LiteralPath $csv | Select-Object -First $warmRows | Send-AosMessage -Session $session
     $warm = [AosBenchHelper]::NewClient()
     $sid = [AosBenchHelper]::Login($warm, $base, 'demo', 'sandbox.test', $sandbox.DemoPassword)
-    $null = [AosBenchHelper]::PostAll($warm, "$base/$sid.sdmailact.mail.mms", $forms.GetRange(0, [math]::Min(20, $forms.Count)))
+    $null = [AosBenchHelper]::PostAll($warm, "$base/$sid.sdmailact.mail.mms", $forms.GetRange(0, $warmRows))
     $warm.Dispose()
+    Import-Csv -LiteralPath $csv | Select-Object -First 20 | ForEach-Object { $_ | Send-AosMessage -Server $base -Credential $credential -AllowUnencryptedAuthentication }
 
-    # ---- bulk ----
-    Reset-Sandbox
-    $session = New-AosSession -Server $base -Credential $credential -AllowUnencryptedAuthentication
-    $pipeline = (Measure-Command { Import-Csv -LiteralPath $csv | Send-AosMessage -Session $session }).TotalSeconds
-    $pipelineBytes = Assert-Sent $messages 'the pipeline'
+    # ---- bulk: pipeline and raw baseline interleaved twice, the better run of each counts ----
+    $pipeline = [double]::MaxValue; $raw = [double]::MaxValue
+    foreach ($round in 1, 2) {
+        Reset-Sandbox
+        $session = New-AosSession -Server $base -Credential $credential -AllowUnencryptedAuthentication
+        $pipeline = [math]::Min($pipeline, (Measure-Command { Import-Csv -LiteralPath $csv | Send-AosMessage -Session $session }).TotalSeconds)
+        $pipelineBytes = Assert-Sent $messages 'the pipeline'
 
-    Reset-Sandbox
-    $client = [AosBenchHelper]::NewClient()
-    $sid = [AosBenchHelper]::Login($client, $base, 'demo', 'sandbox.test', $sandbox.DemoPassword)
-    $raw = [AosBenchHelper]::PostAll($client, "$base/$sid.sdmailact.mail.mms", $forms)
-    $client.Dispose()
-    $rawBytes = Assert-Sent $messages 'the raw baseline'
-    if ($rawBytes -ne $pipelineBytes) { throw "The baseline sent $rawBytes bytes, the pipeline $pipelineBytes: not the same work." }
+        Reset-Sandbox
+        $client = [AosBenchHelper]::NewClient()
+        $sid = [AosBenchHelper]::Login($client, $base, 'demo', 'sandbox.test', $sandbox.DemoPassword)
+        $raw = [math]::Min($raw, [AosBenchHelper]::PostAll($client, "$base/$sid.sdmailact.mail.mms", $forms))
+        $client.Dispose()
+        $rawBytes = Assert-Sent $messages 'the raw baseline'
+        if ($rawBytes -ne $pipelineBytes) { throw "The baseline sent $rawBytes bytes, the pipeline ${pipelineBytes}: not the same work." }
+    }
 
     Reset-Sandbox
     $perMessage = (Measure-Command {
@@ -189,14 +196,18 @@ try {
         $null = & $hostPath @prefix -NoProfile -NonInteractive -Command 'exit 0'
         $e = $t0.Elapsed.TotalMilliseconds
         $t0.Restart()
-        $ms = & $hostPath @prefix -NoProfile -NonInteractive -Command "(Measure-Command { Import-Module '$ModulePath' }).TotalMilliseconds; if ([AppDomain]::CurrentDomain.GetAssemblies().GetName().Name -contains 'MimeKit') { throw 'MimeKit loaded on import' }"
-        if ($LASTEXITCODE -ne 0) { throw "Import check failed: $ms" }
+        $null = & $hostPath @prefix -NoProfile -NonInteractive -Command "Import-Module '$ModulePath'; exit 0"
+        if ($LASTEXITCODE -ne 0) { throw 'Import-Module failed in a fresh pwsh.' }
         $m = $t0.Elapsed.TotalMilliseconds
+        # Not timed: Import-Module's own time by a stopwatch inside, and what it loaded (issue 6: no
+        # MimeKit, no engine, no HttpClient until a cmdlet needs them).
+        $ms = & $hostPath @prefix -NoProfile -NonInteractive -Command "`$w = [Diagnostics.Stopwatch]::StartNew(); Import-Module '$ModulePath'; `$w.Elapsed.TotalMilliseconds; `$names = [AppDomain]::CurrentDomain.GetAssemblies().GetName().Name; if (`$names -contains 'MimeKit' -or `$names -contains 'AosMail.Engine') { throw 'the engine or MimeKit loaded on import' }"
+        if ($LASTEXITCODE -ne 0) { throw "Import check failed: $ms" }
         if ($i -gt 0) { $empty.Add($e); $imported.Add($m); $inside.Add([double]"$ms".Trim()) }
     }
     function Get-Median($values) { $sorted = @($values | Sort-Object); $sorted[[int][math]::Floor(($sorted.Count - 1) / 2)] }
     $emptyMs = Get-Median $empty; $importMs = Get-Median $imported
-    Add-Result 'import: added to a pwsh start' ($importMs - $emptyMs) 'ms' '<=' 150 ("median of $importRuns: empty pwsh {0:N0} ms, with Import-Module {1:N0} ms; Import-Module itself {2:N0} ms" -f $emptyMs, $importMs, (Get-Median $inside))
+    Add-Result 'import: added to a pwsh start' ($importMs - $emptyMs) 'ms' '<=' 150 ("median of ${importRuns}: empty pwsh {0:N0} ms, with Import-Module {1:N0} ms; Import-Module itself {2:N0} ms" -f $emptyMs, $importMs, (Get-Median $inside))
 }
 finally {
     $sandbox | Stop-AosSandbox
@@ -209,7 +220,7 @@ if ($ResultPath) {
         Machine = [pscustomobject]@{
             Cores = [Environment]::ProcessorCount
             Cpu = (Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -replace '^model name\s*:\s*'
-            MemoryGB = [math]::Round(((Get-Content /proc/meminfo -TotalCount 1) -replace '\D') / 1MB, 1)
+            MemoryGB = [math]::Round([long]((Get-Content /proc/meminfo -TotalCount 1) -replace '\D') / 1MB, 1)
         }
         Smoke = [bool]$Smoke
         Results = $results
