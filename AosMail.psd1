@@ -15,6 +15,12 @@
         'New-AosSession'
         'Send-AosMessage'
         'Save-AosDraft'
+        'Get-AosMailbox'
+        'Get-AosMessage'
+        'Save-AosMessage'
+        'Test-AosSession'
+        'Remove-AosSession'
+        'Get-AosSession'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

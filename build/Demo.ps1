@@ -1,5 +1,5 @@
 # The main job, run by `./build.ps1 Demo` against a freshly started AOS sandbox: everything a new
-# user does on day one, through the cmdlets, then a look at what the server really got.
+# user does on day one, through the cmdlets: send, the draft loop, and reading the mail back.
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [uri] $Server,
@@ -35,33 +35,28 @@ $html = Send-AosMessage -To alice@sandbox.test -Subject 'Figures (HTML) – Grö
     -Body '<h1>Figures</h1><p>See the <b>attached</b> CSV.</p>' -Attachments $attachment -PassThru
 Show 'result' "$($html.ServerAnswer), attached $($html.Attachments -join ', ')"
 
-Step 'Save-AosDraft: save a draft, then overwrite it'
-$draftFolder = Join-Path $DataPath "mail/$UserName/Draft"
-$saved = Save-AosDraft -To bob@sandbox.test -Subject 'Draft, first version' -Body 'Not ready yet.'
-$draftId = (Get-ChildItem -LiteralPath $draftFolder -Filter *.eml | Sort-Object LastWriteTime | Select-Object -Last 1).BaseName
-Show 'saved' "$($saved.ServerAnswer): draft $draftId"
-$null = Save-AosDraft -DraftId $draftId -To bob@sandbox.test -Subject 'Draft, second version' -Body 'Ready now.'
-Show 'overwritten' "draft $draftId"
+Step 'Save-AosDraft: save a draft, overwrite it, then send it'
+$draft = Save-AosDraft -To bob@sandbox.test -Subject 'Draft, first version' -Body 'Not ready yet.'
+Show 'saved' "$($draft.ServerAnswer): draft $($draft.DraftId)"
+$again = Save-AosDraft -DraftId $draft.DraftId -To bob@sandbox.test -Subject 'Draft, second version' -Body 'Ready now.'
+Show 'overwritten' "draft $($again.DraftId)"
+$null = Save-AosDraft -Subject 'Another draft' -Body 'Stays in Draft.'
+Send-AosMessage -DraftId $draft.DraftId -To bob@sandbox.test -KeepCopy
+Show 'sent' "draft $($draft.DraftId) as saved; Draft now holds: $((Get-AosMessage -Mailbox $session.DraftMailbox).Subject -join ', ')"
 
-Step 'What the sandbox received'
+Step 'What the sandbox received (sdmailact requests)'
 $requests = Invoke-RestMethod -Uri ([uri]::new($Server, '/_sandbox/requests?command=sdmailact'))
 foreach ($r in $requests) {
     $fields = ($r.fields | ForEach-Object { if ($_.name -in 'body', 'mheader') { "$($_.name)($($_.length) chars)" } else { "$($_.name)=$($_.value)" } }) -join ' '
-    Show "request $($r.seq)" "$($r.method) $($r.path) -> $($r.outcome)"
-    Show '' $fields
+    Show "request $($r.seq)" "$($r.outcome): $fields"
 }
-foreach ($box in @(
-        @{ User = 'alice@sandbox.test'; Mailbox = 'Inbox' },
-        @{ User = 'bob@sandbox.test'; Mailbox = 'Inbox' },
-        @{ User = $UserName; Mailbox = 'Outbox' },
-        @{ User = $UserName; Mailbox = 'Draft' })) {
-    $folder = Join-Path $DataPath "mail/$($box.User)/$($box.Mailbox)"
-    $files = @(Get-ChildItem -LiteralPath $folder -Filter *.eml -ErrorAction Ignore)
-    Write-Host ("   {0} {1}: {2} message(s)" -f $box.User, $box.Mailbox, $files.Count) -ForegroundColor Yellow
-    foreach ($file in $files) {
-        $head = (Get-Content -Raw -LiteralPath $file.FullName) -split "`r`n`r`n", 2 | Select-Object -First 1
-        $pick = $head -split "`r`n" | Where-Object { $_ -match '^(From|To|Cc|Subject|X-Priority|X-Company|X-Ticket|Content-Type):' }
-        $pick | ForEach-Object { Write-Host "      $_" }
-    }
-}
+
+Step "Get-AosMessage: alice's Inbox, through alice's own session"
+$alice = New-AosSession -Server $Server -Credential ([pscredential]::new('alice@sandbox.test', (ConvertTo-SecureString 'Alice-Passw0rd' -AsPlainText -Force))) -AllowUnencryptedAuthentication
+Get-AosMessage -Session $alice | Format-Table -Property Date, From, Subject, ContentType, Size -AutoSize | Out-String -Width 120 | Write-Host
+$report = Get-AosMessage -Session $alice | Where-Object ContentType -EQ 'multipart/mixed' | Select-Object -First 1 | Get-AosMessage
+Show 'read' "'$($report.Subject)': HTML $($report.HtmlBody.Length) chars, attachments $($report.AttachmentNames -join ', ')"
+Show 'mailboxes' ((Get-AosMailbox -Session $alice | ForEach-Object { "$($_.Name) $($_.MessageCount) ($($_.UnreadCount) new)" }) -join '; ')
+Remove-AosSession -Session $alice
+Show 'demo Outbox' ((Get-AosMessage -Mailbox $session.OutboxMailbox).Subject -join ', ')
 Write-Host "`nDone: mail is under $DataPath" -ForegroundColor Green

@@ -50,7 +50,7 @@ $commands = foreach ($command in Get-Command -Module $module.Name -CommandType C
         Verb                = $command.Verb
         Noun                = $command.Noun
         DefaultParameterSet = $command.DefaultParameterSet
-        OutputTypes         = @($command.OutputType.Name)
+        OutputTypes         = @($command.OutputType | ForEach-Object Name)   # none for a cmdlet that writes nothing
         Parameters          = @($parameters)
         ParameterSets       = @($sets)
     }

@@ -60,7 +60,7 @@ Describe 'Get-Help <Name> -Full' -ForEach $commandCases {
     }
 
     It 'names its output type' {
-        $declared = @((Get-Command $Name).OutputType.Name)
+        $declared = @((Get-Command $Name).OutputType | ForEach-Object Name)   # none for a cmdlet that writes nothing
         $documented = @($help.returnValues.returnValue.type.name)
         foreach ($type in $declared) { $documented | Should -Contain $type }
     }
@@ -96,13 +96,17 @@ Describe 'Example <Index> of <Command>' -ForEach $exampleCases {
 Describe 'Each cmdlet page covers the scenarios users ask for' -ForEach $commandCases {
     It 'has a pipeline-from-CSV example, an HTML/attachment/header or option example, and a stored-credential example' {
         $code = $script:FullHelp[$Name].examples.example.code -join "`n"
-        if ($Name -ne 'New-AosSession') {
+        # The message scenarios belong to the cmdlets that compose mail; the stored-credential
+        # one to every cmdlet that can log in (-Credential).
+        if ($Name -in 'Send-AosMessage', 'Save-AosDraft') {
             $code | Should -Match 'Import-Csv'
             $code | Should -Match '-BodyAsHtml'
             $code | Should -Match '-Attachments'
             $code | Should -Match '-Header'
         }
-        $code | Should -Match 'Import-Clixml'
+        if ((Get-Command $Name).Parameters.ContainsKey('Credential')) {
+            $code | Should -Match 'Import-Clixml'
+        }
     }
 }
 
@@ -141,7 +145,8 @@ Describe 'About topics' {
         foreach ($id in 'AosInvalidAddress', 'AosNoRecipient', 'AosInvalidSubject', 'AosInvalidHeaderName', 'AosHeaderInjection',
             'AosReservedHeader', 'AosAttachmentNotFound', 'AosInvalidPriority', 'AosInvalidDraftId', 'AosInvalidServer',
             'AosUnencryptedRefused', 'AosNoSession', 'AosLoginFailed', 'AosSessionExpired', 'AosServerRejected',
-            'AosOutcomeUnknown', 'AosConnectionFailed') {
+            'AosOutcomeUnknown', 'AosConnectionFailed', 'AosInvalidMessageId', 'AosInvalidMailbox', 'AosMessageNotFound',
+            'AosNotADraft', 'AosInvalidPath', 'AosFileExists', 'AosConflictingParameters') {
             $text | Should -Match "\b$id\b"
         }
     }

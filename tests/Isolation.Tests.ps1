@@ -8,14 +8,12 @@ BeforeDiscovery {
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1')
 
-    function Invoke-ChildPwsh([string] $Script) {
-        # Under the dotnet tool, the process is dotnet running pwsh.dll; elsewhere it is pwsh itself.
-        $host_ = [Environment]::ProcessPath
-        $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($host_) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
-        $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Script))
-        $output = & $host_ @prefix -NoProfile -NonInteractive -EncodedCommand $encoded 2>&1
+    Import-Module (Join-Path $PSScriptRoot 'AosTestSupport.psm1')
+
+    function Invoke-ChildJson([string] $Script) {
+        $output = @(Invoke-ChildPwsh -Command $Script)
         if ($LASTEXITCODE -ne 0) { throw "child pwsh failed ($LASTEXITCODE):`n$($output -join "`n")" }
-        ($output | Select-Object -Last 1) | ConvertFrom-Json
+        $output[-1] | ConvertFrom-Json
     }
 
     # A stand-in assembly named MimeKit, version 1.0.0.0, as another module would bring. Compiled
@@ -23,7 +21,7 @@ BeforeAll {
     # child process so this test process never loads it.
     $script:StandIn = Join-Path $TestDrive 'other-module/MimeKit.dll'
     $null = New-Item -ItemType Directory -Force (Split-Path $StandIn)
-    $null = Invoke-ChildPwsh @"
+    $null = Invoke-ChildJson @"
 `$null = Add-Type -AssemblyName Microsoft.CodeAnalysis.CSharp -PassThru
 `$code = '[assembly: System.Reflection.AssemblyVersion("1.0.0.0")] namespace MimeKit { public static class StandIn { public static string Hello() { return "stand-in says hello"; } } }'
 `$runtime = [IO.Path]::GetDirectoryName([object].Assembly.Location)
@@ -73,7 +71,7 @@ Describe 'Dependency isolation' -Skip:(-not $IsCore) {
     BeforeEach { Reset-Sandbox }
 
     It 'imports without loading the engine or MimeKit' {
-        $result = Invoke-ChildPwsh @"
+        $result = Invoke-ChildJson @"
 Import-Module '$($env:AOS_TEST_MODULE)'
 @{ Loaded = @([AppDomain]::CurrentDomain.GetAssemblies().GetName().Name | Where-Object { `$_ -in 'AosMail.Engine', 'MimeKit', 'BouncyCastle.Cryptography' }) } | ConvertTo-Json -Compress
 "@
@@ -81,7 +79,7 @@ Import-Module '$($env:AOS_TEST_MODULE)'
     }
 
     It 'sends HTML with an attachment when another MimeKit was loaded first, and the other one keeps working' {
-        $result = Invoke-ChildPwsh @"
+        $result = Invoke-ChildJson @"
 $Common
 Add-Type -Path '$StandIn'
 Import-Module '$($env:AOS_TEST_MODULE)'
@@ -100,7 +98,7 @@ Import-Module '$($env:AOS_TEST_MODULE)'
     }
 
     It 'leaves the other loader working when AosMail came first' {
-        $result = Invoke-ChildPwsh @"
+        $result = Invoke-ChildJson @"
 $Common
 Import-Module '$($env:AOS_TEST_MODULE)'
 `$first = Send 'isolation: aosmail first'

@@ -23,16 +23,10 @@ BeforeAll {
     $saved = Save-PSResource -Name AosMail -Version $version -Repository $repository -TrustRepository -Path $installRoot -PassThru -ErrorAction Stop
     $installed = Join-Path $installRoot "AosMail/$version/AosMail.psd1"
 
-    # A fresh pwsh, the same one that runs these tests (dotnet pwsh or an installed pwsh).
-    function Invoke-ChildPwsh([string] $Script, [hashtable] $Environment = @{}) {
-        $file = Join-Path $work ([guid]::NewGuid().ToString('n') + '.ps1')
-        Set-Content -LiteralPath $file -Value $Script
-        $exe = [Environment]::ProcessPath
-        [string[]] $prefix = if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' } else { @() }
-        $saved = @{}
-        foreach ($key in $Environment.Keys) { $saved[$key] = [Environment]::GetEnvironmentVariable($key); [Environment]::SetEnvironmentVariable($key, $Environment[$key]) }
-        try { $output = & $exe @prefix -NoProfile -NonInteractive -File $file 2>&1 }
-        finally { foreach ($key in $saved.Keys) { [Environment]::SetEnvironmentVariable($key, $saved[$key]) } }
+    Import-Module (Join-Path $PSScriptRoot 'AosTestSupport.psm1')
+
+    function Invoke-Installed([string] $Script) {
+        $output = Invoke-ChildPwsh -Command $Script
         [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($output | Out-String) }
     }
 }
@@ -80,7 +74,7 @@ Describe 'The AosMail package' {
     }
 
     It 'imports from the installed copy in a fresh pwsh with its cmdlets, version, help and views' {
-        $result = Invoke-ChildPwsh @"
+        $result = Invoke-Installed @"
 `$ErrorActionPreference = 'Stop'
 `$m = Import-Module '$installed' -PassThru
 [pscustomobject]@{
@@ -103,7 +97,7 @@ Describe 'The AosMail package' {
 
 Describe 'The installed package against the sandbox' -Tag Live -Skip:(-not $Live) {
     It 'sends one message through the installed copy' {
-        $result = Invoke-ChildPwsh @"
+        $result = Invoke-Installed @"
 `$ErrorActionPreference = 'Stop'
 Import-Module '$installed'
 `$credential = [pscredential]::new(`$env:AOS_SANDBOX_USER, (ConvertTo-SecureString `$env:AOS_SANDBOX_PASSWORD -AsPlainText -Force))

@@ -18,7 +18,7 @@ namespace AosMail.Engine
     /// credential to renew it (B14). Safe to share across threads. The session id never leaves
     /// this class except in request URLs, which are never logged.
     /// </summary>
-    public sealed class AosConnection : IDisposable
+    public sealed partial class AosConnection : IDisposable
     {
         private readonly string _base;
         private readonly HttpClient _http;
@@ -104,6 +104,9 @@ namespace AosMail.Engine
         public DateTimeOffset LastUsed => new DateTimeOffset(Interlocked.Read(ref _lastUsedUtcTicks), TimeSpan.Zero).ToLocalTime();
 
         public bool IsLoggedIn => _sid != null;
+
+        /// <summary>True once disposed (the session was removed): no more requests.</summary>
+        public bool IsClosed => _disposed;
         public string InboxMailbox { get; }
         public string DraftMailbox { get; }
         public string OutboxMailbox { get; }
@@ -125,7 +128,12 @@ namespace AosMail.Engine
             await _loginGate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                await LoginCoreAsync(log, cancellationToken).ConfigureAwait(false);
+                // Checked again under the gate: a caller that saw no session while another request
+                // was renewing it (RenewAsync clears the stale id first) must not log in a second time.
+                if (_sid == null)
+                {
+                    await LoginCoreAsync(log, cancellationToken).ConfigureAwait(false);
+                }
             }
             finally
             {
@@ -163,7 +171,7 @@ namespace AosMail.Engine
             bool renewed = false;
             while (true)
             {
-                var answer = await PostAsync(AosProtocol.SubmitCommand, sid, fields, submission.Kind, log, cancellationToken, progress).ConfigureAwait(false);
+                var answer = await PostAsync(AosProtocol.SubmitCommand, sid, fields, submission.Kind, log, cancellationToken, progress: progress).ConfigureAwait(false);
                 if (answer.IsSuccess && AosAnswer.IsOk(answer.Text))
                 {
                     log.Verbose(AosProtocol.SubmitCommand + ": the server confirmed the " + what + (renewed ? " (after renewing the session)." : "."));
@@ -414,7 +422,7 @@ namespace AosMail.Engine
         /// AosOutcomeUnknown. A 5xx counts as such a fault. Other answers are returned.
         /// </summary>
         private async Task<HttpAnswer> PostAsync(string command, string? sid, IReadOnlyList<AosFormField> fields,
-            AosSubmitKind? submitKind, IAosLog log, CancellationToken cancellationToken, IAosProgress? progress = null)
+            AosSubmitKind? submitKind, IAosLog log, CancellationToken cancellationToken, bool keepBytes = false, IAosProgress? progress = null)
         {
             var url = _base + "/" + (sid == null ? command : sid + "." + command);
             int notReachedFailures = 0;
@@ -451,8 +459,10 @@ namespace AosMail.Engine
                             var bytes = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
                             watch.Stop();
                             reporter?.Finish();
-                            var answer = new HttpAnswer((int)response.StatusCode, response.ReasonPhrase, AosAnswer.Decode(bytes),
-                                response.Headers.Location?.OriginalString, size);
+                            // keepBytes (rdmail): the body is the raw message; only its start is decoded, for "false" and error texts.
+                            var answer = new HttpAnswer((int)response.StatusCode, response.ReasonPhrase,
+                                AosAnswer.Decode(keepBytes && bytes.Length > RawTextPrefix ? Prefix(bytes, RawTextPrefix) : bytes),
+                                response.Headers.Location?.OriginalString, size) { Bytes = keepBytes ? bytes : null };
                             log.Verbose(command + ": " + answer.Status + ", answer " + bytes.Length.ToString(CultureInfo.InvariantCulture) + " bytes, "
                                 + watch.ElapsedMilliseconds.ToString(CultureInfo.InvariantCulture) + " ms.");
                             log.Debug("Response Content-Type: " + (response.Content.Headers.ContentType?.ToString() ?? "(none)") + ".");
@@ -588,6 +598,9 @@ namespace AosMail.Engine
             public string Text { get; }
             public string? Location { get; }
             public long RequestBytes { get; }
+
+            /// <summary>The body as received, when the request asked to keep it.</summary>
+            public byte[]? Bytes { get; set; }
             public bool IsSuccess => Code >= 200 && Code < 300;
             public bool IsRedirect => Code >= 300 && Code < 400;
         }

@@ -19,5 +19,7 @@ namespace AosMail.Engine
         InvalidResult,
         InvalidOperation,
         ResourceUnavailable,
+        ResourceExists,
+        WriteError,
     }
 }

@@ -20,6 +20,11 @@ namespace AosMail.Engine
         public const string UnencryptedRefused = "AosUnencryptedRefused";
         public const string NoSession = "AosNoSession";
         public const string NoCredential = "AosNoCredential";
+        public const string InvalidMessageId = "AosInvalidMessageId";
+        public const string InvalidMailbox = "AosInvalidMailbox";
+        public const string InvalidPath = "AosInvalidPath";
+        public const string FileExists = "AosFileExists";
+        public const string ConflictingParameters = "AosConflictingParameters";
 
         // Conversation with the server.
         public const string LoginFailed = "AosLoginFailed";
@@ -27,5 +32,7 @@ namespace AosMail.Engine
         public const string ServerRejected = "AosServerRejected";
         public const string OutcomeUnknown = "AosOutcomeUnknown";
         public const string ConnectionFailed = "AosConnectionFailed";
+        public const string MessageNotFound = "AosMessageNotFound";
+        public const string NotADraft = "AosNotADraft";
     }
 }

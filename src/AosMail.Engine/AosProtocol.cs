@@ -17,6 +17,11 @@ namespace AosMail.Engine
         /// <summary>Prefixed by the SID in the URL ("SIDxxx.sdmailact.mail.mms"); logged without it.</summary>
         public const string SubmitCommand = "sdmailact.mail.mms";
 
+        // A / B17 / B19: the read commands, SID-prefixed like sdmailact.
+        public const string ListCommand = "openbox.mbox.mms";
+        public const string ReadCommand = "rdmail.mbox.mms";
+        public const string MailboxTableCommand = "mboxtable.mbox.mms";
+
         // B2: the one content type every request uses.
         public const string FormMediaType = "application/x-www-form-urlencoded";
         public const string FormCharset = "utf-8";
@@ -25,6 +30,23 @@ namespace AosMail.Engine
         public const string FieldApi = "api";
         public const string ApiMachineReadable = "lc";
         public const string Checked = "checked";
+
+        // A: read fields (openbox: api, mbox, LCTop; rdmail: api, mbox, file; mboxtable: api).
+        public const string FieldMailbox = "mbox";
+        public const string FieldTop = "LCTop";
+        public const string FieldFile = "file";
+
+        // B17: an openbox line has at least 6 TAB fields (the oldest servers send only those), 9 in full.
+        public const int ListingLegacyFields = 6;
+        public const int ListingFullFields = 9;
+        public const string ListingStatusRead = "Read";
+        public const string ListingStatusNew = "New";
+
+        /// <summary>
+        /// Draft ids: the header Save-AosDraft adds to each draft (a fresh random token per save),
+        /// so that its new id can be told apart from drafts other clients save at the same moment.
+        /// </summary>
+        public const string DraftTokenHeader = "X-AosMail-Draft-Token";
 
         // B3: login fields, in this order.
         public const string FieldName = "name";
@@ -62,8 +84,10 @@ namespace AosMail.Engine
         // B4 / B13: the server text shown in messages is at most this long.
         public const int ServerTextMaxLength = 300;
 
-        // B12: a draft id is a server token.
+        // B12: a draft id is a server token. Message ids from openbox are the same kind of token
+        // (a draft's openbox id is its mid), so one rule checks both; it also keeps "<id>.eml" a safe file name.
         public static readonly Regex DraftId = new Regex("^[A-Za-z0-9._-]{1,64}\\z", RegexOptions.CultureInvariant);
+        public static Regex MessageId => DraftId;
 
         // B11: priority range.
         public const int PriorityHighest = 1;

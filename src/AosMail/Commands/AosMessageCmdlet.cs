@@ -76,8 +76,15 @@ namespace AosMail.Commands
         {
             object? row = InputObject?.BaseObject is string ? null : InputObject;
 
+            if (!CheckPipedMessage(row)) return;
             AosMessage? message = BuildMessage(row);
             if (message is null) return;
+
+            // Draft ids: each save carries a fresh token, so its new id can be found (SaveDraftAsync).
+            string? token = Kind == AosSubmitKind.SaveDraft ? AosConnection.StampDraftToken(message) : null;
+            // A draft named without new content keeps its saved content (AOS would replace it by the form's).
+            bool keepSaved = message.DraftId is not null && Body is null && !(InputObject?.BaseObject is string)
+                && !BodyAsHtml && message.Attachments.Count == 0;
 
             AosPreparedSubmission prepared;
             try
@@ -94,9 +101,30 @@ namespace AosMail.Commands
 
             EnsureLoggedIn();
             AosSubmitResult result;
+            string? draftId = prepared.DraftId;
             try
             {
-                result = Run((log, progress, ct) => Connection.SubmitAsync(prepared, log, progress, ct));
+                if (keepSaved)
+                {
+                    byte[] saved = Run((log, ct) => Connection.ReadMessageAsync(Connection.DraftMailbox, prepared.DraftId!, log, ct));
+                    prepared = AosDraftContent.WithSavedContent(prepared, saved);
+                    WriteVerbose($"No new body given: the saved content of draft {prepared.DraftId} ({saved.Length} bytes) is kept.");
+                }
+
+                if (token is null)
+                {
+                    result = Run((log, progress, ct) => Connection.SubmitAsync(prepared, log, progress, ct));
+                }
+                else
+                {
+                    AosDraftSaveResult saved = Run((log, ct) => Connection.SaveDraftAsync(prepared, token, log, ct));
+                    result = saved.Submit;
+                    draftId = saved.DraftId;
+                    if (draftId is null)
+                    {
+                        WriteWarning($"The draft was saved, but its id could not be found: {saved.Problem}. Get-AosMessage -Mailbox {Connection.DraftMailbox} lists the drafts.");
+                    }
+                }
             }
             catch (AosException e)
             {
@@ -109,10 +137,45 @@ namespace AosMail.Commands
                 WriteObject(new AosSendResult(
                     Kind == AosSubmitKind.Send ? "Send" : "SaveDraft",
                     prepared.To.ToArray(), prepared.Cc.ToArray(), prepared.Bcc.ToArray(), prepared.Subject,
-                    message.Attachments.Select(Path.GetFileName).ToArray(), prepared.DraftId,
+                    message.Attachments.Select(Path.GetFileName).ToArray(), draftId,
                     Connection.Server.AbsoluteUri, Connection.Domain is null ? Connection.UserName : Connection.UserName + "@" + Connection.Domain,
                     result.Submitted.LocalDateTime, result.Elapsed, result.ServerAnswer, result.RequestBytes, result.SessionRenewed));
             }
+        }
+
+        /// <summary>
+        /// A message piped in from Get-AosMessage binds DraftId only when it is a draft of this
+        /// command's session: anything else (an Inbox message, another account's draft) is an
+        /// error rather than a new message made of its subject and recipients.
+        /// </summary>
+        private bool CheckPipedMessage(object? row)
+        {
+            object? piped = InputObject?.BaseObject;
+            (bool isDraft, AosConnection? origin, string? id, string? mailbox) = piped switch
+            {
+                AosMessageInfo info => (info.IsDraft, info.Origin, info.Id, info.Mailbox),
+                AosMailMessage read => (read.IsDraft, read.Origin, read.Id, read.Mailbox),
+                _ => (true, null, null, null),
+            };
+            if (origin is null) return true;
+
+            string verb = Kind == AosSubmitKind.Send ? "sent" : "saved as a draft";
+            if (!isDraft)
+            {
+                WriteError(NewError(AosErrorIds.NotADraft, ErrorCategory.InvalidArgument,
+                    $"The message {id} is in '{mailbox}', not in the draft mailbox '{origin.DraftMailbox}', so it cannot be {verb} by id. "
+                    + "To send new mail, give -Subject and -Body yourself instead of piping a message in.", row));
+                return false;
+            }
+
+            if (!ReferenceEquals(origin, Connection))
+            {
+                WriteError(NewError(AosErrorIds.NotADraft, ErrorCategory.InvalidArgument,
+                    $"The draft {id} belongs to another session ({origin}), not to this command's ({Connection}); give that session with -Session.", row));
+                return false;
+            }
+
+            return true;
         }
 
         /// <summary>Binds the parameters into an engine message; null after writing an error.</summary>

@@ -80,7 +80,14 @@ namespace AosMail.Commands
                     target: null));
             }
 
-            Connection = session!.Connection;
+            if (session!.Connection.IsClosed)
+            {
+                ThrowTerminatingError(NewError(AosErrorIds.NoSession, ErrorCategory.InvalidOperation,
+                    $"The session {session.Id} ({session}) was removed with Remove-AosSession. Run New-AosSession to log in again.",
+                    target: session));
+            }
+
+            Connection = session.Connection;
         }
 
         protected override void Dispose(bool disposing)

@@ -1,0 +1,149 @@
+using System;
+using System.IO;
+using System.Management.Automation;
+using AosMail.Engine;
+using Microsoft.PowerShell.Commands;
+
+namespace AosMail.Commands
+{
+    /// <summary>
+    /// Save-AosMessage: writes a message's raw bytes (rdmail) to a .eml file, byte for byte:
+    /// -Path names the file; -Destination names a folder and each message becomes "&lt;Id&gt;.eml".
+    /// </summary>
+    [Cmdlet(VerbsData.Save, "AosMessage", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low,
+        DefaultParameterSetName = SessionSet)]
+    [OutputType(typeof(FileInfo))]
+    public sealed class SaveAosMessageCommand : AosReadCmdlet
+    {
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+        [ValidateNotNullOrEmpty]
+        public string Id { get; set; } = "";
+
+        /// <summary>The mailbox (default: Inbox).</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ArgumentCompleter(typeof(Completion.AosMailboxCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string? Mailbox { get; set; }
+
+        /// <summary>The file to write (relative to the current location).</summary>
+        [Parameter(Position = 0)]
+        [ValidateNotNullOrEmpty]
+        public string? Path { get; set; }
+
+        /// <summary>An existing folder: each message is written there as "&lt;Id&gt;.eml".</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Destination { get; set; }
+
+        /// <summary>Overwrite an existing file.</summary>
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
+        /// <summary>Output the written file.</summary>
+        [Parameter]
+        public SwitchParameter PassThru { get; set; }
+
+        private string? _folder;
+
+        protected override void BeginProcessing()
+        {
+            if ((Path is null) == (Destination is null))
+            {
+                ThrowTerminatingError(NewError(AosErrorIds.ConflictingParameters, ErrorCategory.InvalidArgument,
+                    "Give either -Path (the file to write) or -Destination (a folder for <Id>.eml files), not both and not neither.", null));
+            }
+
+            if (Destination is not null)
+            {
+                string? folder = ResolveFileSystemPath(Destination);
+                if (folder is null || !Directory.Exists(folder))
+                {
+                    ThrowTerminatingError(NewError(AosErrorIds.InvalidPath, ErrorCategory.ObjectNotFound,
+                        $"The destination folder '{Destination}' does not exist (or is not a file-system folder).", Destination));
+                }
+
+                _folder = folder;
+            }
+
+            base.BeginProcessing();
+        }
+
+        protected override void ProcessRecord()
+        {
+            try
+            {
+                AosConnection.CheckMessageId(Id);
+            }
+            catch (AosException e)
+            {
+                WriteError(ToErrorRecord(e, Row ?? e.Target));
+                return;
+            }
+
+            string? file = _folder is null ? ResolveFileSystemPath(Path!) : System.IO.Path.Combine(_folder, Id + ".eml");
+            if (file is null)
+            {
+                WriteError(NewError(AosErrorIds.InvalidPath, ErrorCategory.InvalidArgument,
+                    $"'{Path}' is not a file-system path.", Row ?? Path));
+                return;
+            }
+
+            if (File.Exists(file) && !Force)
+            {
+                WriteError(NewError(AosErrorIds.FileExists, ErrorCategory.ResourceExists,
+                    $"The file '{file}' already exists; use -Force to overwrite it.", Row ?? file));
+                return;
+            }
+
+            AosConnection connection = ConnectionForRecord();
+            string mailbox = Mailbox ?? connection.InboxMailbox;
+            if (!ShouldProcess(file, $"Save message {Id} from {mailbox}")) return;
+
+            byte[] raw;
+            try
+            {
+                raw = Run((log, ct) => connection.ReadMessageAsync(mailbox, Id, log, ct));
+            }
+            catch (AosException e)
+            {
+                WriteError(ToErrorRecord(e, Row ?? e.Target));
+                return;
+            }
+
+            try
+            {
+                // CreateNew: a file that appeared meanwhile is not overwritten without -Force.
+                using (var stream = new FileStream(file, Force ? FileMode.Create : FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                {
+                    stream.Write(raw, 0, raw.Length);
+                }
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                bool exists = e is IOException && !(e is DirectoryNotFoundException) && File.Exists(file) && !Force;
+                WriteError(NewError(exists ? AosErrorIds.FileExists : AosErrorIds.InvalidPath,
+                    exists ? ErrorCategory.ResourceExists : ErrorCategory.WriteError,
+                    $"Could not write '{file}': {e.Message}", Row ?? file, e));
+                return;
+            }
+
+            WriteVerbose($"Saved message {Id} from {mailbox} ({raw.Length} bytes) to {file}.");
+            if (PassThru) WriteObject(new FileInfo(file));
+        }
+
+        /// <summary>A provider path against the current PowerShell location; null when it is not a file-system path.</summary>
+        private string? ResolveFileSystemPath(string path)
+        {
+            try
+            {
+                string full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out ProviderInfo provider, out _);
+                return provider.ImplementingType == typeof(FileSystemProvider) ? full : null;
+            }
+            catch (Exception e) when (e is ItemNotFoundException || e is ProviderNotFoundException || e is System.Management.Automation.DriveNotFoundException
+                || e is NotSupportedException || e is ArgumentException || e is PSInvalidOperationException)
+            {
+                return null;
+            }
+        }
+    }
+}

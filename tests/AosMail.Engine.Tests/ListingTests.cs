@@ -1,0 +1,160 @@
+using System;
+using System.Linq;
+using System.Text;
+using Xunit;
+
+namespace AosMail.Engine.Tests;
+
+/// <summary>B17 (openbox) and B19 (mboxtable) parsing with canned answers.</summary>
+public class ListingTests
+{
+    private const string Full1 = "1764100000123.000\tHello\tdemo@sandbox.test\t512\t1764100000\tHi there.\ttext/plain\talice@sandbox.test\tNew";
+    private const string Full2 = "1764100000456.001\tSecond\t\"Bob B\" <bob@sandbox.test>\t1024\t0\tBody\tmultipart/mixed\tdemo@sandbox.test\tRead";
+
+    [Fact]
+    public void ReadsNineFieldLinesSplitOnCrLf()
+    {
+        var listing = AosListingParser.ParseListing(Full1 + "\r\n" + Full2);
+        Assert.Empty(listing.Problems);
+        Assert.Equal(2, listing.Messages.Count);
+        var first = listing.Messages[0];
+        Assert.Equal("1764100000123.000", first.Id);
+        Assert.Equal("Hello", first.Subject);
+        Assert.Equal("demo@sandbox.test", first.From);
+        Assert.Equal(512, first.Size);
+        Assert.Equal(new DateTime(2025, 11, 25, 19, 46, 40, DateTimeKind.Utc), first.Date);
+        Assert.Equal(DateTimeKind.Utc, first.Date.Kind);
+        Assert.Equal("Hi there.", first.Excerpt);
+        Assert.Equal("text/plain", first.ContentType);
+        Assert.Equal("alice@sandbox.test", first.To);
+        Assert.False(first.IsRead);
+        var second = listing.Messages[1];
+        Assert.True(second.IsRead);
+        Assert.Equal("\"Bob B\" <bob@sandbox.test>", second.From);
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(0).UtcDateTime, second.Date);
+    }
+
+    [Fact]
+    public void SplitsOnBareLfToo()
+    {
+        var listing = AosListingParser.ParseListing(Full1 + "\n" + Full2 + "\n");
+        Assert.Equal(2, listing.Messages.Count);
+        Assert.Equal("Read", listing.Messages[1].IsRead == true ? "Read" : "New");
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("\r\n")]
+    [InlineData("  \n\n")]
+    public void AnEmptyAnswerIsAnEmptyMailbox(string text)
+    {
+        var listing = AosListingParser.ParseListing(text);
+        Assert.Empty(listing.Messages);
+        Assert.Empty(listing.Problems);
+    }
+
+    [Fact]
+    public void ReadsLegacySixFieldLines()
+    {
+        var listing = AosListingParser.ParseListing("42\tOld\tx@y.z\t10\t1000000000\texcerpt");
+        var message = Assert.Single(listing.Messages);
+        Assert.Null(message.ContentType);
+        Assert.Null(message.To);
+        Assert.Null(message.IsRead);
+        Assert.Equal("excerpt", message.Excerpt);
+        Assert.Equal(new DateTime(2001, 9, 9, 1, 46, 40, DateTimeKind.Utc), message.Date);
+    }
+
+    [Fact]
+    public void DecodesRfc2047SubjectsAndNamesAndKeepsRawUtf8()
+    {
+        var encoded = "=?utf-8?B?" + Convert.ToBase64String(Encoding.UTF8.GetBytes("Größe – 報告")) + "?=";
+        var from = "=?utf-8?Q?J=C3=BCrgen?= <j@x.de>";
+        var line = "1\t" + encoded + "\t" + from + "\t1\t1\tDéjà vu\ttext/plain\tZoë <z@x.de>\tNew";
+        var message = Assert.Single(AosListingParser.ParseListing(line).Messages);
+        Assert.Equal("Größe – 報告", message.Subject);
+        Assert.Equal("\"Jürgen\" <j@x.de>", message.From);
+        Assert.Equal("Déjà vu", message.Excerpt);
+        Assert.Equal("\"Zoë\" <z@x.de>", message.To);
+    }
+
+    [Fact]
+    public void KeepsTabsOfAnExcerptInAFullLine()
+    {
+        var line = "7\tS\ta@b.c\t1\t1\tcol1\tcol2\tcol3\ttext/plain\tz@b.c\tRead";
+        var message = Assert.Single(AosListingParser.ParseListing(line).Messages);
+        Assert.Equal("col1\tcol2\tcol3", message.Excerpt);
+        Assert.Equal("text/plain", message.ContentType);
+        Assert.Equal("z@b.c", message.To);
+        Assert.True(message.IsRead);
+    }
+
+    [Theory]
+    [InlineData("1\tS\ta@b.c\t1\t1", "5 TAB-separated field(s)")]
+    [InlineData("<html><body>Login</body></html>", "1 TAB-separated field(s)")]
+    [InlineData("../x\tS\ta@b.c\t1\t1\te", "is not 1 to 64")]
+    [InlineData("1\tS\ta@b.c\tbig\t1\te", "size 'big'")]
+    [InlineData("1\tS\ta@b.c\t-1\t1\te", "size '-1'")]
+    [InlineData("1\tS\ta@b.c\t1\tyesterday\te", "time 'yesterday'")]
+    [InlineData("1\tS\ta@b.c\t1\t99999999999999\te", "is not Unix seconds")]
+    public void ReportsBadLinesWithTheirNumberAndKeepsTheOthers(string bad, string reason)
+    {
+        var listing = AosListingParser.ParseListing(Full1 + "\r\n" + bad + "\r\n" + Full2);
+        Assert.Equal(2, listing.Messages.Count);
+        var problem = Assert.Single(listing.Problems);
+        Assert.Equal(2, problem.LineNumber);
+        Assert.Contains(reason, problem.Reason);
+    }
+
+    [Fact]
+    public void ReadsTheMailboxTable()
+    {
+        var boxes = AosListingParser.ParseMailboxTable("Inbox\t3\t1\r\nDraft\t0\t0\r\nSent Items\r\nOld\tmany\n\n");
+        Assert.Equal(new[] { "Inbox", "Draft", "Sent Items", "Old" }, boxes.Select(b => b.Name));
+        Assert.Equal(3, boxes[0].MessageCount);
+        Assert.Equal(1, boxes[0].UnreadCount);
+        Assert.Null(boxes[2].MessageCount);
+        Assert.Null(boxes[3].MessageCount);
+        Assert.Empty(AosListingParser.ParseMailboxTable(""));
+    }
+
+    [Fact]
+    public void FindsTheDraftTokenInAMessagesHeaders()
+    {
+        var raw = Encoding.UTF8.GetBytes("From: a@b.c\r\nSubject: x\r\nX-AosMail-Draft-Token: abc123\r\n\r\nbody X-AosMail-Draft-Token: other\r\n");
+        Assert.True(AosConnection.CarriesToken(raw, "abc123"));
+        Assert.False(AosConnection.CarriesToken(raw, "other"));
+        Assert.False(AosConnection.CarriesToken(Encoding.UTF8.GetBytes("From: a@b.c\r\n\r\nX-AosMail-Draft-Token: abc123\r\n"), "abc123"));
+    }
+
+    [Fact]
+    public void StampsAFreshTokenPerDraft()
+    {
+        var one = new AosMessage();
+        var two = new AosMessage();
+        var a = AosConnection.StampDraftToken(one);
+        var b = AosConnection.StampDraftToken(two);
+        Assert.NotEqual(a, b);
+        Assert.Matches("^[0-9a-f]{32}$", a);
+        Assert.Equal(new[] { "X-AosMail-Draft-Token" }, one.Headers.Select(h => h.Key));
+    }
+
+    [Fact]
+    public void ParsesAMultipartMessageIntoPlainValues()
+    {
+        var raw = Encoding.UTF8.GetBytes(string.Join("\r\n",
+            "From: demo@sandbox.test", "To: alice@sandbox.test", "Subject: =?utf-8?Q?Gr=C3=B6=C3=9Fe?=", "Date: Tue, 25 Nov 2025 19:46:40 +0000",
+            "Message-ID: <1.2@sandbox.test>", "MIME-Version: 1.0", "Content-Type: multipart/mixed; boundary=\"b1\"", "",
+            "--b1", "Content-Type: text/html; charset=utf-8", "", "<p>Hi</p>",
+            "--b1", "Content-Type: text/csv; name=a.csv", "Content-Disposition: attachment; filename=a.csv", "Content-Transfer-Encoding: base64", "",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes("q,r\n")), "--b1--", ""));
+        var message = AosMimeReader.Parse(raw, "1");
+        Assert.Equal("Größe", message.Subject);
+        Assert.Equal("<p>Hi</p>", message.HtmlBody);
+        Assert.Equal(new[] { "a.csv" }, message.Attachments);
+        Assert.Equal(new[] { "alice@sandbox.test" }, message.To);
+        Assert.Equal("multipart/mixed", message.ContentType);
+        Assert.Equal("1.2@sandbox.test", message.MessageId);
+        Assert.Equal(raw.Length, message.Size);
+    }
+}

@@ -1,0 +1,162 @@
+# The draft workflow through the built module against the sandbox: Save-AosDraft's DraftId
+# (Draft listing before/after the save, the per-save token when several drafts appear), the
+# save -> overwrite -> send loop, and drafts piped from Get-AosMessage into the send cmdlets.
+
+BeforeAll {
+    Import-Module $env:AOS_TEST_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $Sandbox = Get-TestSandbox
+
+    function Connect-Demo {
+        param([string] $DraftMailbox)
+        $extra = @{}
+        if ($DraftMailbox) { $extra.DraftMailbox = $DraftMailbox }
+        New-AosSession -Server $Sandbox.BaseUri -Credential (New-TestCredential) -AllowUnencryptedAuthentication @extra
+    }
+
+    function Get-Draft {
+        @(Get-SandboxMessage -User demo@sandbox.test -Mailbox Draft)
+    }
+
+    function Get-Body {
+        param([string] $Path)
+        ([IO.File]::ReadAllText($Path) -split "`r`n`r`n", 2)[1]
+    }
+}
+
+Describe 'Drafts' {
+    BeforeEach {
+        Reset-Sandbox
+        Get-AosSession | Remove-AosSession
+        $demo = Connect-Demo
+    }
+
+    It 'outputs the new draft''s DraftId, found by listing Draft before and after the save' {
+        Send-AosMessage -To demo@sandbox.test -Subject 'noise in the inbox' -Body 'x'
+        $null = Save-AosDraft -Subject 'older draft' -Body 'older'
+        Clear-SandboxRequest
+        $saved = Save-AosDraft -To bob@sandbox.test -Subject 'Plan' -Body 'v1'
+        $saved | Should -BeOfType ([AosMail.AosSendResult])
+        $file = Get-Draft | Where-Object { (Get-Body $_.Path) -eq 'v1' }
+        $saved.DraftId | Should -Be $file.Id
+        $requests = @(Get-SandboxRequest)
+        $requests.Command | Should -Be 'openbox', 'sdmailact', 'openbox'
+        foreach ($list in $requests[0], $requests[2]) {
+            @($list.Fields | ForEach-Object { "$($_.Name)=$($_.Value)" }) | Should -Be 'api=lc', 'mbox=Draft'
+        }
+        $header = $requests[1].Fields | Where-Object Name -EQ 'mheader'
+        $header.Value | Should -Match '^X-AosMail-Draft-Token: [0-9a-f]{32}$'
+        [IO.File]::ReadAllText($file.Path) | Should -Match ([regex]::Escape($header.Value))
+    }
+
+    It 'gives two drafts with the same subject different, correct DraftIds' {
+        $one = Save-AosDraft -Subject 'Same' -Body 'first'
+        $two = Save-AosDraft -Subject 'Same' -Body 'second'
+        $one.DraftId | Should -Not -Be $two.DraftId
+        Get-Body (Get-Draft | Where-Object Id -EQ $one.DraftId).Path | Should -Be 'first'
+        Get-Body (Get-Draft | Where-Object Id -EQ $two.DraftId).Path | Should -Be 'second'
+    }
+
+    It 'picks its own draft by token when another client saves a draft at the same moment' {
+        # Our save is held for 3 s; meanwhile another client saves a draft with the same subject.
+        Add-SandboxFault -Command sdmailact -Action delay -DelayMs 3000
+        $sid = New-SandboxSession
+        $helpers = Join-Path $PSScriptRoot 'TestHelpers.psm1'
+        $other = Start-ThreadJob -ArgumentList $helpers, $sid, $Sandbox.BaseUri, $env:AOS_SANDBOX_URI -ScriptBlock {
+            param($helpers, $sid, $base, $uri)
+            $env:AOS_SANDBOX_URI = $uri
+            Import-Module $helpers
+            Start-Sleep -Milliseconds 800
+            (Invoke-AosRaw -BaseUri $base -Path "$sid.sdmailact.mail.mms" -Form ([ordered]@{ api = 'lc'; msub = 'Race'; body = 'theirs'; svdrf = 'checked' })).Body
+        }
+        Clear-SandboxRequest
+        $saved = Save-AosDraft -Subject 'Race' -Body 'ours'
+        $other | Wait-Job | Receive-Job | Should -Be 'OK'
+        $other | Remove-Job
+        @(Get-Draft).Count | Should -Be 2
+        Get-Body (Get-Draft | Where-Object Id -EQ $saved.DraftId).Path | Should -Be 'ours'
+        # Two new ids, so the candidates were read (rdmail) until the token matched.
+        @(Get-SandboxRequest -Command rdmail).Count | Should -BeGreaterOrEqual 1
+    }
+
+    It 'runs the loop save -> overwrite -> send: one delivery, the draft gone, a copy in Outbox' {
+        $d = Save-AosDraft -To bob@sandbox.test -Subject 'Loop v1' -Body 'first'
+        $d2 = Save-AosDraft -DraftId $d.DraftId -To bob@sandbox.test -Subject 'Loop v2' -Body 'second'
+        $d2.DraftId | Should -Be $d.DraftId
+        @(Get-Draft).Count | Should -Be 1
+        (Read-MimeMessage -Path (Get-Draft)[0].Path).Subject | Should -Be 'Loop v2'
+
+        Send-AosMessage -DraftId $d.DraftId -To bob@sandbox.test -KeepCopy
+        @(Get-Draft).Count | Should -Be 0
+        $inbox = @(Get-SandboxMessage -User bob@sandbox.test -Mailbox Inbox)
+        $inbox.Count | Should -Be 1
+        $delivered = Read-MimeMessage -Path $inbox[0].Path
+        $delivered.Subject | Should -Be 'Loop v2'
+        $delivered.TextBody | Should -Be 'second'
+        $delivered.Headers['X-AosMail-Draft-Token'] | Should -BeNullOrEmpty
+        @(Get-SandboxMessage -User demo@sandbox.test -Mailbox Outbox).Count | Should -Be 1
+    }
+
+    It 'confirms an overwritten id and sends mbox= the session''s DraftMailbox (B18)' {
+        $session = Connect-Demo -DraftMailbox DRAFT
+        $d = Save-AosDraft -Session $session -Subject 'renamed box' -Body 'a'
+        Clear-SandboxRequest
+        $again = Save-AosDraft -Session $session -DraftId $d.DraftId -Subject 'renamed box' -Body 'b'
+        $again.DraftId | Should -Be $d.DraftId
+        (Get-SandboxRequest -Command openbox | ForEach-Object { ($_.Fields | Where-Object Name -EQ mbox).Value }) | Should -Be 'DRAFT', 'DRAFT'
+    }
+
+    It 'sends a draft piped from Get-AosMessage -Mailbox Draft with its saved HTML and attachment' {
+        $csv = Join-Path $TestDrive 'data.csv'
+        Set-Content -LiteralPath $csv -Value "a,b`n1,2" -NoNewline
+        $null = Save-AosDraft -Subject 'Other draft' -Body 'stays'
+        $null = Save-AosDraft -To bob@sandbox.test -Cc alice@sandbox.test -Subject 'Größe report' -BodyAsHtml -Body '<p>Hello <b>Bob</b></p>' -Attachments $csv -Priority High
+        $draftFile = Get-Draft | Where-Object { (Read-MimeMessage -Path $_.Path).Subject -eq 'Größe report' }
+        $draftBody = Get-Body $draftFile.Path
+
+        Get-AosMessage -Mailbox Draft | Where-Object Subject -EQ 'Größe report' | Send-AosMessage -KeepCopy
+
+        @(Get-Draft).Count | Should -Be 1
+        foreach ($user in 'bob@sandbox.test', 'alice@sandbox.test') {
+            $inbox = @(Get-SandboxMessage -User $user -Mailbox Inbox)
+            $inbox.Count | Should -Be 1
+            $sent = Read-MimeMessage -Path $inbox[0].Path
+            $sent.Subject | Should -Be 'Größe report'
+            $sent.HtmlBody | Should -BeLike '*<p>Hello <b>Bob</b></p>*'
+            @($sent.Attachments).Count | Should -Be 1
+            @($sent.Attachments)[0].FileName | Should -Be 'data.csv'
+            $sent.Headers['X-Priority'] | Should -Be '2'
+            $sent.Headers['X-AosMail-Draft-Token'] | Should -BeNullOrEmpty
+        }
+        # The sent body is the draft's body, byte for byte.
+        Get-Body (Get-SandboxMessage -User bob@sandbox.test -Mailbox Inbox)[0].Path | Should -BeExactly $draftBody
+    }
+
+    It 'sends new content over a piped draft when a body is given' {
+        $null = Save-AosDraft -To bob@sandbox.test -Subject 'Rewrite me' -Body 'old text'
+        Get-AosMessage -Mailbox Draft | Send-AosMessage -Body 'new text'
+        @(Get-Draft).Count | Should -Be 0
+        (Read-MimeMessage -Path (Get-SandboxMessage -User bob@sandbox.test -Mailbox Inbox)[0].Path).TextBody | Should -Be 'new text'
+    }
+
+    It 'refuses an Inbox message piped into Send-AosMessage or Save-AosDraft (AosNotADraft), sending nothing' {
+        Send-AosMessage -To demo@sandbox.test -Subject 'Inbox mail' -Body 'x'
+        Clear-SandboxRequest
+        $row = Get-AosMessage -Mailbox Inbox
+        $row | Send-AosMessage -To bob@sandbox.test -ErrorVariable problems -ErrorAction SilentlyContinue
+        $problems.Count | Should -Be 1
+        $problems[0].FullyQualifiedErrorId | Should -Be 'AosNotADraft,AosMail.Commands.SendAosMessageCommand'
+        $problems[0].TargetObject.Id | Should -Be $row.Id
+        { $row | Save-AosDraft -ErrorAction Stop } | Should -Throw -ErrorId 'AosNotADraft,AosMail.Commands.SaveAosDraftCommand'
+        @(Get-SandboxRequest -Command sdmailact).Count | Should -Be 0
+        @(Get-SandboxMessage -User bob@sandbox.test -Mailbox Inbox).Count | Should -Be 0
+    }
+
+    It 'refuses a draft listed with another session' {
+        $null = Save-AosDraft -Subject 'mine' -Body 'x'
+        $rows = @(Get-AosMessage -Mailbox Draft)
+        $null = New-AosSession -Server $Sandbox.BaseUri -Credential (New-TestCredential -UserName alice@sandbox.test -Password 'Alice-Passw0rd') -AllowUnencryptedAuthentication
+        { $rows | Send-AosMessage -To bob@sandbox.test -ErrorAction Stop } | Should -Throw -ErrorId 'AosNotADraft,AosMail.Commands.SendAosMessageCommand'
+        @(Get-Draft).Count | Should -Be 1
+    }
+}

@@ -1,0 +1,197 @@
+# The bad-input matrix: each case gives its stable error id and category, names the offending
+# value, never shows the password or a SID, and sends nothing: validation failures make no
+# request at all; server refusals store nothing and are not retried.
+
+BeforeDiscovery {
+    $long = 'a' * 65
+    # Cmd: Send (Send-AosMessage), Draft (Save-AosDraft) or Session (New-AosSession).
+    # Params override the base call (To alice, Subject 's', Body 'b'); $null removes a parameter.
+    $script:ValidationCases = @(
+        @{ Name = 'CRLF in the subject'; Cmd = 'Send'; Params = @{ Subject = "Hello`r`nBcc: evil@example.org" }; ErrorId = 'AosInvalidSubject'; Category = 'InvalidArgument'; Offending = 'Hello' }
+        @{ Name = 'LF in the subject'; Cmd = 'Send'; Params = @{ Subject = "Hello`nWorld" }; ErrorId = 'AosInvalidSubject'; Category = 'InvalidArgument'; Offending = 'Hello' }
+        @{ Name = 'CR in the subject'; Cmd = 'Send'; Params = @{ Subject = "Hello`rWorld" }; ErrorId = 'AosInvalidSubject'; Category = 'InvalidArgument'; Offending = 'Hello' }
+        @{ Name = 'LF in a draft subject'; Cmd = 'Draft'; Params = @{ Subject = "Draft`nline" }; ErrorId = 'AosInvalidSubject'; Category = 'InvalidArgument'; Offending = 'Draft' }
+        @{ Name = 'CRLF in a header value'; Cmd = 'Send'; Params = @{ Header = @{ 'X-Test' = "a`r`nBcc: evil@example.org" } }; ErrorId = 'AosHeaderInjection'; Category = 'InvalidArgument'; Offending = 'X-Test' }
+        @{ Name = 'LF in a header value'; Cmd = 'Send'; Params = @{ Header = @{ 'X-Test' = "a`nb" } }; ErrorId = 'AosHeaderInjection'; Category = 'InvalidArgument'; Offending = 'X-Test' }
+        @{ Name = 'NUL in a header value'; Cmd = 'Send'; Params = @{ Header = @{ 'X-Nul' = "a`0b" } }; ErrorId = 'AosHeaderInjection'; Category = 'InvalidArgument'; Offending = 'X-Nul' }
+        @{ Name = 'CRLF in a draft header value'; Cmd = 'Draft'; Params = @{ Header = @{ 'X-Test' = "a`r`nb" } }; ErrorId = 'AosHeaderInjection'; Category = 'InvalidArgument'; Offending = 'X-Test' }
+        @{ Name = 'reserved header From'; Cmd = 'Send'; Params = @{ Header = @{ 'From' = 'boss@example.org' } }; ErrorId = 'AosReservedHeader'; Category = 'InvalidArgument'; Offending = 'From' }
+        @{ Name = 'reserved header to (lower case)'; Cmd = 'Send'; Params = @{ Header = @{ 'to' = 'x@example.org' } }; ErrorId = 'AosReservedHeader'; Category = 'InvalidArgument'; Offending = 'to' }
+        @{ Name = 'reserved header CC'; Cmd = 'Send'; Params = @{ Header = @{ 'CC' = 'x@example.org' } }; ErrorId = 'AosReservedHeader'; Category = 'InvalidArgument'; Offending = 'CC' }
+        @{ Name = 'reserved header Bcc'; Cmd = 'Send'; Params = @{ Header = @{ 'Bcc' = 'x@example.org' } }; ErrorId = 'AosReservedHeader'; Category = 'InvalidArgument'; Offending = 'Bcc' }
+        @{ Name = 'reserved header Subject'; Cmd = 'Send'; Params = @{ Header = @{ 'Subject' = 'other' } }; ErrorId = 'AosReservedHeader'; Category = 'InvalidArgument'; Offending = 'Subject' }
+        @{ Name = 'reserved header Date'; Cmd = 'Send'; Params = @{ Header = @{ 'Date' = 'Mon, 1 Jan 2024 00:00:00 +0000' } }; ErrorId = 'AosReservedHeader'; Category = 'InvalidArgument'; Offending = 'Date' }
+        @{ Name = 'reserved header message-id'; Cmd = 'Send'; Params = @{ Header = @{ 'message-id' = '<x@y>' } }; ErrorId = 'AosReservedHeader'; Category = 'InvalidArgument'; Offending = 'message-id' }
+        @{ Name = 'reserved header MIME-VERSION'; Cmd = 'Send'; Params = @{ Header = @{ 'MIME-VERSION' = '1.0' } }; ErrorId = 'AosReservedHeader'; Category = 'InvalidArgument'; Offending = 'MIME-VERSION' }
+        @{ Name = 'reserved header Content-Type'; Cmd = 'Send'; Params = @{ Header = @{ 'Content-Type' = 'text/html' } }; ErrorId = 'AosReservedHeader'; Category = 'InvalidArgument'; Offending = 'Content-Type' }
+        @{ Name = 'reserved header content-transfer-encoding'; Cmd = 'Draft'; Params = @{ Header = @{ 'content-transfer-encoding' = 'base64' } }; ErrorId = 'AosReservedHeader'; Category = 'InvalidArgument'; Offending = 'content-transfer-encoding' }
+        @{ Name = "header name 'Bad Name'"; Cmd = 'Send'; Params = @{ Header = @{ 'Bad Name' = 'x' } }; ErrorId = 'AosInvalidHeaderName'; Category = 'InvalidArgument'; Offending = 'Bad Name' }
+        @{ Name = "header name 'X:Y'"; Cmd = 'Send'; Params = @{ Header = @{ 'X:Y' = 'x' } }; ErrorId = 'AosInvalidHeaderName'; Category = 'InvalidArgument'; Offending = 'X:Y' }
+        @{ Name = 'a non-ASCII header name'; Cmd = 'Send'; Params = @{ Header = @{ 'X-Grüße' = 'x' } }; ErrorId = 'AosInvalidHeaderName'; Category = 'InvalidArgument'; Offending = 'X-Grüße' }
+        @{ Name = "To 'not-an-address'"; Cmd = 'Send'; Params = @{ To = 'not-an-address' }; ErrorId = 'AosInvalidAddress'; Category = 'InvalidArgument'; Offending = 'not-an-address' }
+        @{ Name = "To 'a@'"; Cmd = 'Send'; Params = @{ To = 'a@' }; ErrorId = 'AosInvalidAddress'; Category = 'InvalidArgument'; Offending = 'a@' }
+        @{ Name = "To '@b.org'"; Cmd = 'Send'; Params = @{ To = '@b.org' }; ErrorId = 'AosInvalidAddress'; Category = 'InvalidArgument'; Offending = '@b.org' }
+        @{ Name = 'To with an unterminated quote'; Cmd = 'Send'; Params = @{ To = '"unterminated <a@b.org' }; ErrorId = 'AosInvalidAddress'; Category = 'InvalidArgument'; Offending = 'unterminated' }
+        @{ Name = 'a bad address after a good one'; Cmd = 'Send'; Params = @{ To = 'alice@sandbox.test', 'broken@' }; ErrorId = 'AosInvalidAddress'; Category = 'InvalidArgument'; Offending = 'broken@' }
+        @{ Name = "Cc 'cc@'"; Cmd = 'Send'; Params = @{ Cc = 'cc@' }; ErrorId = 'AosInvalidAddress'; Category = 'InvalidArgument'; Offending = 'cc@' }
+        @{ Name = "Bcc '@bcc.org'"; Cmd = 'Send'; Params = @{ Bcc = '@bcc.org' }; ErrorId = 'AosInvalidAddress'; Category = 'InvalidArgument'; Offending = '@bcc.org' }
+        @{ Name = 'a bad address in a draft'; Cmd = 'Draft'; Params = @{ To = 'draft@' }; ErrorId = 'AosInvalidAddress'; Category = 'InvalidArgument'; Offending = 'draft@' }
+        @{ Name = 'an empty To'; Cmd = 'Send'; Params = @{ To = '' }; ErrorId = 'AosNoRecipient'; Category = 'InvalidArgument'; Offending = 'recipient' }
+        @{ Name = 'a blank To'; Cmd = 'Send'; Params = @{ To = '  ' }; ErrorId = 'AosNoRecipient'; Category = 'InvalidArgument'; Offending = 'recipient' }
+        @{ Name = 'only blank recipients everywhere'; Cmd = 'Send'; Params = @{ To = '', ' '; Cc = ''; Bcc = ' ' }; ErrorId = 'AosNoRecipient'; Category = 'InvalidArgument'; Offending = 'recipient' }
+        @{ Name = 'a missing attachment'; Cmd = 'Send'; Params = @{ Attachments = 'nosuch-file.bin' }; ErrorId = 'AosAttachmentNotFound'; Category = 'ObjectNotFound'; Offending = 'nosuch-file.bin' }
+        @{ Name = 'a missing attachment on a draft'; Cmd = 'Draft'; Params = @{ Attachments = 'nosuch-draft.bin' }; ErrorId = 'AosAttachmentNotFound'; Category = 'ObjectNotFound'; Offending = 'nosuch-draft.bin' }
+        @{ Name = 'priority 0'; Cmd = 'Send'; Params = @{ Priority = 0 }; ErrorId = 'AosInvalidPriority'; Category = 'InvalidArgument'; Offending = '0' }
+        @{ Name = 'priority 6'; Cmd = 'Send'; Params = @{ Priority = 6 }; ErrorId = 'AosInvalidPriority'; Category = 'InvalidArgument'; Offending = '6' }
+        @{ Name = 'priority -1'; Cmd = 'Draft'; Params = @{ Priority = -1 }; ErrorId = 'AosInvalidPriority'; Category = 'InvalidArgument'; Offending = '-1' }
+        @{ Name = "draft id '../x'"; Cmd = 'Send'; Params = @{ DraftId = '../x' }; ErrorId = 'AosInvalidDraftId'; Category = 'InvalidArgument'; Offending = '../x' }
+        @{ Name = 'a 65-character draft id'; Cmd = 'Draft'; Params = @{ DraftId = $long }; ErrorId = 'AosInvalidDraftId'; Category = 'InvalidArgument'; Offending = $long.Substring(0, 40) }
+        @{ Name = "draft id 'a b'"; Cmd = 'Draft'; Params = @{ DraftId = 'a b' }; ErrorId = 'AosInvalidDraftId'; Category = 'InvalidArgument'; Offending = 'a b' }
+    )
+
+    # Failures found at the server or in the connection settings (Cmd Session = New-AosSession).
+    # Fault: what the sandbox is told to do first. Sdmailact: how many sdmailact requests are expected.
+    $script:ServerCases = @(
+        @{ Name = 'http without -AllowUnencryptedAuthentication'; Cmd = 'Session'; Params = @{ AllowUnencryptedAuthentication = $null }; ErrorId = 'AosUnencryptedRefused'; Category = 'SecurityError'; Offending = 'AllowUnencryptedAuthentication'; Requests = 0; Sdmailact = 0 }
+        @{ Name = 'http without the switch, one-shot send'; Cmd = 'OneShot'; Params = @{ AllowUnencryptedAuthentication = $null }; ErrorId = 'AosUnencryptedRefused'; Category = 'SecurityError'; Offending = 'AllowUnencryptedAuthentication'; Requests = 0; Sdmailact = 0 }
+        @{ Name = 'a relative server URI'; Cmd = 'Session'; Params = @{ Server = 'relative/path' }; ErrorId = 'AosInvalidServer'; Category = 'InvalidArgument'; Offending = 'relative/path'; Requests = 0; Sdmailact = 0 }
+        @{ Name = 'a server URI with a query string'; Cmd = 'Session'; Params = @{ Server = '<http>/?x=1' }; ErrorId = 'AosInvalidServer'; Category = 'InvalidArgument'; Offending = 'x=1'; Requests = 0; Sdmailact = 0 }
+        @{ Name = 'a one-shot relative server URI'; Cmd = 'OneShot'; Params = @{ Server = 'relative/path' }; ErrorId = 'AosInvalidServer'; Category = 'InvalidArgument'; Offending = 'relative/path'; Requests = 0; Sdmailact = 0 }
+        @{ Name = 'an HTML page answering the login'; Cmd = 'Session'; Params = @{}; Fault = @{ Command = 'login'; Action = 'text'; Text = '<html><body><h1>Welcome to AfterOffice</h1></body></html>' }; ErrorId = 'AosLoginFailed'; Category = 'AuthenticationError'; Offending = 'Welcome to AfterOffice'; Requests = 1; Sdmailact = 0 }
+        @{ Name = 'a garbage login answer'; Cmd = 'Session'; Params = @{}; Fault = @{ Command = 'login'; Action = 'text'; Text = 'garbage-answer 42' }; ErrorId = 'AosLoginFailed'; Category = 'AuthenticationError'; Offending = 'garbage-answer 42'; Requests = 1; Sdmailact = 0 }
+        @{ Name = 'a login answer too short to be a SID'; Cmd = 'Session'; Params = @{}; Fault = @{ Command = 'login'; Action = 'text'; Text = 'SIDab' }; ErrorId = 'AosLoginFailed'; Category = 'AuthenticationError'; Offending = 'SIDab'; Requests = 1; Sdmailact = 0 }
+        @{ Name = 'a login answer with a bad SID character'; Cmd = 'Session'; Params = @{}; Fault = @{ Command = 'login'; Action = 'text'; Text = 'SIDabcd-1234' }; ErrorId = 'AosLoginFailed'; Category = 'AuthenticationError'; Offending = 'login'; Requests = 1; Sdmailact = 0 }
+        @{ Name = 'a wrong password'; Cmd = 'Session'; Params = @{ Password = 'Wrong-Passw0rd' }; ErrorId = 'AosLoginFailed'; Category = 'AuthenticationError'; Offending = 'demo'; Requests = 1; Sdmailact = 0 }
+        @{ Name = 'a wrong password, one-shot send'; Cmd = 'OneShot'; Params = @{ Password = 'Wrong-Passw0rd' }; ErrorId = 'AosLoginFailed'; Category = 'AuthenticationError'; Offending = 'demo'; Requests = 1; Sdmailact = 0 }
+        @{ Name = 'an HTML page answering sdmailact'; Cmd = 'Send'; Params = @{}; Fault = @{ Command = 'sdmailact'; Action = 'text'; Text = "<html><body><p>Mail service paused</p></body></html>" }; ErrorId = 'AosServerRejected'; Category = $null; Offending = 'Mail service paused'; Sdmailact = 1 }
+        @{ Name = 'false with a reason on sdmailact'; Cmd = 'Send'; Params = @{}; Fault = @{ Command = 'sdmailact'; Action = 'text'; Text = "false`nquota exceeded" }; ErrorId = 'AosServerRejected'; Category = $null; Offending = 'quota exceeded'; Sdmailact = 1 }
+        @{ Name = 'a redirect on sdmailact'; Cmd = 'Send'; Params = @{}; Fault = @{ Command = 'sdmailact'; Action = 'redirect'; Location = 'http://127.0.0.1:9/login.html' }; ErrorId = 'AosServerRejected'; Category = $null; Offending = '302'; Sdmailact = 1 }
+        @{ Name = 'a 404 on sdmailact'; Cmd = 'Draft'; Params = @{}; Fault = @{ Command = 'sdmailact'; Action = 'status'; StatusCode = 404; Text = 'no such page' }; ErrorId = 'AosServerRejected'; Category = $null; Offending = '404'; Sdmailact = 1 }
+        @{ Name = 'sending a draft that does not exist'; Cmd = 'Send'; Params = @{ DraftId = 'nosuchdraft' }; ErrorId = 'AosServerRejected'; Category = $null; Offending = 'nosuchdraft'; Sdmailact = 1 }
+        @{ Name = 'a SID in the server''s reason'; Cmd = 'Send'; Params = @{}; Fault = @{ Command = 'sdmailact'; Action = 'text'; Text = "false`nsession SIDAbCdEfGhIjKlMnOpQ is not yours" }; ErrorId = 'AosServerRejected'; Category = $null; Offending = 'is not yours'; Sdmailact = 1 }
+    )
+}
+
+BeforeAll {
+    Import-Module $env:AOS_TEST_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1)
+    Import-Module (Join-Path $PSScriptRoot AosTestSupport.psm1) -Force
+    $script:Http = Get-SandboxHttpUri
+    $script:Password = $env:AOS_SANDBOX_PASSWORD
+
+    function Get-CaseParameter {
+        param([string] $Cmd, [hashtable] $Params, [switch] $OneShot)
+        $p = @{}
+        if ($Cmd -ne 'Session') {
+            $p.To = 'alice@sandbox.test'
+            $p.Subject = 's'
+            $p.Body = 'b'
+        }
+        if ($Cmd -eq 'Session' -or $OneShot) {
+            $p.Server = $Http
+            $p.Credential = New-TestCredential
+            $p.AllowUnencryptedAuthentication = $true
+        }
+        foreach ($key in $Params.Keys) {
+            $value = $Params[$key]
+            if ($key -eq 'Password') { $p.Credential = New-TestCredential -Password $value; continue }
+            if ($null -eq $value) { $p.Remove($key); continue }
+            if ($value -is [string] -and $value.StartsWith('<http>')) { $value = $Http + $value.Substring(6) }
+            $p[$key] = $value
+        }
+        $p
+    }
+
+    function Invoke-Case {
+        param([string] $Cmd, [hashtable] $Params, [switch] $OneShot)
+        $p = Get-CaseParameter -Cmd $Cmd -Params $Params -OneShot:$OneShot
+        Invoke-Captured {
+            switch ($Cmd) {
+                'Send' { Send-AosMessage @p -Confirm:$false }
+                'OneShot' { Send-AosMessage @p -Confirm:$false }
+                'Draft' { Save-AosDraft @p -Confirm:$false }
+                'Session' { New-AosSession @p }
+            }
+        }
+    }
+
+    function Assert-CleanError {
+        # One error with the id, the category and the offending value, and no secret in any form of it.
+        param($Result, [string] $ErrorId, $Category, [string] $Offending)
+        $Result.Errors.Count | Should -Be 1 -Because ($Result.Errors | Out-String)
+        $err = $Result.Errors[0]
+        $err | Get-ErrorId | Should -BeExactly $ErrorId
+        if ($Category) { $err.CategoryInfo.Category | Should -Be $Category }
+        $err.Exception.Message | Should -BeLike "*$([WildcardPattern]::Escape($Offending))*"
+        $texts = @($err.Exception.Message, $err.ToString(), ($err | Format-List * -Force | Out-String), ($err.Exception | Format-List * -Force | Out-String))
+        foreach ($text in $texts) {
+            $text | Should -Not -BeLike "*$([WildcardPattern]::Escape($Password))*"
+            $text | Should -Not -BeLike "*$([WildcardPattern]::Escape([uri]::EscapeDataString($Password)))*"
+            $text | Should -Not -Match 'SID[A-Za-z0-9]{8,}'
+        }
+    }
+}
+
+Describe 'Errors' {
+    BeforeEach {
+        Reset-Sandbox
+    }
+
+    Describe 'Validation errors through a session: no request at all' {
+        BeforeEach {
+            $script:Session = New-DemoSession
+        }
+
+        It '<Name> gives <ErrorId>' -ForEach $ValidationCases {
+            $result = Invoke-Case -Cmd $Cmd -Params $Params
+            Assert-CleanError -Result $result -ErrorId $ErrorId -Category $Category -Offending $Offending
+            if ($ErrorId -ne 'AosNoRecipient') {
+                # The offending input is the target (style: never the cmdlet, never null).
+                $target = $result.Errors[0].TargetObject
+                $target | Should -Not -BeNullOrEmpty
+                if ($ErrorId -eq 'AosHeaderInjection') {
+                    # The offending input is the value; the message names the header.
+                    "$target" | Should -BeExactly @($Params.Header.Values)[0]
+                }
+                else {
+                    "$target" | Should -BeLike "*$([WildcardPattern]::Escape($Offending))*"
+                }
+            }
+            $result.Output.Count | Should -Be 0
+            $result.Requests.Count | Should -Be 0
+            @(Get-SandboxSpool).Count | Should -Be 0
+        }
+    }
+
+    Describe 'Validation errors in the one-shot form: not even a login' {
+        It '<Name> gives <ErrorId>' -ForEach $ValidationCases {
+            $result = Invoke-Case -Cmd $Cmd -Params $Params -OneShot
+            Assert-CleanError -Result $result -ErrorId $ErrorId -Category $Category -Offending $Offending
+            @(Get-SandboxRequest).Count | Should -Be 0
+        }
+    }
+
+    Describe 'Server and connection errors' {
+        It '<Name> gives <ErrorId>' -ForEach $ServerCases {
+            if ($Cmd -in 'Send', 'Draft') { $null = New-DemoSession }
+            if ($Fault) { Add-SandboxFault @Fault }
+            $result = Invoke-Case -Cmd $Cmd -Params $Params -OneShot:($Cmd -eq 'OneShot')
+            Assert-CleanError -Result $result -ErrorId $ErrorId -Category $Category -Offending $Offending
+            $result.Output.Count | Should -Be 0
+            if ($null -ne $Requests) { $result.Requests.Count | Should -Be $Requests }
+            @(Get-SandboxRequest -Command sdmailact).Count | Should -Be $Sdmailact -Because 'a refused send is never repeated'
+            @(Get-SandboxSpool).Count | Should -Be 0
+            @(Get-SandboxMessage -User 'alice@sandbox.test' -Mailbox Inbox).Count | Should -Be 0
+            @(Get-SandboxMessage -User 'demo@sandbox.test' -Mailbox Draft).Count | Should -Be 0
+        }
+
+        It 'does not follow the redirect' {
+            $null = New-DemoSession
+            Add-SandboxFault -Command sdmailact -Action redirect -Location '/st.login.mms'
+            $result = Invoke-Captured { Send-AosMessage -To 'alice@sandbox.test' -Subject 'r' }
+            $result.Errors.Count | Should -Be 1
+            $result.Errors[0] | Get-ErrorId | Should -BeExactly 'AosServerRejected'
+            @($result.Requests | Where-Object Command -EQ 'login').Count | Should -Be 0
+        }
+    }
+}
