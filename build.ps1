@@ -11,6 +11,10 @@
                (Publish-PSResource to a temporary file repository)
       Test     Build and package, then run the engine unit tests and the Pester suite against the sandbox;
                ends with the line "N passed, N failed" and exits non-zero on any failure
+      Bench    Build, then run the end-to-end benchmarks (bench/Bench.ps1) against a fresh sandbox: each
+               figure is a ratio to a baseline measured in the same run, printed with its target;
+               exits non-zero when a target is missed. -Smoke: a small run that only checks it works.
+               -Micro: the BenchmarkDotNet micro-benchmarks (bench/AosMail.Benchmarks) instead
       Demo     Build, then start the sandbox and run the main job through the cmdlets
       Sandbox  Build, then run the AOS sandbox in the foreground (Ctrl+C stops it)
       Clean    remove every build output
@@ -21,7 +25,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Docs', 'Package', 'Test', 'Demo', 'Sandbox', 'Clean')]
+    [ValidateSet('Build', 'Docs', 'Package', 'Test', 'Bench', 'Demo', 'Sandbox', 'Clean')]
     [string[]] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -31,7 +35,13 @@ param(
     [string[]] $TestName = '*',
 
     # Sandbox: arguments passed through to the sandbox (e.g. --port 8025).
-    [string[]] $SandboxArgument = @()
+    [string[]] $SandboxArgument = @(),
+
+    # Bench: 20 messages and a 5 MB attachment; checks that the benchmarks run, not their targets.
+    [switch] $Smoke,
+
+    # Bench: run the BenchmarkDotNet micro-benchmarks (encoder, MIME body) instead.
+    [switch] $Micro
 )
 
 $ErrorActionPreference = 'Stop'
@@ -196,6 +206,20 @@ function Invoke-Test {
     if ($passed -eq 0) { $failed = [Math]::Max($failed, 1) }  # a run that ran nothing is a failure
     "$passed passed, $failed failed"
     if ($failed -gt 0) { exit 1 }
+}
+
+function Invoke-Bench {
+    if ($Micro) {
+        # In-process BenchmarkDotNet with a short job: a few minutes, not tens.
+        Invoke-Native dotnet run --project (Join-Path $Root 'bench/AosMail.Benchmarks') -c Release -- --filter '*'
+        return
+    }
+    Invoke-Build
+    $resultPath = Join-Path $Out "bench/results$(if ($Smoke) { '-smoke' }).json"
+    $smokeArgument = @(if ($Smoke) { '-Smoke' })
+    & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'bench/Bench.ps1') `
+        -ModulePath (Join-Path $ModuleOut 'AosMail.psd1') -SandboxPath $SandboxDll -ResultPath $resultPath @smokeArgument
+    if ($LASTEXITCODE -ne 0) { throw "The benchmarks failed or missed a target (exit code $LASTEXITCODE); see above." }
 }
 
 function Invoke-Demo {

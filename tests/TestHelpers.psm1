@@ -62,6 +62,7 @@ function Get-SandboxRequest {
             HasSid        = [bool]$r.hasSid
             ContentType   = $r.contentType
             ContentLength = $r.contentLength
+            ConnectionId  = $r.connectionId
             Fields        = @(foreach ($f in @($r.fields)) {
                     if ($null -ne $f) { [pscustomobject]@{ Name = $f.name; Value = $f.value; Length = [int]$f.length } }
                 })

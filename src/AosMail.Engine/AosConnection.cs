@@ -113,6 +113,13 @@ namespace AosMail.Engine
 
         private string Who => Domain == null ? UserName : UserName + "@" + Domain;
 
+        /// <summary>Logs in unless already logged in; concurrent callers share one login.</summary>
+        public async Task EnsureLoggedInAsync(IAosLog log, CancellationToken cancellationToken)
+        {
+            ThrowIfDisposed();
+            await EnsureSessionAsync(log ?? NullAosLog.Instance, cancellationToken).ConfigureAwait(false);
+        }
+
         /// <summary>B3/B4. Retries only faults where nothing reached the server.</summary>
         public async Task LoginAsync(IAosLog log, CancellationToken cancellationToken)
         {
@@ -139,7 +146,15 @@ namespace AosMail.Engine
         /// reports AosOutcomeUnknown, never retrying, when a send may have reached the server.
         /// Logs in first when not yet logged in.
         /// </summary>
-        public async Task<AosSubmitResult> SubmitAsync(AosPreparedSubmission submission, IAosLog log, CancellationToken cancellationToken)
+        public Task<AosSubmitResult> SubmitAsync(AosPreparedSubmission submission, IAosLog log, CancellationToken cancellationToken) =>
+            SubmitAsync(submission, log, null, cancellationToken);
+
+        /// <summary>
+        /// As <see cref="SubmitAsync(AosPreparedSubmission, IAosLog, CancellationToken)"/>; an upload of
+        /// <see cref="AosProtocol.ProgressThresholdBytes"/> or more reports its bytes sent to
+        /// <paramref name="progress"/> (throttled), when one is given.
+        /// </summary>
+        public async Task<AosSubmitResult> SubmitAsync(AosPreparedSubmission submission, IAosLog log, IAosProgress? progress, CancellationToken cancellationToken)
         {
             if (submission == null)
             {
@@ -149,18 +164,14 @@ namespace AosMail.Engine
             ThrowIfDisposed();
             log = log ?? NullAosLog.Instance;
             var total = Stopwatch.StartNew();
-            var fields = new List<AosFormField>(submission.Fields.Count);
-            foreach (var field in submission.Fields)
-            {
-                fields.Add(AosFormField.Plain(field.Key, field.Value));
-            }
+            var fields = submission.Fields;
 
             string what = submission.Kind == AosSubmitKind.Send ? "send" : "draft save";
             var sid = await EnsureSessionAsync(log, cancellationToken).ConfigureAwait(false);
             bool renewed = false;
             while (true)
             {
-                var answer = await PostAsync(AosProtocol.SubmitCommand, sid, fields, submission.Kind, log, cancellationToken).ConfigureAwait(false);
+                var answer = await PostAsync(AosProtocol.SubmitCommand, sid, fields, submission.Kind, log, cancellationToken, progress: progress).ConfigureAwait(false);
                 if (answer.IsSuccess && AosAnswer.IsOk(answer.Text))
                 {
                     log.Verbose(AosProtocol.SubmitCommand + ": the server confirmed the " + what + (renewed ? " (after renewing the session)." : "."));
@@ -411,7 +422,7 @@ namespace AosMail.Engine
         /// AosOutcomeUnknown. A 5xx counts as such a fault. Other answers are returned.
         /// </summary>
         private async Task<HttpAnswer> PostAsync(string command, string? sid, IReadOnlyList<AosFormField> fields,
-            AosSubmitKind? submitKind, IAosLog log, CancellationToken cancellationToken, bool keepBytes = false)
+            AosSubmitKind? submitKind, IAosLog log, CancellationToken cancellationToken, bool keepBytes = false, IAosProgress? progress = null)
         {
             var url = _base + "/" + (sid == null ? command : sid + "." + command);
             int notReachedFailures = 0;
@@ -423,12 +434,14 @@ namespace AosMail.Engine
                 string cause;
                 Exception? error = null;
                 int attempt = notReachedFailures + reachedFailures + 1;
-                using (var content = new AosFormContent(fields))
-                using (var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content })
                 using (var timeout = new CancellationTokenSource())
                 using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token))
+                using (var reporter = AosProgressReporter.Create(progress, command))
+                using (var content = new AosFormContent(fields, reporter == null ? null : reporter.Sent, linked.Token))
+                using (var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content })
                 {
                     long size = content.Length;
+                    reporter?.Start(size);
                     log.Verbose("POST " + command + ": fields " + DescribeFields(fields) + " (" + size.ToString(CultureInfo.InvariantCulture) + " bytes"
                         + (attempt > 1 ? ", attempt " + attempt.ToString(CultureInfo.InvariantCulture) : "") + ").");
                     log.Debug("Request headers: Content-Type: " + content.Headers.ContentType + "; Content-Length: " + size.ToString(CultureInfo.InvariantCulture)
@@ -445,6 +458,7 @@ namespace AosMail.Engine
                         {
                             var bytes = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
                             watch.Stop();
+                            reporter?.Finish();
                             // keepBytes (rdmail): the body is the raw message; only its start is decoded, for "false" and error texts.
                             var answer = new HttpAnswer((int)response.StatusCode, response.ReasonPhrase,
                                 AosAnswer.Decode(keepBytes && bytes.Length > RawTextPrefix ? Prefix(bytes, RawTextPrefix) : bytes),
@@ -549,6 +563,10 @@ namespace AosMail.Engine
                 if (field.Name == AosProtocol.FieldBody && field.Value != null)
                 {
                     builder.Append(" [").Append(Encoding.UTF8.GetByteCount(field.Value).ToString(CultureInfo.InvariantCulture)).Append(" bytes]");
+                }
+                else if (field.IsStreamed)
+                {
+                    builder.Append(" [MIME, streamed]");
                 }
             }
 

@@ -49,25 +49,26 @@ namespace AosMail.Engine
                 if (!NotCopied.Contains(name)) copied.Add(header);
             }
 
-            var fields = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var field in prepared.Fields) fields[field.Key] = field.Value;
-            if (!fields.ContainsKey(AosProtocol.FieldSubject) && !string.IsNullOrEmpty(subject)) fields[AosProtocol.FieldSubject] = subject!;
-            if (!fields.ContainsKey(AosProtocol.FieldCc) && !string.IsNullOrEmpty(cc)) fields[AosProtocol.FieldCc] = cc!;
+            // Fields are kept as they are (a streamed MIME body included); only the plain ones change here.
+            var fields = new Dictionary<string, AosFormField>(StringComparer.Ordinal);
+            foreach (var field in prepared.Fields) fields[field.Name] = field;
+            if (!fields.ContainsKey(AosProtocol.FieldSubject) && !string.IsNullOrEmpty(subject)) fields[AosProtocol.FieldSubject] = AosFormField.Plain(AosProtocol.FieldSubject, subject!);
+            if (!fields.ContainsKey(AosProtocol.FieldCc) && !string.IsNullOrEmpty(cc)) fields[AosProtocol.FieldCc] = AosFormField.Plain(AosProtocol.FieldCc, cc!);
             if (!fields.ContainsKey(AosProtocol.FieldPriority) && priority != null && priority.Length == 1
                 && priority[0] >= '0' + AosProtocol.PriorityHighest && priority[0] <= '0' + AosProtocol.PriorityLowest)
             {
-                fields[AosProtocol.FieldPriority] = priority;
+                fields[AosProtocol.FieldPriority] = AosFormField.Plain(AosProtocol.FieldPriority, priority);
             }
 
             var headerLines = new List<string>();
-            if (fields.TryGetValue(AosProtocol.FieldHeader, out var given) && given.Length > 0) headerLines.Add(given);
+            if (fields.TryGetValue(AosProtocol.FieldHeader, out var given) && !string.IsNullOrEmpty(given.Value)) headerLines.Add(given.Value!);
             headerLines.AddRange(copied);
-            if (headerLines.Count > 0) fields[AosProtocol.FieldHeader] = string.Join("\r\n", headerLines);
+            if (headerLines.Count > 0) fields[AosProtocol.FieldHeader] = AosFormField.Plain(AosProtocol.FieldHeader, string.Join("\r\n", headerLines));
             else fields.Remove(AosProtocol.FieldHeader);
-            if (body.Length > 0) fields[AosProtocol.FieldBody] = body;
+            if (body.Length > 0) fields[AosProtocol.FieldBody] = AosFormField.Plain(AosProtocol.FieldBody, body);
             else fields.Remove(AosProtocol.FieldBody);
 
-            var ordered = FieldOrder.Where(fields.ContainsKey).Select(name => new KeyValuePair<string, string>(name, fields[name])).ToList();
+            var ordered = FieldOrder.Where(fields.ContainsKey).Select(name => fields[name]).ToList();
             return new AosPreparedSubmission(prepared.Kind, ordered, prepared.To, prepared.Cc, prepared.Bcc,
                 prepared.Subject ?? (subject == null ? null : AosListingParser.DecodeText(subject)), prepared.AttachmentCount, prepared.DraftId);
         }

@@ -56,7 +56,7 @@ namespace AosMail.Engine
             ValidateAttachments(message.Attachments);
 
             // B5: api, mid, mto, mcc, mbcc, msub, body, mprio, mheader, snd|svdrf, keepcopy.
-            var fields = new List<KeyValuePair<string, string>>();
+            var fields = new List<AosFormField>();
             Add(fields, AosProtocol.FieldApi, AosProtocol.ApiMachineReadable);
             Add(fields, AosProtocol.FieldDraftId, message.DraftId);
             Add(fields, AosProtocol.FieldTo, FormatAddresses(to));
@@ -70,8 +70,16 @@ namespace AosMail.Engine
                 headerLines.Add(header.Key + ": " + EncodeHeaderValue(header.Value ?? ""));
             }
 
-            var body = BuildBody(message, headerLines);
-            Add(fields, AosProtocol.FieldBody, body);
+            var body = BuildBody(message, headerLines, out var mimeBody);
+            if (mimeBody != null)
+            {
+                fields.Add(AosFormField.Streamed(AosProtocol.FieldBody, mimeBody));
+            }
+            else
+            {
+                Add(fields, AosProtocol.FieldBody, body);
+            }
+
             Add(fields, AosProtocol.FieldPriority, message.Priority?.ToString(CultureInfo.InvariantCulture));
             Add(fields, AosProtocol.FieldHeader, headerLines.Count == 0 ? null : string.Join(CrLf, headerLines));
             if (kind == AosSubmitKind.Send)
@@ -92,11 +100,11 @@ namespace AosMail.Engine
                 message.Subject, message.Attachments.Count, message.DraftId);
         }
 
-        private static void Add(List<KeyValuePair<string, string>> fields, string name, string? value)
+        private static void Add(List<AosFormField> fields, string name, string? value)
         {
             if (!string.IsNullOrEmpty(value))
             {
-                fields.Add(new KeyValuePair<string, string>(name, value!));
+                fields.Add(AosFormField.Plain(name, value!));
             }
         }
 
@@ -273,9 +281,14 @@ namespace AosMail.Engine
 
         // ---- B8, B9: body ----
 
-        /// <summary>Returns the body field (or null) and appends the module's MIME header lines.</summary>
-        private static string? BuildBody(AosMessage message, List<string> headerLines)
+        /// <summary>
+        /// Returns the plain body field (or null) and appends the module's MIME header lines; for
+        /// a MIME message the body is <paramref name="mimeBody"/> instead, written when it is sent.
+        /// No attachment is read here: its part is base64 by construction, so Prepare leaves it be.
+        /// </summary>
+        private static string? BuildBody(AosMessage message, List<string> headerLines, out AosMimeBody? mimeBody)
         {
+            mimeBody = null;
             var text = string.IsNullOrEmpty(message.Body) ? null : NormalizeNewLines(message.Body!);
             bool mime = message.Attachments.Count > 0 || (message.BodyIsHtml && text != null);
             if (!mime)
@@ -295,72 +308,59 @@ namespace AosMail.Engine
                 return text;
             }
 
-            var streams = new List<Stream>();
-            try
+            var parts = new List<MimeEntity>();
+            if (text != null)
             {
-                var parts = new List<MimeEntity>();
-                if (text != null)
-                {
-                    var part = new TextPart(message.BodyIsHtml ? "html" : "plain");
-                    part.SetText(Encoding.UTF8, text);
-                    parts.Add(part);
-                }
-
-                foreach (var path in message.Attachments)
-                {
-                    var fileName = Path.GetFileName(path);
-                    var stream = File.OpenRead(path);
-                    streams.Add(stream);
-                    // A non-ASCII file name becomes RFC 2231 parameters (WireFormat); MimeKit declares
-                    // the narrowest charset that holds it (iso-8859-1, else utf-8).
-                    parts.Add(new MimePart(MimeTypes.GetMimeType(fileName))
-                    {
-                        Content = new MimeContent(stream),
-                        ContentDisposition = new ContentDisposition(ContentDisposition.Attachment),
-                        ContentTransferEncoding = ContentEncoding.Base64,
-                        FileName = fileName,
-                    });
-                }
-
-                MimeEntity entity;
-                if (parts.Count == 1 && message.Attachments.Count == 0)
-                {
-                    entity = parts[0];
-                }
-                else
-                {
-                    var mixed = new Multipart("mixed");
-                    foreach (var part in parts)
-                    {
-                        mixed.Add(part);
-                    }
-
-                    entity = mixed;
-                }
-
-                entity.Prepare(EncodingConstraint.SevenBit);
-
-                headerLines.Add(AosProtocol.MimeVersionHeader);
-                headerLines.Add(Unfold(entity.ContentType.ToString(WireFormat, Encoding.UTF8, true)));
-                var transferEncoding = entity.Headers[HeaderId.ContentTransferEncoding];
-                if (transferEncoding != null && transferEncoding.Trim().Length > 0)
-                {
-                    headerLines.Add("Content-Transfer-Encoding: " + transferEncoding.Trim());
-                }
-
-                using (var output = new MemoryStream())
-                {
-                    entity.WriteTo(WireFormat, output, true);
-                    return NormalizeNewLines(Encoding.ASCII.GetString(output.GetBuffer(), 0, (int)output.Length));
-                }
+                var part = new TextPart(message.BodyIsHtml ? "html" : "plain");
+                part.SetText(Encoding.UTF8, text);
+                parts.Add(part);
             }
-            finally
+
+            var attachments = new List<KeyValuePair<MimePart, string>>();
+            foreach (var path in message.Attachments)
             {
-                foreach (var stream in streams)
+                var fileName = Path.GetFileName(path);
+                // A non-ASCII file name becomes RFC 2231 parameters (WireFormat); MimeKit declares
+                // the narrowest charset that holds it (iso-8859-1, else utf-8). The content is
+                // set for each pass over the body (AosMimeBody), from a file opened for that pass.
+                var attachment = new MimePart(MimeTypes.GetMimeType(fileName))
                 {
-                    stream.Dispose();
-                }
+                    ContentDisposition = new ContentDisposition(ContentDisposition.Attachment),
+                    ContentTransferEncoding = ContentEncoding.Base64,
+                    FileName = fileName,
+                };
+                parts.Add(attachment);
+                attachments.Add(new KeyValuePair<MimePart, string>(attachment, path));
             }
+
+            MimeEntity entity;
+            if (parts.Count == 1 && message.Attachments.Count == 0)
+            {
+                entity = parts[0];
+            }
+            else
+            {
+                var mixed = new Multipart("mixed");
+                foreach (var part in parts)
+                {
+                    mixed.Add(part);
+                }
+
+                entity = mixed;
+            }
+
+            entity.Prepare(EncodingConstraint.SevenBit);
+
+            headerLines.Add(AosProtocol.MimeVersionHeader);
+            headerLines.Add(Unfold(entity.ContentType.ToString(WireFormat, Encoding.UTF8, true)));
+            var transferEncoding = entity.Headers[HeaderId.ContentTransferEncoding];
+            if (transferEncoding != null && transferEncoding.Trim().Length > 0)
+            {
+                headerLines.Add("Content-Transfer-Encoding: " + transferEncoding.Trim());
+            }
+
+            mimeBody = new AosMimeBody(entity, attachments);
+            return null;
         }
 
         // ---- helpers ----

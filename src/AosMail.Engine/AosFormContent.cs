@@ -7,43 +7,86 @@ using System.Net.Http;
 using System.Net.Http.Headers;
 using System.Runtime.InteropServices;
 using System.Security;
+using System.Text;
+using System.Threading;
 using System.Threading.Tasks;
 
 namespace AosMail.Engine
 {
-    /// <summary>One form field: a plain value, or a secret read from a SecureString only while it is written.</summary>
-    internal sealed class AosFormField
+    /// <summary>
+    /// One form field in wire order: a plain value; a secret read from a SecureString only while
+    /// it is written; or a value written by a writer (a MIME body), which is never held whole.
+    /// </summary>
+    public sealed class AosFormField
     {
-        private AosFormField(string name, string? value, SecureString? secret)
+        private AosFormField(string name, string? value, SecureString? secret, IAosValueWriter? writer)
         {
             Name = name;
             Value = value;
             Secret = secret;
+            Writer = writer;
         }
 
-        public static AosFormField Plain(string name, string value) => new AosFormField(name, value ?? throw new ArgumentNullException(nameof(value)), null);
+        internal static AosFormField Plain(string name, string value) => new AosFormField(name, value ?? throw new ArgumentNullException(nameof(value)), null, null);
 
-        public static AosFormField Secured(string name, SecureString secret) => new AosFormField(name, null, secret ?? throw new ArgumentNullException(nameof(secret)));
+        internal static AosFormField Secured(string name, SecureString secret) => new AosFormField(name, null, secret ?? throw new ArgumentNullException(nameof(secret)), null);
+
+        internal static AosFormField Streamed(string name, IAosValueWriter writer) => new AosFormField(name, null, null, writer ?? throw new ArgumentNullException(nameof(writer)));
 
         public string Name { get; }
+
+        /// <summary>The value, when it is a plain one; null for a secret or a streamed value.</summary>
         public string? Value { get; }
-        public SecureString? Secret { get; }
+
+        /// <summary>True when the value is written straight to the request by a writer (a MIME body).</summary>
+        public bool IsStreamed => Writer != null;
+
+        internal SecureString? Secret { get; }
+
+        internal IAosValueWriter? Writer { get; }
+
+        /// <summary>
+        /// The whole value as text (UTF-8, CRLF line endings, as it goes on the wire before form
+        /// encoding). For tests and diagnostics only: a streamed value is built in memory here.
+        /// </summary>
+        internal string Materialize()
+        {
+            if (Writer == null)
+            {
+                return Value ?? throw new InvalidOperationException("A secret field is never materialized.");
+            }
+
+            using (var buffer = new MemoryStream())
+            {
+                Writer.WriteTo(buffer, CancellationToken.None);
+                return AosFormBuilder.NormalizeNewLines(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
+            }
+        }
+
+        public override string ToString() => Name + (IsStreamed ? "=[streamed]" : Secret != null ? "=[secret]" : "=" + Value);
     }
 
     /// <summary>
     /// B2: application/x-www-form-urlencoded; charset=utf-8, written straight to the request
     /// stream. Content-Length comes from a measuring pass over the same writer. A secret field
     /// is decrypted into unmanaged memory for the pass and zeroed at once; it never becomes a string.
+    /// A streamed field (a MIME body) is written by its writer through a form-encoding stream into
+    /// the request, once to measure and once to send; it is never held whole.
     /// </summary>
     internal sealed class AosFormContent : HttpContent
     {
         private const int BufferSize = 16 * 1024;
         private readonly IReadOnlyList<AosFormField> _fields;
+        private readonly Action<long>? _progress;
+        private readonly CancellationToken _cancellationToken;
         private long _length = -1;
 
-        public AosFormContent(IReadOnlyList<AosFormField> fields)
+        /// <param name="progress">Told the running total of bytes handed to the request stream.</param>
+        public AosFormContent(IReadOnlyList<AosFormField> fields, Action<long>? progress = null, CancellationToken cancellationToken = default)
         {
             _fields = fields ?? throw new ArgumentNullException(nameof(fields));
+            _progress = progress;
+            _cancellationToken = cancellationToken;
             Headers.ContentType = new MediaTypeHeaderValue(AosProtocol.FormMediaType) { CharSet = AosProtocol.FormCharset };
         }
 
@@ -56,7 +99,7 @@ namespace AosMail.Engine
             {
                 if (_length < 0)
                 {
-                    _length = Measure(_fields);
+                    _length = Measure(_fields, _cancellationToken);
                 }
 
                 return _length;
@@ -71,6 +114,17 @@ namespace AosMail.Engine
 
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
         {
+            long sent = 0;
+            Action<int>? counted = null;
+            if (_progress != null)
+            {
+                counted = n =>
+                {
+                    sent += n;
+                    _progress(sent);
+                };
+            }
+
             var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
             try
             {
@@ -80,29 +134,38 @@ namespace AosMail.Engine
                     var field = _fields[i];
                     if (i > 0)
                     {
-                        used = await EnsureRoom(stream, buffer, used, 1).ConfigureAwait(false);
+                        used = await EnsureRoom(stream, buffer, used, 1, counted).ConfigureAwait(false);
                         buffer[used++] = (byte)'&';
                     }
 
-                    used = await WriteSource(stream, buffer, used, new StringSource(field.Name)).ConfigureAwait(false);
-                    used = await EnsureRoom(stream, buffer, used, 1).ConfigureAwait(false);
+                    used = await WriteSource(stream, buffer, used, new StringSource(field.Name), counted).ConfigureAwait(false);
+                    used = await EnsureRoom(stream, buffer, used, 1, counted).ConfigureAwait(false);
                     buffer[used++] = (byte)'=';
                     if (field.Secret != null)
                     {
                         using (var secret = new SecretSource(field.Secret))
                         {
-                            used = await WriteSource(stream, buffer, used, secret).ConfigureAwait(false);
+                            used = await WriteSource(stream, buffer, used, secret, counted).ConfigureAwait(false);
                             // Flush now so the password bytes do not linger in the buffer.
-                            used = await Flush(stream, buffer, used).ConfigureAwait(false);
+                            used = await Flush(stream, buffer, used, counted).ConfigureAwait(false);
+                        }
+                    }
+                    else if (field.Writer != null)
+                    {
+                        used = await Flush(stream, buffer, used, counted).ConfigureAwait(false);
+                        using (var encoder = new AosFormEncodingStream(stream, counted))
+                        {
+                            await field.Writer.WriteToAsync(encoder, _cancellationToken).ConfigureAwait(false);
+                            await encoder.CompleteAsync(_cancellationToken).ConfigureAwait(false);
                         }
                     }
                     else
                     {
-                        used = await WriteSource(stream, buffer, used, new StringSource(field.Value!)).ConfigureAwait(false);
+                        used = await WriteSource(stream, buffer, used, new StringSource(field.Value!), counted).ConfigureAwait(false);
                     }
                 }
 
-                await Flush(stream, buffer, used).ConfigureAwait(false);
+                await Flush(stream, buffer, used, counted).ConfigureAwait(false);
             }
             finally
             {
@@ -120,8 +183,8 @@ namespace AosMail.Engine
             }
         }
 
-        /// <summary>The measuring pass: the same encoder, output counted and discarded.</summary>
-        internal static long Measure(IReadOnlyList<AosFormField> fields)
+        /// <summary>The measuring pass: the same encoders, output counted and discarded.</summary>
+        internal static long Measure(IReadOnlyList<AosFormField> fields, CancellationToken cancellationToken = default)
         {
             var scratch = new byte[1024];
             try
@@ -141,6 +204,15 @@ namespace AosMail.Engine
                         using (var secret = new SecretSource(field.Secret))
                         {
                             total += MeasureSource(secret, scratch);
+                        }
+                    }
+                    else if (field.Writer != null)
+                    {
+                        using (var counter = new AosFormEncodingStream(null))
+                        {
+                            field.Writer.WriteTo(counter, cancellationToken);
+                            counter.Complete();
+                            total += counter.EncodedLength;
                         }
                     }
                     else
@@ -169,34 +241,35 @@ namespace AosMail.Engine
             return total;
         }
 
-        private static async Task<int> WriteSource(Stream stream, byte[] buffer, int used, ICharSource source)
+        private static async Task<int> WriteSource(Stream stream, byte[] buffer, int used, ICharSource source, Action<int>? counted)
         {
             int position = 0;
             while (position < source.Length)
             {
-                used = await EnsureRoom(stream, buffer, used, AosFormEncoding.MaxBytesPerStep).ConfigureAwait(false);
+                used = await EnsureRoom(stream, buffer, used, AosFormEncoding.MaxBytesPerStep, counted).ConfigureAwait(false);
                 used += AosFormEncoding.Encode(source, ref position, buffer, used, buffer.Length - used);
             }
 
             return used;
         }
 
-        private static async Task<int> EnsureRoom(Stream stream, byte[] buffer, int used, int needed)
+        private static async Task<int> EnsureRoom(Stream stream, byte[] buffer, int used, int needed, Action<int>? counted)
         {
             if (buffer.Length - used >= needed)
             {
                 return used;
             }
 
-            return await Flush(stream, buffer, used).ConfigureAwait(false);
+            return await Flush(stream, buffer, used, counted).ConfigureAwait(false);
         }
 
-        private static async Task<int> Flush(Stream stream, byte[] buffer, int used)
+        private static async Task<int> Flush(Stream stream, byte[] buffer, int used, Action<int>? counted)
         {
             if (used > 0)
             {
                 await stream.WriteAsync(buffer, 0, used).ConfigureAwait(false);
                 Array.Clear(buffer, 0, used);
+                counted?.Invoke(used);
             }
 
             return 0;
@@ -281,25 +354,25 @@ namespace AosMail.Engine
 
                 if (codePoint < 0x80)
                 {
-                    offset = WriteByte(buffer, offset, codePoint);
+                    offset = EncodeByte(buffer, offset, codePoint);
                 }
                 else if (codePoint < 0x800)
                 {
-                    offset = WriteByte(buffer, offset, 0xC0 | (codePoint >> 6));
-                    offset = WriteByte(buffer, offset, 0x80 | (codePoint & 0x3F));
+                    offset = EncodeByte(buffer, offset, 0xC0 | (codePoint >> 6));
+                    offset = EncodeByte(buffer, offset, 0x80 | (codePoint & 0x3F));
                 }
                 else if (codePoint < 0x10000)
                 {
-                    offset = WriteByte(buffer, offset, 0xE0 | (codePoint >> 12));
-                    offset = WriteByte(buffer, offset, 0x80 | ((codePoint >> 6) & 0x3F));
-                    offset = WriteByte(buffer, offset, 0x80 | (codePoint & 0x3F));
+                    offset = EncodeByte(buffer, offset, 0xE0 | (codePoint >> 12));
+                    offset = EncodeByte(buffer, offset, 0x80 | ((codePoint >> 6) & 0x3F));
+                    offset = EncodeByte(buffer, offset, 0x80 | (codePoint & 0x3F));
                 }
                 else
                 {
-                    offset = WriteByte(buffer, offset, 0xF0 | (codePoint >> 18));
-                    offset = WriteByte(buffer, offset, 0x80 | ((codePoint >> 12) & 0x3F));
-                    offset = WriteByte(buffer, offset, 0x80 | ((codePoint >> 6) & 0x3F));
-                    offset = WriteByte(buffer, offset, 0x80 | (codePoint & 0x3F));
+                    offset = EncodeByte(buffer, offset, 0xF0 | (codePoint >> 18));
+                    offset = EncodeByte(buffer, offset, 0x80 | ((codePoint >> 12) & 0x3F));
+                    offset = EncodeByte(buffer, offset, 0x80 | ((codePoint >> 6) & 0x3F));
+                    offset = EncodeByte(buffer, offset, 0x80 | (codePoint & 0x3F));
                 }
 
                 codePoint = 0;
@@ -308,7 +381,7 @@ namespace AosMail.Engine
             return offset - start;
         }
 
-        private static int WriteByte(byte[] buffer, int offset, int value)
+        internal static int EncodeByte(byte[] buffer, int offset, int value)
         {
             if ((value >= 'A' && value <= 'Z') || (value >= 'a' && value <= 'z') || (value >= '0' && value <= '9')
                 || value == '*' || value == '-' || value == '.' || value == '_')

@@ -9,7 +9,7 @@ namespace AosMail.Engine
     /// </summary>
     public sealed class AosPreparedSubmission
     {
-        public AosPreparedSubmission(AosSubmitKind kind, IReadOnlyList<KeyValuePair<string, string>> fields,
+        public AosPreparedSubmission(AosSubmitKind kind, IReadOnlyList<AosFormField> fields,
             IReadOnlyList<string> to, IReadOnlyList<string> cc, IReadOnlyList<string> bcc,
             string? subject, int attachmentCount, string? draftId)
         {
@@ -25,8 +25,11 @@ namespace AosMail.Engine
 
         public AosSubmitKind Kind { get; }
 
-        /// <summary>The form fields in wire order: api, mid, mto, mcc, mbcc, msub, body, mprio, mheader, snd|svdrf, keepcopy.</summary>
-        public IReadOnlyList<KeyValuePair<string, string>> Fields { get; }
+        /// <summary>
+        /// The form fields in wire order: api, mid, mto, mcc, mbcc, msub, body, mprio, mheader, snd|svdrf, keepcopy.
+        /// A MIME body (B9) is a streamed field: MimeKit writes it into the request when it is sent.
+        /// </summary>
+        public IReadOnlyList<AosFormField> Fields { get; }
 
         /// <summary>Recipients as normalised "addr-spec" strings (for messages to the user, not the wire).</summary>
         public IReadOnlyList<string> To { get; }

@@ -109,6 +109,10 @@ namespace AosMail.Engine
         public const string PlainUtf8ContentType = "Content-Type: text/plain; charset=utf-8";
         public const string EightBitEncoding = "Content-Transfer-Encoding: 8bit";
 
+        // Issue 6: uploads this large report progress (bytes sent of total), at most this often.
+        public const long ProgressThresholdBytes = 4L * 1024 * 1024;
+        public static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
+
         // B15: back-off before retrying a request that cannot have reached the server.
         public static readonly IReadOnlyList<TimeSpan> NotReachedBackoff = new[] { TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(1) };
 

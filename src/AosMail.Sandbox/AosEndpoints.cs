@@ -36,16 +36,19 @@ public static class AosEndpoints
         var (route, rawCommand, sid) = ParsePath(path);
         var command = route?.Key ?? rawCommand;
         var record = state.Recorder.Start(request.Method, path, command, sid is not null,
-            request.ContentType, request.ContentLength, state.Clock.GetUtcNow());
+            request.ContentType, request.ContentLength, state.Clock.GetUtcNow(), context.Connection.Id);
+        // sdmailact's body may be a message of hundreds of megabytes: it is spooled to a file.
+        var form = new StreamingFormReader(state.Mail.IncomingPath,
+            name => route?.Key == "sdmailact" && name.Equals("body", StringComparison.OrdinalIgnoreCase));
         try
         {
-            var (fields, readError) = await ReadFieldsAsync(context, state);
-            record.Fields = RequestRecorder.MaskFields(fields, command);
+            var (fields, readError) = await ReadFieldsAsync(context, state, form);
+            record.Fields = RequestRecorder.MaskFields(fields, command, form.Spooled);
 
             AosAnswer? answer = readError;
             var fault = readError is null ? state.Faults.Take(command) : null;
             record.Fault = fault?.ActionName;
-            var aosRequest = new AosRequest(command ?? "", sid, fields);
+            var aosRequest = new AosRequest(command ?? "", sid, fields, form.Spooled);
             switch (fault?.Action)
             {
                 case FaultAction.DropBefore:
@@ -100,6 +103,7 @@ public static class AosEndpoints
         }
         finally
         {
+            form.Cleanup();
             record.DurationMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         }
     }
@@ -130,12 +134,14 @@ public static class AosEndpoints
 
     /// <summary>
     /// Query fields, then body fields, each in wire order with duplicates. Read with FormReader
-    /// rather than Request.Form, which is a dictionary (order lost) and caps values at 4 MB.
+    /// (query) and StreamingFormReader (body, FormReader's rules, large values spooled) rather
+    /// than Request.Form, which is a dictionary (order lost) and caps values at 4 MB.
     /// A body the sandbox cannot read becomes the answer instead of an exception.
     /// </summary>
-    private static async Task<(List<KeyValuePair<string, string>> Fields, AosAnswer? Error)> ReadFieldsAsync(HttpContext context, SandboxState state)
+    private static async Task<(List<KeyValuePair<string, string>> Fields, AosAnswer? Error)> ReadFieldsAsync(HttpContext context, SandboxState state,
+        StreamingFormReader form)
     {
-        var fields = new List<KeyValuePair<string, string>>();
+        var fields = form.Fields;
         var request = context.Request;
         try
         {
@@ -157,8 +163,7 @@ public static class AosEndpoints
             {
                 return (fields, AosAnswer.False("the body must be application/x-www-form-urlencoded"));
             }
-            using var reader = NewReader(request.Body);
-            await ReadAllAsync(reader, fields, context.RequestAborted);
+            await form.ReadAsync(request.Body, context.RequestAborted);
             return (fields, null);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)

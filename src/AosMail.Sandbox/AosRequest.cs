@@ -2,7 +2,8 @@ namespace AosMail.Sandbox;
 
 /// <summary>What one AOS request asks for: the command from its path and its fields in wire
 /// order (duplicates kept). Field names compare case-insensitively, as AOS documents them.</summary>
-public sealed class AosRequest(string command, string? sid, IReadOnlyList<KeyValuePair<string, string>> fields)
+public sealed class AosRequest(string command, string? sid, IReadOnlyList<KeyValuePair<string, string>> fields,
+    IReadOnlyDictionary<int, SpooledValue>? spooled = null)
 {
     /// <summary>The command key: login, sqVry, sqSpec, sdmailact, openbox, rdmail, mboxtable,
     /// or the raw command name of a command the sandbox does not know.</summary>
@@ -12,6 +13,20 @@ public sealed class AosRequest(string command, string? sid, IReadOnlyList<KeyVal
     public string? Sid { get; } = sid;
 
     public IReadOnlyList<KeyValuePair<string, string>> Fields { get; } = fields;
+
+    /// <summary>
+    /// The first occurrence of a field when its value was spooled to a file (its entry in
+    /// <see cref="Fields"/> then holds only the head); null when absent or held as a string.
+    /// </summary>
+    public SpooledValue? GetSpooled(string name)
+    {
+        for (var i = 0; i < Fields.Count; i++)
+        {
+            if (Fields[i].Key.Equals(name, StringComparison.OrdinalIgnoreCase))
+                return spooled is not null && spooled.TryGetValue(i, out var value) ? value : null;
+        }
+        return null;
+    }
 
     /// <summary>The first value of a field, or null when the field is absent.</summary>
     public string? Get(string name)

@@ -69,7 +69,10 @@ public static partial class MailAction
         }
 
         var id = state.Mail.NewId();
-        var content = Compose(state, user, id, lists["mto"], lists["mcc"], subject, priority, extraHeaders, request.Get("body") ?? "");
+        // A large body arrives spooled to a file (StreamingFormReader): the message is then
+        // composed into a file too, and copied from there; small ones stay in memory as before.
+        using var content = Compose(state, user, id, lists["mto"], lists["mcc"], subject, priority, extraHeaders,
+            request.GetSpooled("body"), request.Get("body") ?? "");
 
         // Only a mid needs the user's lock: it is checked, then overwritten or removed.
         lock (mid is null ? new object() : state.Mail.LockFor(user.Address))
@@ -112,8 +115,8 @@ public static partial class MailAction
     /// as given, an empty line, then the body as given. Values are not re-encoded: msub and the
     /// address lists arrive ready for the wire (B6, B7).
     /// </summary>
-    private static byte[] Compose(SandboxState state, Account user, string id, string? to, string? cc, string? subject,
-        int priority, List<string> extraHeaders, string body)
+    private static MessageContent Compose(SandboxState state, Account user, string id, string? to, string? cc, string? subject,
+        int priority, List<string> extraHeaders, SpooledValue? spooledBody, string body)
     {
         var text = new StringBuilder();
         text.Append("From: ").Append(user.Address).Append("\r\n");
@@ -125,8 +128,14 @@ public static partial class MailAction
             .Append('@').Append(SandboxOptions.LocalDomain).Append(">\r\n");
         if (priority > 0) text.Append("X-Priority: ").Append(priority.ToString(CultureInfo.InvariantCulture)).Append("\r\n");
         foreach (var line in extraHeaders) text.Append(line).Append("\r\n");
-        text.Append("\r\n").Append(body);
-        return Encoding.UTF8.GetBytes(text.ToString());
+        text.Append("\r\n");
+        if (spooledBody is null)
+        {
+            text.Append(body);
+            return MessageContent.FromBytes(Encoding.UTF8.GetBytes(text.ToString()));
+        }
+
+        return MessageContent.FromFile(state.Mail.IncomingPath, Encoding.UTF8.GetBytes(text.ToString()), spooledBody.Path);
     }
 
     private static string Shorten(string text) => text.Length <= 60 ? text : text[..60] + "...";

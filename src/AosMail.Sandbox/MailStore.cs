@@ -35,10 +35,14 @@ public sealed partial class MailStore
     {
         _mailRoot = Path.Combine(dataPath, "mail");
         _spoolRoot = Path.Combine(dataPath, "spool");
+        IncomingPath = Path.Combine(dataPath, "incoming");
         _clock = clock;
     }
 
     public string SpoolPath => _spoolRoot;
+
+    /// <summary>Where large request values and the messages built from them wait while a request runs.</summary>
+    public string IncomingPath { get; }
 
     public static string? CanonicalMailbox(string? name) =>
         string.IsNullOrEmpty(name) ? null : Mailboxes.FirstOrDefault(m => m.Equals(name, StringComparison.OrdinalIgnoreCase));
@@ -66,10 +70,10 @@ public sealed partial class MailStore
 
     private string MessagePath(string user, string mailbox, string id) => Path.Combine(MailboxDir(user, mailbox), id + ".eml");
 
-    public void Store(string user, string mailbox, string id, byte[] content)
+    public void Store(string user, string mailbox, string id, MessageContent content)
     {
         var path = MessagePath(user, mailbox, id);
-        AtomicFile.Write(path, content);
+        content.WriteAtomically(path);
         // An overwritten draft is a new message to its reader.
         File.Delete(Path.ChangeExtension(path, ".seen"));
     }
@@ -109,11 +113,11 @@ public sealed partial class MailStore
     public void MarkRead(string user, string mailbox, string id) =>
         AtomicFile.Write(Path.ChangeExtension(MessagePath(user, mailbox, id), ".seen"), []);
 
-    public void Spool(string id, byte[] content, Envelope envelope)
+    public void Spool(string id, MessageContent content, Envelope envelope)
     {
         // Envelope first: whoever sees the .eml can count on its .json being there.
         AtomicFile.Write(Path.Combine(_spoolRoot, id + ".json"), JsonSerializer.SerializeToUtf8Bytes(envelope, EnvelopeJson));
-        AtomicFile.Write(Path.Combine(_spoolRoot, id + ".eml"), content);
+        content.WriteAtomically(Path.Combine(_spoolRoot, id + ".eml"));
     }
 
     public void Clear()
@@ -125,8 +129,76 @@ public sealed partial class MailStore
     }
 }
 
+/// <summary>A message to store: bytes in memory, or (for a large one) a temporary file that is
+/// copied to each place it goes and deleted on Dispose.</summary>
+public sealed class MessageContent : IDisposable
+{
+    private readonly byte[]? _bytes;
+    private readonly string? _path;
+
+    private MessageContent(byte[]? bytes, string? path)
+    {
+        _bytes = bytes;
+        _path = path;
+    }
+
+    public static MessageContent FromBytes(byte[] bytes) => new(bytes, null);
+
+    /// <summary>The header block, then the body file's bytes, into a new temporary file.</summary>
+    public static MessageContent FromFile(string folder, byte[] head, string bodyPath)
+    {
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, $".message.{Guid.NewGuid():n}.tmp");
+        try
+        {
+            using var output = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024);
+            output.Write(head);
+            using var body = new FileStream(bodyPath, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
+            body.CopyTo(output, 256 * 1024);
+        }
+        catch
+        {
+            File.Delete(path);
+            throw;
+        }
+        return new(null, path);
+    }
+
+    public void WriteAtomically(string path)
+    {
+        if (_bytes is not null) AtomicFile.Write(path, _bytes);
+        else AtomicFile.CopyFrom(path, _path!);
+    }
+
+    public void Dispose()
+    {
+        if (_path is not null)
+        {
+            try { File.Delete(_path); } catch (IOException) { }
+        }
+    }
+}
+
 internal static class AtomicFile
 {
+    /// <summary>As <see cref="Write"/>, with the content copied from a file.</summary>
+    public static void CopyFrom(string path, string source)
+    {
+        var dir = Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(dir);
+        var temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Guid.NewGuid():n}.tmp");
+        try
+        {
+            File.Copy(source, temp);
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
     /// <summary>Writes to a temporary file in the same folder, then renames it over the target,
     /// so a reader sees the old file or the whole new one, never a part.</summary>
     public static void Write(string path, ReadOnlySpan<byte> content)

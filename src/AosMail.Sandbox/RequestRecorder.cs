@@ -16,6 +16,8 @@ public sealed class RecordedRequest
     public bool HasSid { get; init; }
     public string? ContentType { get; init; }
     public long? ContentLength { get; init; }
+    /// <summary>Kestrel's id of the TCP connection the request came on (connection reuse shows here).</summary>
+    public string? ConnectionId { get; init; }
     public IReadOnlyList<RecordedField> Fields { get; set; } = [];
     public int Status { get; set; }
     public string Outcome { get; set; } = "pending";
@@ -36,7 +38,8 @@ public sealed partial class RequestRecorder
     private readonly Lock _lock = new();
     private long _seq;
 
-    public RecordedRequest Start(string method, string path, string? command, bool hasSid, string? contentType, long? contentLength, DateTimeOffset time)
+    public RecordedRequest Start(string method, string path, string? command, bool hasSid, string? contentType, long? contentLength, DateTimeOffset time,
+        string? connectionId = null)
     {
         var record = new RecordedRequest
         {
@@ -48,6 +51,7 @@ public sealed partial class RequestRecorder
             HasSid = hasSid,
             ContentType = contentType,
             ContentLength = contentLength,
+            ConnectionId = connectionId,
         };
         lock (_lock) _requests.Add(record);
         return record;
@@ -55,7 +59,9 @@ public sealed partial class RequestRecorder
 
     /// <summary>Masks what must never be kept: passwords (pswd, and the login's id, which is
     /// only Base64), session ids (the sid field, and any SID token anywhere).</summary>
-    public static IReadOnlyList<RecordedField> MaskFields(IReadOnlyList<KeyValuePair<string, string>> fields, string? command)
+    /// <remarks>A spooled value's entry holds its head only; its length comes from <paramref name="spooled"/>.</remarks>
+    public static IReadOnlyList<RecordedField> MaskFields(IReadOnlyList<KeyValuePair<string, string>> fields, string? command,
+        IReadOnlyDictionary<int, SpooledValue>? spooled = null)
     {
         var masked = new RecordedField[fields.Count];
         var isLogin = string.Equals(command, "login", StringComparison.Ordinal);
@@ -76,7 +82,8 @@ public sealed partial class RequestRecorder
                 shown = MaskSid(value);
                 if (shown.Length > MaxValueChars) shown = shown[..MaxValueChars];
             }
-            masked[i] = new RecordedField(MaskSid(name), shown, value.Length);
+            var length = spooled is not null && spooled.TryGetValue(i, out var file) ? (int)Math.Min(file.CharLength, int.MaxValue) : value.Length;
+            masked[i] = new RecordedField(MaskSid(name), shown, length);
         }
         return masked;
     }

@@ -20,9 +20,13 @@ public class FormBuilderTests
         return message;
     }
 
-    private static string Names(AosPreparedSubmission prepared) => string.Join(",", prepared.Fields.Select(f => f.Key));
+    private static string Names(AosPreparedSubmission prepared) => string.Join(",", prepared.Fields.Select(f => f.Name));
 
-    private static string Field(AosPreparedSubmission prepared, string name) => prepared.Fields.Single(f => f.Key == name).Value;
+    private static string Field(AosPreparedSubmission prepared, string name) => prepared.Fields.Single(f => f.Name == name).Materialize();
+
+    /// <summary>The fields as name/value pairs, streamed values materialized.</summary>
+    private static KeyValuePair<string, string>[] Pairs(AosPreparedSubmission prepared) =>
+        prepared.Fields.Select(f => KeyValuePair.Create(f.Name, f.Materialize())).ToArray();
 
     // ---- B5: field order ----
 
@@ -30,7 +34,7 @@ public class FormBuilderTests
     public void MinimalSend()
     {
         var prepared = AosFormBuilder.Prepare(Message("a@x.org"), AosSubmitKind.Send);
-        Assert.Equal(new[] { KeyValuePair.Create("api", "lc"), KeyValuePair.Create("mto", "a@x.org"), KeyValuePair.Create("snd", "checked") }, prepared.Fields);
+        Assert.Equal(new[] { KeyValuePair.Create("api", "lc"), KeyValuePair.Create("mto", "a@x.org"), KeyValuePair.Create("snd", "checked") }, Pairs(prepared));
         Assert.Equal(AosSubmitKind.Send, prepared.Kind);
     }
 
@@ -38,7 +42,7 @@ public class FormBuilderTests
     public void MinimalDraftNeedsNoRecipient()
     {
         var prepared = AosFormBuilder.Prepare(new AosMessage(), AosSubmitKind.SaveDraft);
-        Assert.Equal(new[] { KeyValuePair.Create("api", "lc"), KeyValuePair.Create("svdrf", "checked") }, prepared.Fields);
+        Assert.Equal(new[] { KeyValuePair.Create("api", "lc"), KeyValuePair.Create("svdrf", "checked") }, Pairs(prepared));
         Assert.Empty(prepared.To);
     }
 
@@ -81,7 +85,7 @@ public class FormBuilderTests
     public void PriorityIsSentOnlyWhenGiven()
     {
         var message = Message("a@x.org");
-        Assert.DoesNotContain(AosFormBuilder.Prepare(message, AosSubmitKind.Send).Fields, f => f.Key == "mprio");
+        Assert.DoesNotContain(AosFormBuilder.Prepare(message, AosSubmitKind.Send).Fields, f => f.Name == "mprio");
         message.Priority = 1;
         var prepared = AosFormBuilder.Prepare(message, AosSubmitKind.Send);
         Assert.Equal("api,mto,mprio,snd", Names(prepared));
@@ -126,7 +130,7 @@ public class FormBuilderTests
             KeyValuePair.Create("mheader", "X-A: 1"),
             KeyValuePair.Create("snd", "checked"),
             KeyValuePair.Create("keepcopy", "checked"),
-        }, prepared.Fields);
+        }, Pairs(prepared));
         Assert.Equal("Hi", prepared.Subject);
         Assert.Equal(0, prepared.AttachmentCount);
     }
@@ -146,7 +150,7 @@ public class FormBuilderTests
         var message = Message("a@x.org");
         message.Subject = "s";
         message.Body = "b";
-        Assert.DoesNotContain(AosFormBuilder.Prepare(message, AosSubmitKind.Send).Fields, f => f.Key.ToLowerInvariant() == "url");
+        Assert.DoesNotContain(AosFormBuilder.Prepare(message, AosSubmitKind.Send).Fields, f => f.Name.ToLowerInvariant() == "url");
     }
 
     // ---- B6: addresses ----
@@ -244,7 +248,7 @@ public class FormBuilderTests
         message.Body = "line1\nline2\rline3\r\nline4\n\n";
         var prepared = AosFormBuilder.Prepare(message, AosSubmitKind.Send);
         Assert.Equal("line1\r\nline2\r\nline3\r\nline4\r\n\r\n", Field(prepared, "body"));
-        Assert.DoesNotContain(prepared.Fields, f => f.Key == "mheader");
+        Assert.DoesNotContain(prepared.Fields, f => f.Name == "mheader");
     }
 
     [Fact]

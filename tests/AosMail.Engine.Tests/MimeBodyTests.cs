@@ -25,7 +25,7 @@ public sealed class MimeBodyTests : IDisposable
         return path;
     }
 
-    private static string Field(AosPreparedSubmission prepared, string name) => prepared.Fields.Single(f => f.Key == name).Value;
+    private static string Field(AosPreparedSubmission prepared, string name) => prepared.Fields.Single(f => f.Name == name).Materialize();
 
     /// <summary>What the sandbox does: mheader lines become headers, body follows.</summary>
     private static MimeMessage Reassemble(AosPreparedSubmission prepared)

@@ -157,7 +157,7 @@ public class ValidationTests
     {
         var message = Valid();
         message.Priority = priority;
-        Assert.Contains(AosFormBuilder.Prepare(message, AosSubmitKind.Send).Fields, f => f.Key == "mprio" && f.Value == priority.ToString());
+        Assert.Contains(AosFormBuilder.Prepare(message, AosSubmitKind.Send).Fields, f => f.Name == "mprio" && f.Value == priority.ToString());
     }
 
     [Theory]

@@ -24,14 +24,27 @@ namespace AosMail.Commands
         /// Runs engine work on the thread pool and pumps its Verbose/Debug lines to this cmdlet
         /// until it completes; rethrows the work's own exception (not an AggregateException).
         /// </summary>
-        internal T Run<T>(Func<IAosLog, CancellationToken, Task<T>> work)
+        internal T Run<T>(Func<IAosLog, CancellationToken, Task<T>> work) =>
+            Run<T>((log, progress, token) => work(log, token), withProgress: false);
+
+        /// <summary>
+        /// As <see cref="Run{T}(Func{IAosLog, CancellationToken, Task{T}})"/>, and the engine's progress
+        /// reports become Write-Progress records (the work gets null when progress is off).
+        /// </summary>
+        internal T Run<T>(Func<IAosLog, IAosProgress?, CancellationToken, Task<T>> work, bool withProgress = true)
         {
             var log = new QueuedLog();
-            Task<T> task = Task.Run(() => work(log, CancelToken));
+            IAosProgress? progress = withProgress && ProgressWanted() ? log : null;
+            Task<T> task = Task.Run(() => work(log, progress, CancelToken));
             task.ContinueWith(_ => log.Complete(), TaskScheduler.Default);
+            ProgressRecord? shown = null;
             foreach (QueuedLog.LogLine line in log.Lines.GetConsumingEnumerable())
             {
-                if (line.IsDebug)
+                if (line.Progress != null)
+                {
+                    shown = WriteUploadProgress(line.Progress, shown);
+                }
+                else if (line.IsDebug)
                 {
                     WriteDebug(line.Message);
                 }
@@ -39,6 +52,12 @@ namespace AosMail.Commands
                 {
                     WriteVerbose(line.Message);
                 }
+            }
+
+            if (shown != null && shown.RecordType != ProgressRecordType.Completed)
+            {
+                shown.RecordType = ProgressRecordType.Completed;
+                WriteProgress(shown);
             }
 
             try
@@ -49,6 +68,52 @@ namespace AosMail.Commands
             {
                 throw new PipelineStoppedException();
             }
+        }
+
+        /// <summary>The activity id of the upload progress bar (one per cmdlet, reused per record).</summary>
+        private const int UploadActivityId = 0x405;
+
+        /// <summary>
+        /// False when -ProgressAction or $ProgressPreference is SilentlyContinue or Ignore: then the
+        /// engine is not even asked for reports. (When it is on, PowerShell's host decides what to
+        /// show; a non-interactive or redirected host shows nothing.)
+        /// </summary>
+        private bool ProgressWanted()
+        {
+            object? preference = null;
+            if (MyInvocation.BoundParameters.TryGetValue("ProgressAction", out object? bound))
+            {
+                preference = bound;
+            }
+
+            preference ??= GetVariableValue("ProgressPreference");
+            if (preference is PSObject wrapped)
+            {
+                preference = wrapped.BaseObject;
+            }
+
+            ActionPreference action;
+            if (preference is ActionPreference value)
+            {
+                action = value;
+            }
+            else if (preference == null || !Enum.TryParse(preference.ToString(), true, out action))
+            {
+                return true;
+            }
+
+            return action != ActionPreference.SilentlyContinue && action != ActionPreference.Ignore;
+        }
+
+        private ProgressRecord WriteUploadProgress(AosTransferProgress progress, ProgressRecord? previous)
+        {
+            var record = previous ?? new ProgressRecord(UploadActivityId, "Uploading to the AOS server", "starting");
+            record.StatusDescription = string.Format(System.Globalization.CultureInfo.CurrentCulture,
+                "{0}: {1:N1} of {2:N1} MB", progress.Command, progress.BytesSent / 1048576.0, progress.TotalBytes / 1048576.0);
+            record.PercentComplete = progress.PercentComplete;
+            record.RecordType = progress.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing;
+            WriteProgress(record);
+            return record;
         }
 
         internal static ErrorRecord ToErrorRecord(AosException exception, object? target)

@@ -113,7 +113,7 @@ namespace AosMail.Commands
 
                 if (token is null)
                 {
-                    result = Run((log, ct) => Connection.SubmitAsync(prepared, log, ct));
+                    result = Run((log, progress, ct) => Connection.SubmitAsync(prepared, log, progress, ct));
                 }
                 else
                 {
@@ -260,7 +260,8 @@ namespace AosMail.Commands
             {
                 Run(async (log, ct) =>
                 {
-                    await Connection.LoginAsync(log, ct).ConfigureAwait(false);
+                    // Shared by every thread that uses this session: at most one login.
+                    await Connection.EnsureLoggedInAsync(log, ct).ConfigureAwait(false);
                     return true;
                 });
             }

@@ -4,16 +4,19 @@ using AosMail.Engine;
 namespace AosMail.Internal
 {
     /// <summary>
-    /// Collects the engine's log lines from whatever thread the request runs on, so that the
-    /// cmdlet can write them on the pipeline thread (WriteVerbose may not be called elsewhere).
+    /// Collects the engine's log lines and progress reports from whatever thread the request runs
+    /// on, so that the cmdlet can write them on the pipeline thread (WriteVerbose and WriteProgress
+    /// may not be called elsewhere).
     /// </summary>
-    internal sealed class QueuedLog : IAosLog
+    internal sealed class QueuedLog : IAosLog, IAosProgress
     {
         private readonly BlockingCollection<LogLine> _lines = new BlockingCollection<LogLine>();
 
-        public void Verbose(string message) => Add(new LogLine(false, message));
+        public void Verbose(string message) => Add(new LogLine(false, message, null));
 
-        public void Debug(string message) => Add(new LogLine(true, message));
+        public void Debug(string message) => Add(new LogLine(true, message, null));
+
+        public void Report(AosTransferProgress progress) => Add(new LogLine(false, null, progress));
 
         private void Add(LogLine line)
         {
@@ -27,14 +30,18 @@ namespace AosMail.Internal
 
         internal readonly struct LogLine
         {
-            public LogLine(bool isDebug, string message)
+            public LogLine(bool isDebug, string? message, AosTransferProgress? progress)
             {
                 IsDebug = isDebug;
                 Message = message;
+                Progress = progress;
             }
 
             public bool IsDebug { get; }
-            public string Message { get; }
+            public string? Message { get; }
+
+            /// <summary>Set for a progress report (Message is then null).</summary>
+            public AosTransferProgress? Progress { get; }
         }
     }
 }

@@ -1,0 +1,239 @@
+# AosMail's end-to-end benchmarks (issue 6), run by `./build.ps1 Bench` in a child pwsh against a
+# fresh sandbox. Every figure is a ratio against a baseline measured in the same run, printed with
+# its target; the script exits 1 when a target is missed (with -Smoke: 20 messages and a 5 MB
+# attachment, it only checks that everything runs, and ignores the targets).
+#
+#   bulk      Import-Csv | Send-AosMessage (one session) vs the same forms posted by one raw
+#             HttpClient in a compiled loop; and vs the same pipeline with a new session per message
+#   parallel  the bulk run split over 4 ForEach-Object -Parallel workers sharing one session
+#   large     a 100 MB attachment: wall time vs curl posting a pre-encoded form of the same size,
+#             and the peak working-set growth of this process (and of the sandbox) during the send
+#   import    Import-Module AosMail in a fresh pwsh vs a fresh pwsh that imports nothing
+param(
+    [Parameter(Mandatory)] [string] $ModulePath,
+    [Parameter(Mandatory)] [string] $SandboxPath,
+    [switch] $Smoke,
+    [string] $ResultPath
+)
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3
+$root = Split-Path $PSScriptRoot
+$ModulePath = (Resolve-Path -LiteralPath $ModulePath).Path
+$SandboxPath = (Resolve-Path -LiteralPath $SandboxPath).Path
+Import-Module (Join-Path $root 'build/AosSandbox.psm1') -Force
+
+$messages = if ($Smoke) { 20 } else { 1000 }
+$largeBytes = if ($Smoke) { 5MB } else { 100MB }
+$importRuns = if ($Smoke) { 2 } else { 9 }
+$work = Join-Path ([IO.Path]::GetTempPath()) ('aos-bench-' + [guid]::NewGuid().ToString('n'))
+$null = New-Item -ItemType Directory -Force $work
+
+$results = [System.Collections.Generic.List[object]]::new()
+function Add-Result([string] $Name, [double] $Value, [string] $Unit, [string] $Comparison, [double] $Target, [string] $Detail) {
+    $met = switch ($Comparison) { '>=' { $Value -ge $Target } '<=' { $Value -le $Target } default { $true } }
+    $results.Add([pscustomobject]@{ Name = $Name; Value = [math]::Round($Value, 3); Unit = $Unit; Comparison = $Comparison; Target = $Target; Met = $met; Detail = $Detail })
+    $targetText = if ($Comparison) { "target $Comparison $Target$Unit" } else { 'no target' }
+    $status = if (-not $Comparison) { 'info' } elseif ($met) { 'MET' } else { 'MISSED' }
+    Write-Host ("{0,-34} {1,10:N2}{2,-3} {3,-18} {4,-6} {5}" -f $Name, $Value, $Unit, $targetText, $status, $Detail)
+}
+
+function Get-Memory([int] $ProcessId) {
+    # Linux: VmRSS (now) and VmHWM (peak since start or the last clear_refs 5), in bytes.
+    $status = Get-Content -LiteralPath "/proc/$ProcessId/status"
+    $kb = { param($name) [long](($status | Where-Object { $_ -like "${name}:*" }) -replace '\D', '') * 1KB }
+    [pscustomobject]@{ Rss = & $kb 'VmRSS'; Peak = & $kb 'VmHWM' }
+}
+function Reset-PeakMemory([int] $ProcessId) {
+    [IO.File]::WriteAllText("/proc/$ProcessId/clear_refs", '5')
+}
+
+Write-Host "Machine: $(nproc) cores, $((Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -replace '^model name\s*:\s*'), $([math]::Round([long]((Get-Content /proc/meminfo -TotalCount 1) -replace '\D') / 1MB, 1)) GB" -ForegroundColor Cyan
+Write-Host "Runs: $messages messages, a $($largeBytes / 1MB) MB attachment, $importRuns imports$(if ($Smoke) { ' (smoke: targets not checked)' })" -ForegroundColor Cyan
+
+$sandbox = Start-AosSandbox -SandboxPath $SandboxPath -DataPath (Join-Path $work 'sandbox')
+try {
+    $env:AOS_SANDBOX_URI = $sandbox.BaseUri.AbsoluteUri.TrimEnd('/')
+    $env:AOS_SANDBOX_DATA = $sandbox.DataPath
+    $env:AOS_SANDBOX_USER = $sandbox.DemoUser
+    $env:AOS_SANDBOX_PASSWORD = $sandbox.DemoPassword
+    $env:AOS_TEST_MODULE = $ModulePath
+    Import-Module (Join-Path $root 'tests/TestHelpers.psm1') -Force
+    Import-Module $ModulePath
+    Add-Type -Path (Join-Path $PSScriptRoot 'BenchHelper.cs') -ReferencedAssemblies System.Net.Http, System.Net.Primitives, System.Collections, System.Linq, System.Runtime
+
+    $base = $env:AOS_SANDBOX_URI
+    $credential = [pscredential]::new($sandbox.DemoUser, (ConvertTo-SecureString $sandbox.DemoPassword -AsPlainText -Force))
+    $to = 'bob@sandbox.test'
+    $csv = Join-Path $work 'rows.csv'
+    $rows = 1..$messages | ForEach-Object { [pscustomobject]@{ To = $to; Subject = 'bulk {0:D5}' -f $_; Body = "Row $_ of the bulk benchmark.`nSecond line." } }
+    $rows | Export-Csv -LiteralPath $csv -NoTypeInformation
+    $forms = [System.Collections.Generic.List[byte[]]]::new()
+    foreach ($row in $rows) { $forms.Add([AosBenchHelper]::PlainSendForm($row.To, $row.Subject, $row.Body)) }
+
+    function Assert-Sent([int] $Count, [string] $What) {
+        $sent = @(Get-SandboxRequest -Command sdmailact | Where-Object Outcome -EQ 'OK')
+        $spool = @(Get-SandboxSpool).Count
+        if ($sent.Count -ne $Count -or $spool -ne $Count) { throw "$What sent $($sent.Count) (spool $spool), expected $Count." }
+        [long]($sent | Measure-Object -Property ContentLength -Sum).Sum
+    }
+
+    # Warm-up: JIT tiering of the module, MimeKit and the sandbox (both sides), 200 of each. Not measured.
+    $warmRows = [math]::Min(200, $messages)
+    $session = New-AosSession -Server $base -Credential $credential -AllowUnencryptedAuthentication
+    Import-Csv -LiteralPath $csv | Select-Object -First $warmRows | Send-AosMessage -Session $session
+    $warm = [AosBenchHelper]::NewClient()
+    $sid = [AosBenchHelper]::Login($warm, $base, 'demo', 'sandbox.test', $sandbox.DemoPassword)
+    $null = [AosBenchHelper]::PostAll($warm, "$base/$sid.sdmailact.mail.mms", $forms.GetRange(0, $warmRows))
+    $warm.Dispose()
+    Import-Csv -LiteralPath $csv | Select-Object -First 20 | ForEach-Object { $_ | Send-AosMessage -Server $base -Credential $credential -AllowUnencryptedAuthentication }
+
+    # ---- bulk: pipeline and raw baseline interleaved twice, the better run of each counts ----
+    $pipeline = [double]::MaxValue; $raw = [double]::MaxValue
+    foreach ($round in 1, 2) {
+        Reset-Sandbox
+        $session = New-AosSession -Server $base -Credential $credential -AllowUnencryptedAuthentication
+        $pipeline = [math]::Min($pipeline, (Measure-Command { Import-Csv -LiteralPath $csv | Send-AosMessage -Session $session }).TotalSeconds)
+        $pipelineBytes = Assert-Sent $messages 'the pipeline'
+
+        Reset-Sandbox
+        $client = [AosBenchHelper]::NewClient()
+        $sid = [AosBenchHelper]::Login($client, $base, 'demo', 'sandbox.test', $sandbox.DemoPassword)
+        $raw = [math]::Min($raw, [AosBenchHelper]::PostAll($client, "$base/$sid.sdmailact.mail.mms", $forms))
+        $client.Dispose()
+        $rawBytes = Assert-Sent $messages 'the raw baseline'
+        if ($rawBytes -ne $pipelineBytes) { throw "The baseline sent $rawBytes bytes, the pipeline ${pipelineBytes}: not the same work." }
+    }
+
+    Reset-Sandbox
+    $perMessage = (Measure-Command {
+            Import-Csv -LiteralPath $csv | ForEach-Object { $_ | Send-AosMessage -Server $base -Credential $credential -AllowUnencryptedAuthentication }
+        }).TotalSeconds
+    $null = Assert-Sent $messages 'the session-per-message pipeline'
+    $logins = @(Get-SandboxRequest -Command login).Count
+    if ($logins -ne $messages) { throw "The session-per-message run logged in $logins times, not $messages." }
+
+    Add-Result 'bulk: pipeline vs raw HttpClient' ($raw / $pipeline) 'x' '>=' 0.9 ("pipeline {0:N0} msg/s, raw {1:N0} msg/s, {2:N0} bytes each run" -f ($messages / $pipeline), ($messages / $raw), $pipelineBytes)
+    Add-Result 'bulk: one session vs session/msg' ($perMessage / $pipeline) 'x' '>=' 3 ("session per message {0:N0} msg/s" -f ($messages / $perMessage))
+
+    # ---- parallel ----
+    Reset-Sandbox
+    $session = New-AosSession -Server $base -Credential $credential -AllowUnencryptedAuthentication
+    $all = @(Import-Csv -LiteralPath $csv)
+    $chunks = 0..3 | ForEach-Object { $i = $_; , @(for ($r = $i; $r -lt $all.Count; $r += 4) { $all[$r] }) }
+    $parallel = (Measure-Command {
+            $chunks | ForEach-Object -ThrottleLimit 4 -Parallel {
+                Import-Module $using:ModulePath
+                $_ | Send-AosMessage -Session $using:session
+            }
+        }).TotalSeconds
+    $null = Assert-Sent $messages 'the parallel run'
+    if (@(Get-SandboxRequest -Command login).Count -ne 1) { throw 'The parallel run logged in more than once.' }
+    Add-Result 'parallel: 4 workers vs 1 pipeline' ($pipeline / $parallel) 'x' '' 0 ("{0:N0} msg/s on {1} cores shared with the sandbox" -f ($messages / $parallel), [Environment]::ProcessorCount)
+
+    # ---- large ----
+    $attachment = Join-Path $work 'large.bin'
+    $stream = [IO.File]::Create($attachment)
+    try {
+        $chunk = [byte[]]::new(1MB); $random = [Random]::new(5)
+        for ($written = 0; $written -lt $largeBytes; $written += $chunk.Length) { $random.NextBytes($chunk); $stream.Write($chunk, 0, $chunk.Length) }
+    }
+    finally { $stream.Dispose() }
+    # Warm the large path (JIT) with a small file, then measure from a settled heap.
+    $small = Join-Path $work 'small.bin'
+    [IO.File]::WriteAllBytes($small, [byte[]]::new(5MB))
+    Send-AosMessage -Session $session -To $to -Subject 'warm large' -Body x -Attachments $small -ProgressAction SilentlyContinue
+    Reset-Sandbox
+    [GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()
+    $session = New-AosSession -Server $base -Credential $credential -AllowUnencryptedAuthentication
+    $sandboxPid = $sandbox.Process.Id
+    Reset-PeakMemory $PID; Reset-PeakMemory $sandboxPid
+    $before = Get-Memory $PID; $sandboxBefore = Get-Memory $sandboxPid
+    $module = (Measure-Command { Send-AosMessage -Session $session -To $to -Subject large -Body 'large attachment' -Attachments $attachment -ProgressAction SilentlyContinue }).TotalSeconds
+    $after = Get-Memory $PID; $sandboxAfter = Get-Memory $sandboxPid
+    $largeLength = [long](Get-SandboxRequest -Command sdmailact).ContentLength
+    $null = Assert-Sent 1 'the large send'
+
+    Reset-Sandbox
+    $formFile = Join-Path $work 'large-form.txt'
+    [AosBenchHelper]::WriteLargeForm($formFile, $largeLength, $to, 'large')
+    $client = [AosBenchHelper]::NewClient()
+    $sid = [AosBenchHelper]::Login($client, $base, 'demo', 'sandbox.test', $sandbox.DemoPassword)
+    $url = "$base/$sid.sdmailact.mail.mms"
+    $curl = Get-Command curl -CommandType Application -ErrorAction Ignore | Select-Object -First 1
+    $answerFile = Join-Path $work 'curl-answer.txt'
+    $watch = [Diagnostics.Stopwatch]::StartNew()
+    if ($curl) {
+        & $curl.Source -sS -o $answerFile -H 'Content-Type: application/x-www-form-urlencoded; charset=utf-8' -H 'Expect:' --data-binary "@$formFile" $url
+        $answer = Get-Content -Raw -LiteralPath $answerFile
+        $baselineName = 'curl'
+    }
+    else {
+        $answer = [AosBenchHelper]::PostFile($client, $url, $formFile)
+        $baselineName = 'HttpClient'
+    }
+    $baseline = $watch.Elapsed.TotalSeconds
+    $client.Dispose()
+    if ("$answer".Trim() -ne 'OK') { throw "The large baseline was refused: $answer" }
+    $baselineLength = [long](Get-SandboxRequest -Command sdmailact).ContentLength
+    if ($baselineLength -ne $largeLength) { throw "The large baseline sent $baselineLength bytes, the module $largeLength." }
+    $null = Assert-Sent 1 'the large baseline'
+
+    $growth = ($after.Peak - $before.Rss) / 1MB
+    $sandboxGrowth = ($sandboxAfter.Peak - $sandboxBefore.Rss) / 1MB
+    Add-Result 'large: wall time vs baseline' ($module / $baseline) 'x' '<=' 1.5 ("module {0:N2} s, {1} {2:N2} s, {3:N0} bytes each" -f $module, $baselineName, $baseline, $largeLength)
+    Add-Result 'large: peak working-set growth' $growth 'MB' '<=' 64 ("pwsh {0:N0} -> peak {1:N0} MB" -f ($before.Rss / 1MB), ($after.Peak / 1MB))
+    Add-Result 'large: sandbox peak growth' $sandboxGrowth 'MB' '' 0 ("sandbox {0:N0} -> peak {1:N0} MB" -f ($sandboxBefore.Rss / 1MB), ($sandboxAfter.Peak / 1MB))
+
+    # ---- import ----
+    $hostPath = [Environment]::ProcessPath
+    $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($hostPath) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+    $empty = [System.Collections.Generic.List[double]]::new()
+    $imported = [System.Collections.Generic.List[double]]::new()
+    $inside = [System.Collections.Generic.List[double]]::new()
+    for ($i = 0; $i -lt $importRuns + 1; $i++) {
+        # Alternate, so a busy moment on the machine hits both; the first pair only warms the disk cache.
+        $t0 = [Diagnostics.Stopwatch]::StartNew()
+        $null = & $hostPath @prefix -NoProfile -NonInteractive -Command 'exit 0'
+        $e = $t0.Elapsed.TotalMilliseconds
+        $t0.Restart()
+        $null = & $hostPath @prefix -NoProfile -NonInteractive -Command "Import-Module '$ModulePath'; exit 0"
+        if ($LASTEXITCODE -ne 0) { throw 'Import-Module failed in a fresh pwsh.' }
+        $m = $t0.Elapsed.TotalMilliseconds
+        # Not timed: Import-Module's own time by a stopwatch inside, and what it loaded (issue 6: no
+        # MimeKit, no engine, no HttpClient until a cmdlet needs them).
+        $ms = & $hostPath @prefix -NoProfile -NonInteractive -Command "`$w = [Diagnostics.Stopwatch]::StartNew(); Import-Module '$ModulePath'; `$w.Elapsed.TotalMilliseconds; `$names = [AppDomain]::CurrentDomain.GetAssemblies().GetName().Name; if (`$names -contains 'MimeKit' -or `$names -contains 'AosMail.Engine') { throw 'the engine or MimeKit loaded on import' }"
+        if ($LASTEXITCODE -ne 0) { throw "Import check failed: $ms" }
+        if ($i -gt 0) { $empty.Add($e); $imported.Add($m); $inside.Add([double]"$ms".Trim()) }
+    }
+    function Get-Median($values) { $sorted = @($values | Sort-Object); $sorted[[int][math]::Floor(($sorted.Count - 1) / 2)] }
+    $emptyMs = Get-Median $empty; $importMs = Get-Median $imported
+    Add-Result 'import: added to a pwsh start' ($importMs - $emptyMs) 'ms' '<=' 150 ("median of ${importRuns}: empty pwsh {0:N0} ms, with Import-Module {1:N0} ms; Import-Module itself {2:N0} ms" -f $emptyMs, $importMs, (Get-Median $inside))
+}
+finally {
+    $sandbox | Stop-AosSandbox
+    Remove-Item -Recurse -Force $work -ErrorAction Ignore
+}
+
+if ($ResultPath) {
+    $null = New-Item -ItemType Directory -Force (Split-Path $ResultPath)
+    [pscustomobject]@{
+        Machine = [pscustomobject]@{
+            Cores = [Environment]::ProcessorCount
+            Cpu = (Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -replace '^model name\s*:\s*'
+            MemoryGB = [math]::Round([long]((Get-Content /proc/meminfo -TotalCount 1) -replace '\D') / 1MB, 1)
+        }
+        Smoke = [bool]$Smoke
+        Results = $results
+    } | ConvertTo-Json -Depth 4 | Set-Content -LiteralPath $ResultPath -Encoding utf8
+}
+
+$missed = @($results | Where-Object { $_.Comparison -and -not $_.Met })
+if ($Smoke) {
+    Write-Host "Smoke run: every benchmark ran ($($missed.Count) target(s) would be missed at this size; not checked)." -ForegroundColor Green
+    exit 0
+}
+if ($missed) {
+    Write-Host "$($missed.Count) target(s) missed: $($missed.Name -join '; ')" -ForegroundColor Red
+    exit 1
+}
+Write-Host 'Every target met.' -ForegroundColor Green
