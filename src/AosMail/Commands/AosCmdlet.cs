@@ -33,8 +33,10 @@ namespace AosMail.Commands
         /// </summary>
         internal T Run<T>(Func<IAosLog, IAosProgress?, CancellationToken, Task<T>> work, bool withProgress = true)
         {
-            var log = new QueuedLog();
-            IAosProgress? progress = withProgress && ProgressWanted() ? log : null;
+            var log = new QueuedLog(
+                StreamWanted("Verbose", "VerbosePreference"),
+                StreamWanted("Debug", "DebugPreference"));
+            IAosProgress? progress = withProgress && StreamWanted("ProgressAction", "ProgressPreference") ? log : null;
             Task<T> task = Task.Run(() => work(log, progress, CancelToken));
             task.ContinueWith(_ => log.Complete(), TaskScheduler.Default);
             ProgressRecord? shown = null;
@@ -74,19 +76,20 @@ namespace AosMail.Commands
         private const int UploadActivityId = 0x405;
 
         /// <summary>
-        /// False when -ProgressAction or $ProgressPreference is SilentlyContinue or Ignore: then the
-        /// engine is not even asked for reports. (When it is on, PowerShell's host decides what to
-        /// show; a non-interactive or redirected host shows nothing.)
+        /// Whether a stream is wanted: the common parameter when given (-Verbose, -Debug,
+        /// -ProgressAction), else the preference variable in scope. False for SilentlyContinue and
+        /// Ignore; for progress, PowerShell's host then still decides what to show (a
+        /// non-interactive or redirected host shows nothing).
         /// </summary>
-        private bool ProgressWanted()
+        private bool StreamWanted(string parameterName, string preferenceVariable)
         {
-            object? preference = null;
-            if (MyInvocation.BoundParameters.TryGetValue("ProgressAction", out object? bound))
+            if (MyInvocation.BoundParameters.TryGetValue(parameterName, out object? bound))
             {
-                preference = bound;
+                if (bound is SwitchParameter flag) return flag.IsPresent;
+                if (bound is bool on) return on;
             }
 
-            preference ??= GetVariableValue("ProgressPreference");
+            object? preference = bound ?? GetVariableValue(preferenceVariable);
             if (preference is PSObject wrapped)
             {
                 preference = wrapped.BaseObject;

@@ -11,10 +11,28 @@ namespace AosMail.Internal
     internal sealed class QueuedLog : IAosLog, IAosProgress
     {
         private readonly BlockingCollection<LogLine> _lines = new BlockingCollection<LogLine>();
+        private readonly bool _verbose;
+        private readonly bool _debug;
 
-        public void Verbose(string message) => Add(new LogLine(false, message, null));
+        /// <summary>
+        /// Lines of a stream nobody will see are dropped here, so that a bulk send with Verbose
+        /// and Debug off does not wake the pipeline thread for every line of every request.
+        /// </summary>
+        public QueuedLog(bool verbose, bool debug)
+        {
+            _verbose = verbose;
+            _debug = debug;
+        }
 
-        public void Debug(string message) => Add(new LogLine(true, message, null));
+        public void Verbose(string message)
+        {
+            if (_verbose) Add(new LogLine(false, message, null));
+        }
+
+        public void Debug(string message)
+        {
+            if (_debug) Add(new LogLine(true, message, null));
+        }
 
         public void Report(AosTransferProgress progress) => Add(new LogLine(false, null, progress));
 
