@@ -1,7 +1,7 @@
 # The package a gallery would get. build.ps1 Test packages once per run (New-ModulePackage, the
 # same step as `./build.ps1 Package`) into $env:AOS_TEST_PACKAGE_DIR; this file installs that
-# .nupkg from a temporary file repository into a clean folder, then imports the installed copy in
-# a fresh pwsh, as a user would after Install-PSResource. Sending through it needs the engine
+# .nupkg from a temporary file repository into a clean folder (Save-PSResource) and into a fresh
+# user's scope (Install-PSResource), then imports the installed copy in a fresh pwsh. Sending through it needs the engine
 # and the sandbox (tag Live).
 BeforeDiscovery {
     $script:Live = [bool]$env:AOS_SANDBOX_URI
@@ -71,6 +71,32 @@ Describe 'The AosMail package' {
         $saved.Name | Should -Be 'AosMail'
         [string]$saved.Version | Should -Be $version
         $installed | Should -Exist
+    }
+
+    It 'installs with Install-PSResource into a fresh user''s scope, and imports by name' -Skip:(-not $IsLinux -and -not $IsMacOS) {
+        # A fresh HOME gives the child pwsh an empty CurrentUser scope and repository list, so
+        # this installs exactly as a new user would, and touches nothing of this machine's.
+        $home_ = Join-Path $work 'home'
+        $null = New-Item -ItemType Directory -Force -Path $home_
+        $savedHome = $env:HOME
+        $env:HOME = $home_
+        try {
+            $result = Invoke-Installed @"
+`$ErrorActionPreference = 'Stop'
+Register-PSResourceRepository -Name LocalAosMail -Uri '$packageDir' -Trusted
+Install-PSResource -Name AosMail -Version '$version' -Repository LocalAosMail -Scope CurrentUser -TrustRepository
+`$m = Import-Module AosMail -PassThru
+[pscustomobject]@{ Version = [string]`$m.Version; Path = `$m.Path; Cmdlets = @(Get-Command -Module AosMail).Count } | ConvertTo-Json -Compress
+"@
+        }
+        finally {
+            $env:HOME = $savedHome
+        }
+        $result.ExitCode | Should -Be 0 -Because $result.Output
+        $info = ($result.Output.Trim() -split '\r?\n')[-1] | ConvertFrom-Json
+        $info.Version | Should -Be $version
+        $info.Path | Should -BeLike "$home_*"
+        $info.Cmdlets | Should -Be $manifest.CmdletsToExport.Count
     }
 
     It 'imports from the installed copy in a fresh pwsh with its cmdlets, version, help and views' {
