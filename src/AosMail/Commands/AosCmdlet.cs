@@ -40,7 +40,7 @@ namespace AosMail.Commands
             Task<T> task = Task.Run(() => work(log, progress, CancelToken));
             task.ContinueWith(_ => log.Complete(), TaskScheduler.Default);
             ProgressRecord? shown = null;
-            foreach (QueuedLog.LogLine line in log.Lines.GetConsumingEnumerable())
+            foreach (QueuedLog.LogLine line in log.Drain())
             {
                 if (line.Progress != null)
                 {

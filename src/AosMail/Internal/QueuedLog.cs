@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Threading;
 using AosMail.Engine;
 
 namespace AosMail.Internal
@@ -8,9 +10,17 @@ namespace AosMail.Internal
     /// on, so that the cmdlet can write them on the pipeline thread (WriteVerbose and WriteProgress
     /// may not be called elsewhere).
     /// </summary>
+    /// <remarks>
+    /// The pipeline thread waits here for the whole request. BlockingCollection's SemaphoreSlim
+    /// spins before it sleeps, and a trace of a bulk send showed the pipeline thread spinning for
+    /// most of each request, taking a core from the HTTP work and the server on a small machine;
+    /// so the wait is an event with no spinning at all.
+    /// </remarks>
     internal sealed class QueuedLog : IAosLog, IAosProgress
     {
-        private readonly BlockingCollection<LogLine> _lines = new BlockingCollection<LogLine>();
+        private readonly ConcurrentQueue<LogLine> _lines = new ConcurrentQueue<LogLine>();
+        private readonly ManualResetEventSlim _signal = new ManualResetEventSlim(false, spinCount: 0);
+        private volatile bool _completed;
         private readonly bool _verbose;
         private readonly bool _debug;
 
@@ -38,13 +48,47 @@ namespace AosMail.Internal
 
         private void Add(LogLine line)
         {
-            // Lines that arrive after the work finished are dropped rather than thrown.
-            try { _lines.Add(line); } catch (System.InvalidOperationException) { }
+            // Lines that arrive after the work finished are dropped.
+            if (_completed) return;
+            _lines.Enqueue(line);
+            _signal.Set();
         }
 
-        public void Complete() => _lines.CompleteAdding();
+        /// <summary>Called once the work has finished: Drain ends after the lines already queued.</summary>
+        public void Complete()
+        {
+            _completed = true;
+            _signal.Set();
+        }
 
-        public BlockingCollection<LogLine> Lines => _lines;
+        /// <summary>The queued lines in order, waiting (without spinning) for more until Complete.</summary>
+        public IEnumerable<LogLine> Drain()
+        {
+            while (true)
+            {
+                while (_lines.TryDequeue(out LogLine line))
+                {
+                    yield return line;
+                }
+
+                if (_completed)
+                {
+                    // Complete may have raced a last Add: take what is left, then stop.
+                    while (_lines.TryDequeue(out LogLine line))
+                    {
+                        yield return line;
+                    }
+
+                    _signal.Dispose();
+                    yield break;
+                }
+
+                // Reset before looking again, so that a Set after the look is never lost.
+                _signal.Reset();
+                if (!_lines.IsEmpty || _completed) continue;
+                _signal.Wait();
+            }
+        }
 
         internal readonly struct LogLine
         {
