@@ -10,29 +10,11 @@ namespace AosMail.Commands
     /// session becomes the default.
     /// </summary>
     [Cmdlet(VerbsCommon.Remove, "AosSession", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
-    public sealed class RemoveAosSessionCommand : AosCmdlet
+    public sealed class RemoveAosSessionCommand : AosSessionListCmdlet
     {
-        /// <summary>The sessions to remove (default: the default session).</summary>
-        [Parameter(Position = 0, ValueFromPipeline = true)]
-        [ArgumentCompleter(typeof(Completion.AosSessionCompleter))]
-        [ValidateNotNull]
-        public AosSession[]? Session { get; set; }
-
         protected override void ProcessRecord()
         {
-            AosSession[]? sessions = Session;
-            if (sessions is null)
-            {
-                AosSession? current = AosSessionStore.Default;
-                if (current is null)
-                {
-                    ThrowTerminatingError(NewError(AosErrorIds.NoSession, ErrorCategory.InvalidOperation,
-                        "There is no AOS session to remove.", null));
-                }
-
-                sessions = new[] { current! };
-            }
-
+            AosSession[] sessions = SessionsOrDefault("There is no AOS session to remove.");
             foreach (AosSession session in sessions)
             {
                 if (!ShouldProcess($"session {session.Id} ({session})", "Remove AOS session")) continue;

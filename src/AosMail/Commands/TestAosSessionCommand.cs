@@ -11,29 +11,11 @@ namespace AosMail.Commands
     /// </summary>
     [Cmdlet(VerbsDiagnostic.Test, "AosSession")]
     [OutputType(typeof(bool))]
-    public sealed class TestAosSessionCommand : AosCmdlet
+    public sealed class TestAosSessionCommand : AosSessionListCmdlet
     {
-        /// <summary>The sessions to check (default: the default session).</summary>
-        [Parameter(Position = 0, ValueFromPipeline = true)]
-        [ArgumentCompleter(typeof(Completion.AosSessionCompleter))]
-        [ValidateNotNull]
-        public AosSession[]? Session { get; set; }
-
         protected override void ProcessRecord()
         {
-            AosSession[]? sessions = Session;
-            if (sessions is null)
-            {
-                AosSession? current = AosSessionStore.Default;
-                if (current is null)
-                {
-                    ThrowTerminatingError(NewError(AosErrorIds.NoSession, ErrorCategory.InvalidOperation,
-                        "There is no AOS session to test. Run New-AosSession first.", null));
-                }
-
-                sessions = new[] { current! };
-            }
-
+            AosSession[] sessions = SessionsOrDefault("There is no AOS session to test. Run New-AosSession first.");
             foreach (AosSession session in sessions)
             {
                 if (session.Connection.IsClosed)
