@@ -93,6 +93,7 @@ function Invoke-Build {
     Get-ChildItem -LiteralPath $bin -Filter '*.dll' | Where-Object Name -ne 'AosMail.dll' |
         Copy-Item -Destination (Join-Path $ModuleOut 'bin')
     Copy-Item -LiteralPath $ManifestPath -Destination $ModuleOut
+    Copy-Item -LiteralPath (Join-Path $Root 'LICENSE') -Destination $ModuleOut
     Get-ChildItem -Path (Join-Path $Root 'src/AosMail') -Filter '*.ps1xml' | Copy-Item -Destination $ModuleOut
     Build-Help
     Write-Host "Module ready: $(Join-Path $ModuleOut 'AosMail.psd1')" -ForegroundColor Green

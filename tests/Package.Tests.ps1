@@ -61,7 +61,7 @@ Describe 'The AosMail package' {
         ($meta.licenseUrl, $meta.license.'#text' | Where-Object { $_ }) | Should -Not -BeNullOrEmpty
         foreach ($tag in 'AOS', 'Mail', 'PSEdition_Core', 'PSEdition_Desktop', 'PSModule') { $meta.tags -split ' ' | Should -Contain $tag }
         # The module folder, help and views included; no reference assembly of PowerShell itself.
-        foreach ($file in 'AosMail.psd1', 'AosMail.dll', 'bin/AosMail.Engine.dll', 'AosMail.Format.ps1xml', 'en-US/AosMail.dll-Help.xml', 'en-US/about_AosMail.help.txt') {
+        foreach ($file in 'AosMail.psd1', 'AosMail.dll', 'LICENSE', 'bin/AosMail.Engine.dll', 'AosMail.Format.ps1xml', 'en-US/AosMail.dll-Help.xml', 'en-US/about_AosMail.help.txt') {
             $files | Should -Contain $file
         }
         $files | Where-Object { $_ -like '*System.Management.Automation.dll' } | Should -BeNullOrEmpty
