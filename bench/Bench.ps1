@@ -94,9 +94,11 @@ try {
     $warm.Dispose()
     Import-Csv -LiteralPath $csv | Select-Object -First 20 | ForEach-Object { $_ | Send-AosMessage -Server $base -Credential $credential -AllowUnencryptedAuthentication }
 
-    # ---- bulk: pipeline and raw baseline interleaved twice, the better run of each counts ----
+    # ---- bulk: pipeline and raw baseline interleaved five times, the best run of each counts ----
+    # (the fastest of several runs is the steadiest estimate on a shared machine: noise only adds)
     $pipeline = [double]::MaxValue; $raw = [double]::MaxValue
-    foreach ($round in 1, 2) {
+    $bulkRounds = if ($Smoke) { 1 } else { 5 }
+    foreach ($round in 1..$bulkRounds) {
         Reset-Sandbox
         $session = New-AosSession -Server $base -Credential $credential -AllowUnencryptedAuthentication
         $pipeline = [math]::Min($pipeline, (Measure-Command { Import-Csv -LiteralPath $csv | Send-AosMessage -Session $session }).TotalSeconds)
@@ -112,12 +114,16 @@ try {
     }
 
     Reset-Sandbox
-    $perMessage = (Measure-Command {
-            Import-Csv -LiteralPath $csv | ForEach-Object { $_ | Send-AosMessage -Server $base -Credential $credential -AllowUnencryptedAuthentication }
-        }).TotalSeconds
-    $null = Assert-Sent $messages 'the session-per-message pipeline'
-    $logins = @(Get-SandboxRequest -Command login).Count
-    if ($logins -ne $messages) { throw "The session-per-message run logged in $logins times, not $messages." }
+    $perMessage = [double]::MaxValue
+    foreach ($round in 1..([math]::Min(2, $bulkRounds))) {
+        Reset-Sandbox
+        $perMessage = [math]::Min($perMessage, (Measure-Command {
+                    Import-Csv -LiteralPath $csv | ForEach-Object { $_ | Send-AosMessage -Server $base -Credential $credential -AllowUnencryptedAuthentication }
+                }).TotalSeconds)
+        $null = Assert-Sent $messages 'the session-per-message pipeline'
+        $logins = @(Get-SandboxRequest -Command login).Count
+        if ($logins -ne $messages) { throw "The session-per-message run logged in $logins times, not $messages." }
+    }
 
     Add-Result 'bulk: pipeline vs raw HttpClient' ($raw / $pipeline) 'x' '>=' 0.9 ("pipeline {0:N0} msg/s, raw {1:N0} msg/s, {2:N0} bytes each run" -f ($messages / $pipeline), ($messages / $raw), $pipelineBytes)
     Add-Result 'bulk: one session vs session/msg' ($perMessage / $pipeline) 'x' '>=' 3 ("session per message {0:N0} msg/s" -f ($messages / $perMessage))
