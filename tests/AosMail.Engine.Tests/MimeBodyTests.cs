@@ -10,20 +10,11 @@ namespace AosMail.Engine.Tests;
 
 public sealed class MimeBodyTests : IDisposable
 {
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "aosmail-engine-tests-" + Guid.NewGuid().ToString("N"));
+    private readonly TempFiles _files = new();
 
-    public MimeBodyTests() => Directory.CreateDirectory(_folder);
+    public void Dispose() => _files.Dispose();
 
-    public void Dispose() => Directory.Delete(_folder, true);
-
-    private string File(string name, int size, int seed)
-    {
-        var bytes = new byte[size];
-        new Random(seed).NextBytes(bytes);
-        var path = Path.Combine(_folder, name);
-        System.IO.File.WriteAllBytes(path, bytes);
-        return path;
-    }
+    private string File(string name, int size, int seed) => _files.Create(name, size, seed);
 
     private static string Field(AosPreparedSubmission prepared, string name) => prepared.Fields.Single(f => f.Name == name).Materialize();
 

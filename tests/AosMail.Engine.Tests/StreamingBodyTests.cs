@@ -23,20 +23,11 @@ public sealed class StreamingCollection
 [Collection(nameof(StreamingBodyTests))]
 public sealed class StreamingBodyTests : IDisposable
 {
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "aosmail-stream-tests-" + Guid.NewGuid().ToString("N"));
+    private readonly TempFiles _files = new();
 
-    public StreamingBodyTests() => Directory.CreateDirectory(_folder);
+    public void Dispose() => _files.Dispose();
 
-    public void Dispose() => Directory.Delete(_folder, true);
-
-    private string File(string name, int size, int seed)
-    {
-        var bytes = new byte[size];
-        new Random(seed).NextBytes(bytes);
-        var path = Path.Combine(_folder, name);
-        System.IO.File.WriteAllBytes(path, bytes);
-        return path;
-    }
+    private string File(string name, int size, int seed) => _files.Create(name, size, seed);
 
     /// <summary>The buffered reference: the old BuildBody, then the string encoder.</summary>
     private static byte[] Buffered(AosPreparedSubmission prepared)
