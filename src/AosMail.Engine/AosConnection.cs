@@ -111,7 +111,8 @@ namespace AosMail.Engine
         public string DraftMailbox { get; }
         public string OutboxMailbox { get; }
 
-        private string Who => Domain == null ? UserName : UserName + "@" + Domain;
+        /// <summary>The account as users write it: name@host when a host is known, else the name.</summary>
+        public string Account => Domain == null ? UserName : UserName + "@" + Domain;
 
         /// <summary>Logs in unless already logged in; concurrent callers share one login.</summary>
         public async Task EnsureLoggedInAsync(IAosLog log, CancellationToken cancellationToken)
@@ -261,7 +262,7 @@ namespace AosMail.Engine
             _password.Dispose();
         }
 
-        public override string ToString() => Who + " at " + Server.AbsoluteUri;
+        public override string ToString() => Account + " at " + Server.AbsoluteUri;
 
         // ---- settings (B1, B3, B16) ----
 
@@ -354,7 +355,7 @@ namespace AosMail.Engine
                 catch (AosException ex) when (ex.ErrorId == AosErrorIds.LoginFailed)
                 {
                     throw new AosException(AosErrorIds.SessionExpired, AosErrorCategory.AuthenticationError,
-                        "The session expired and logging in again as " + Who + " failed: " + ex.Message, Server, ex);
+                        "The session expired and logging in again as " + Account + " failed: " + ex.Message, Server, ex);
                 }
             }
             finally
@@ -390,12 +391,12 @@ namespace AosMail.Engine
                     ? " The answer looks like a web page: check that " + Server.AbsoluteUri + " is the AOS base address."
                     : "";
                 throw new AosException(AosErrorIds.LoginFailed, AosErrorCategory.AuthenticationError,
-                    "Login as " + Who + " at " + Server.AbsoluteUri + " failed (" + answer.Status + "): " + AosAnswer.Quote(answer.Text) + "." + hint, Who);
+                    "Login as " + Account + " at " + Server.AbsoluteUri + " failed (" + answer.Status + "): " + AosAnswer.Quote(answer.Text) + "." + hint, Account);
             }
 
             var sid = answer.Text.Trim();
             _sid = sid;
-            log.Verbose("Logged in as " + Who + ".");
+            log.Verbose("Logged in as " + Account + ".");
             return sid;
         }
 

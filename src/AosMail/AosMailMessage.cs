@@ -42,7 +42,7 @@ namespace AosMail
             Headers = read.Headers.Select(h => new AosMailHeader(h.Key, h.Value)).ToArray();
             Size = read.Size;
             Origin = origin;
-            UserName = origin.Domain is null ? origin.UserName : origin.UserName + "@" + origin.Domain;
+            UserName = origin.Account;
             IsDraft = string.Equals(mailbox, origin.DraftMailbox, StringComparison.OrdinalIgnoreCase);
         }
 

@@ -23,7 +23,7 @@ namespace AosMail
             ContentType = listed.ContentType;
             IsRead = listed.IsRead;
             Origin = origin;
-            UserName = origin.Domain is null ? origin.UserName : origin.UserName + "@" + origin.Domain;
+            UserName = origin.Account;
             IsDraft = string.Equals(mailbox, origin.DraftMailbox, StringComparison.OrdinalIgnoreCase);
         }
 

@@ -23,7 +23,7 @@ namespace AosMail
         public Uri Server => Connection.Server;
 
         /// <summary>The account, as name@host when a host is known.</summary>
-        public string UserName => Connection.Domain is null ? Connection.UserName : Connection.UserName + "@" + Connection.Domain;
+        public string UserName => Connection.Account;
 
         public string? Domain => Connection.Domain;
 

@@ -138,7 +138,7 @@ namespace AosMail.Commands
                     Kind == AosSubmitKind.Send ? "Send" : "SaveDraft",
                     prepared.To.ToArray(), prepared.Cc.ToArray(), prepared.Bcc.ToArray(), prepared.Subject,
                     message.Attachments.Select(Path.GetFileName).ToArray(), draftId,
-                    Connection.Server.AbsoluteUri, Connection.Domain is null ? Connection.UserName : Connection.UserName + "@" + Connection.Domain,
+                    Connection.Server.AbsoluteUri, Connection.Account,
                     result.Submitted.LocalDateTime, result.Elapsed, result.ServerAnswer, result.RequestBytes, result.SessionRenewed));
             }
         }

@@ -22,7 +22,7 @@ namespace AosMail.Commands
                 return;
             }
 
-            string user = Connection.Domain is null ? Connection.UserName : Connection.UserName + "@" + Connection.Domain;
+            string user = Connection.Account;
             foreach (AosMailboxEntry entry in entries)
             {
                 WriteObject(new AosMailbox(entry.Name, entry.MessageCount, entry.UnreadCount, user));
