@@ -248,8 +248,7 @@ namespace AosMail.Engine
                 }
 
                 // B14: the server said false; is the session still alive?
-                var check = await VerifyAsync(sid, log, cancellationToken).ConfigureAwait(false);
-                bool? alive = check.IsSuccess ? AosAnswer.IsTrue(check.Text) ? true : AosAnswer.IsFalse(check.Text) ? false : (bool?)null : null;
+                bool? alive = await IsSessionAliveAsync(sid, log, cancellationToken).ConfigureAwait(false);
                 if (alive == false)
                 {
                     if (renewed)

@@ -198,8 +198,7 @@ namespace AosMail.Engine
                 }
 
                 // B14: the server said false; is the session still alive?
-                var check = await VerifyAsync(sid, log, cancellationToken).ConfigureAwait(false);
-                bool? alive = check.IsSuccess ? AosAnswer.IsTrue(check.Text) ? true : AosAnswer.IsFalse(check.Text) ? false : (bool?)null : null;
+                bool? alive = await IsSessionAliveAsync(sid, log, cancellationToken).ConfigureAwait(false);
                 if (alive == false)
                 {
                     if (renewed)
@@ -404,6 +403,19 @@ namespace AosMail.Engine
         {
             var fields = new[] { AosFormField.Plain(AosProtocol.FieldSid, sid) };
             return PostAsync(AosProtocol.VerifyCommand, null, fields, null, log, cancellationToken);
+        }
+
+        /// <summary>
+        /// B14, after a "false": asks sqVry whether <paramref name="sid"/> is alive. True or false as
+        /// the server says; null when its answer is neither (the caller then reports the refusal).
+        /// </summary>
+        private async Task<bool?> IsSessionAliveAsync(string sid, IAosLog log, CancellationToken cancellationToken)
+        {
+            var check = await VerifyAsync(sid, log, cancellationToken).ConfigureAwait(false);
+            if (!check.IsSuccess) return null;
+            if (AosAnswer.IsTrue(check.Text)) return true;
+            if (AosAnswer.IsFalse(check.Text)) return false;
+            return null;
         }
 
         private AosException RedirectRefused(string command, HttpAnswer answer)
