@@ -37,8 +37,9 @@ namespace AosMail.Commands
                 StreamWanted("Verbose", "VerbosePreference"),
                 StreamWanted("Debug", "DebugPreference"));
             IAosProgress? progress = withProgress && StreamWanted("ProgressAction", "ProgressPreference") ? log : null;
-            Task<T> task = Task.Run(() => work(log, progress, CancelToken));
-            task.ContinueWith(_ => log.Complete(), TaskScheduler.Default);
+            Task<T> task = Start(work, log, progress);
+            // Synchronously: the thread that completes the work wakes this one, with no extra pool item.
+            task.ContinueWith(_ => log.Complete(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             ProgressRecord? shown = null;
             foreach (QueuedLog.LogLine line in log.Drain())
             {
@@ -69,6 +70,31 @@ namespace AosMail.Commands
             catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
             {
                 throw new PipelineStoppedException();
+            }
+        }
+
+        /// <summary>
+        /// Starts the work on this (the pipeline) thread when it has no SynchronizationContext: the
+        /// request is built and written here, and only what follows the first real wait runs on the
+        /// pool (the engine never resumes on a captured context). A host that gives its pipeline
+        /// thread a context gets the work started on the pool instead, so that nothing can wait for
+        /// a context this thread is blocking.
+        /// </summary>
+        private Task<T> Start<T>(Func<IAosLog, IAosProgress?, CancellationToken, Task<T>> work, QueuedLog log, IAosProgress? progress)
+        {
+            CancellationToken token = CancelToken;
+            if (SynchronizationContext.Current != null)
+            {
+                return Task.Run(() => work(log, progress, token));
+            }
+
+            try
+            {
+                return work(log, progress, token);
+            }
+            catch (Exception e)
+            {
+                return Task.FromException<T>(e);
             }
         }
 
