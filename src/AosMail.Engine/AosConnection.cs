@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
+using System.Net;
 using System.Net.Http;
 using System.Net.Sockets;
 using System.Security;
@@ -455,10 +456,18 @@ namespace AosMail.Engine
                 {
                     long size = content.Length;
                     reporter?.Start(size);
-                    log.Verbose("POST " + command + ": fields " + DescribeFields(fields) + " (" + size.ToString(CultureInfo.InvariantCulture) + " bytes"
-                        + (attempt > 1 ? ", attempt " + attempt.ToString(CultureInfo.InvariantCulture) : "") + ").");
-                    log.Debug("Request headers: Content-Type: " + content.Headers.ContentType + "; Content-Length: " + size.ToString(CultureInfo.InvariantCulture)
-                        + "; User-Agent: " + _http.DefaultRequestHeaders.UserAgent + ".");
+                    // Built only when wanted: formatting headers costs more than a bulk send can spare per request.
+                    if (log.IsVerboseEnabled)
+                    {
+                        log.Verbose("POST " + command + ": fields " + DescribeFields(fields) + " (" + size.ToString(CultureInfo.InvariantCulture) + " bytes"
+                            + (attempt > 1 ? ", attempt " + attempt.ToString(CultureInfo.InvariantCulture) : "") + ").");
+                    }
+
+                    if (log.IsDebugEnabled)
+                    {
+                        log.Debug("Request headers: Content-Type: " + content.Headers.ContentType + "; Content-Length: " + size.ToString(CultureInfo.InvariantCulture)
+                            + "; User-Agent: " + _http.DefaultRequestHeaders.UserAgent + ".");
+                    }
                     if (_timeout > TimeSpan.Zero && _timeout != System.Threading.Timeout.InfiniteTimeSpan)
                     {
                         timeout.CancelAfter(_timeout);
@@ -475,10 +484,17 @@ namespace AosMail.Engine
                             // keepBytes (rdmail): the body is the raw message; only its start is decoded, for "false" and error texts.
                             var answer = new HttpAnswer((int)response.StatusCode, response.ReasonPhrase,
                                 AosAnswer.Decode(keepBytes && bytes.Length > RawTextPrefix ? Prefix(bytes, RawTextPrefix) : bytes),
-                                response.Headers.Location?.OriginalString, size) { Bytes = keepBytes ? bytes : null };
-                            log.Verbose(command + ": " + answer.Status + ", answer " + bytes.Length.ToString(CultureInfo.InvariantCulture) + " bytes, "
-                                + watch.ElapsedMilliseconds.ToString(CultureInfo.InvariantCulture) + " ms.");
-                            log.Debug("Response Content-Type: " + (response.Content.Headers.ContentType?.ToString() ?? "(none)") + ".");
+                                IsRedirectStatus(response.StatusCode) ? response.Headers.Location?.OriginalString : null, size) { Bytes = keepBytes ? bytes : null };
+                            if (log.IsVerboseEnabled)
+                            {
+                                log.Verbose(command + ": " + answer.Status + ", answer " + bytes.Length.ToString(CultureInfo.InvariantCulture) + " bytes, "
+                                    + watch.ElapsedMilliseconds.ToString(CultureInfo.InvariantCulture) + " ms.");
+                            }
+
+                            if (log.IsDebugEnabled)
+                            {
+                                log.Debug("Response Content-Type: " + (response.Content.Headers.ContentType?.ToString() ?? "(none)") + ".");
+                            }
                             if (answer.Code < 500)
                             {
                                 if (answer.IsSuccess)
@@ -562,6 +578,9 @@ namespace AosMail.Engine
         }
 
         /// <summary>Field names only; the body as a size (never values: they hold passwords, SIDs and content).</summary>
+        /// <summary>3xx: only then is the Location header parsed (B16).</summary>
+        private static bool IsRedirectStatus(HttpStatusCode status) => (int)status >= 300 && (int)status < 400;
+
         internal static string DescribeFields(IReadOnlyList<AosFormField> fields)
         {
             var builder = new StringBuilder();
@@ -615,7 +634,7 @@ namespace AosMail.Engine
             /// <summary>The body as received, when the request asked to keep it.</summary>
             public byte[]? Bytes { get; set; }
             public bool IsSuccess => Code >= 200 && Code < 300;
-            public bool IsRedirect => Code >= 300 && Code < 400;
+            public bool IsRedirect => IsRedirectStatus((HttpStatusCode)Code);
         }
     }
 }

@@ -7,6 +7,12 @@ namespace AosMail.Engine
     /// </summary>
     public interface IAosLog
     {
+        /// <summary>Whether Verbose lines are wanted: per-request lines are only built when they are.</summary>
+        bool IsVerboseEnabled { get; }
+
+        /// <summary>Whether Debug lines are wanted.</summary>
+        bool IsDebugEnabled { get; }
+
         void Verbose(string message);
         void Debug(string message);
     }
@@ -15,6 +21,8 @@ namespace AosMail.Engine
     public sealed class NullAosLog : IAosLog
     {
         public static readonly NullAosLog Instance = new NullAosLog();
+        public bool IsVerboseEnabled => false;
+        public bool IsDebugEnabled => false;
         public void Verbose(string message) { }
         public void Debug(string message) { }
     }

@@ -56,6 +56,8 @@ public class ConversationTests
     private sealed class ListLog : IAosLog
     {
         public ConcurrentQueue<string> Lines { get; } = new();
+        public bool IsVerboseEnabled => true;
+        public bool IsDebugEnabled => true;
         public void Verbose(string message) => Lines.Enqueue("V " + message);
         public void Debug(string message) => Lines.Enqueue("D " + message);
     }

@@ -34,6 +34,10 @@ namespace AosMail.Internal
             _debug = debug;
         }
 
+        public bool IsVerboseEnabled => _verbose;
+
+        public bool IsDebugEnabled => _debug;
+
         public void Verbose(string message)
         {
             if (_verbose) Add(new LogLine(false, message, null));
