@@ -62,6 +62,13 @@ public static class AosBenchHelper
         return watch.Elapsed.TotalSeconds;
     }
 
+    /// <summary>One post of a pre-encoded form; the answer must be OK (the PowerShell-driven floor).</summary>
+    public static void PostOne(HttpClient client, string url, byte[] form)
+    {
+        var answer = Post(client, url, form);
+        if (answer.Trim() != "OK") throw new InvalidOperationException("baseline send failed: " + answer);
+    }
+
     private static string Post(HttpClient client, string url, byte[] form)
     {
         using (var content = new ByteArrayContent(form))
