@@ -200,4 +200,36 @@ Describe 'Faults' {
             @(Get-SandboxRequest).Count | Should -Be 0
         }
     }
+
+    Describe 'Stopping (Ctrl+C)' {
+        # Both ways the pipeline thread waits: on the work itself (nothing to pump) and on the
+        # queue of Verbose lines.
+        It 'stops a send waiting on a slow server within moments<_>' -ForEach @('', ' -Verbose') {
+            Add-SandboxFault -Command sdmailact -Action delay -DelayMs 15000
+            $ps = [powershell]::Create()
+            try {
+                $null = $ps.AddScript(@"
+Import-Module '$($env:AOS_TEST_MODULE)'
+`$cred = [pscredential]::new('$($env:AOS_SANDBOX_USER)', (ConvertTo-SecureString '$($env:AOS_SANDBOX_PASSWORD -replace "'", "''")' -AsPlainText -Force))
+`$session = New-AosSession -Server '$Http' -Credential `$cred -AllowUnencryptedAuthentication
+'logged in'
+Send-AosMessage -Session `$session -To bob@sandbox.test -Subject slow -Body x$_
+'not stopped'
+"@)
+                $output = [System.Management.Automation.PSDataCollection[object]]::new()
+                $async = $ps.BeginInvoke([System.Management.Automation.PSDataCollection[object]]::new(), $output)
+                $deadline = [datetime]::UtcNow.AddSeconds(20)
+                while ($output -notcontains 'logged in' -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+                Start-Sleep -Milliseconds 700   # the send is in flight, held by the server
+                $watch = [System.Diagnostics.Stopwatch]::StartNew()
+                $ps.Stop()
+                $watch.Elapsed.TotalSeconds | Should -BeLessThan 5
+                $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+                $output | Should -Not -Contain 'not stopped'
+            }
+            finally {
+                $ps.Dispose()
+            }
+        }
+    }
 }

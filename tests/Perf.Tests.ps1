@@ -227,6 +227,13 @@ $Send
             @($records | Where-Object Activity -Like 'Uploading*').Count | Should -Be 0
         }
 
+        It 'reports progress for a plain body over the threshold too (no attachment, nothing streamed)' {
+            $records = Invoke-InRunspace "Send-AosMessage -To bob@sandbox.test -Subject 'big plain' -Body ('x' * 5MB)"
+            $upload = @($records | Where-Object Activity -Like 'Uploading*')
+            $upload.Count | Should -BeGreaterThan 0
+            $upload[-1].RecordType | Should -Be 'Completed'
+        }
+
         It 'reports nothing for a small message' {
             $records = Invoke-InRunspace "Send-AosMessage -To bob@sandbox.test -Subject small -Body x"
             @($records | Where-Object Activity -Like 'Uploading*').Count | Should -Be 0

@@ -40,5 +40,31 @@ namespace AosMail.Engine
         public string? Subject { get; }
         public int AttachmentCount { get; }
         public string? DraftId { get; }
+
+        /// <summary>
+        /// Whether sending this form can report upload progress, which starts at
+        /// <see cref="AosProtocol.ProgressThresholdBytes"/>: always with a streamed (MIME) value; for
+        /// plain values only when their text could encode that large (a character never becomes more
+        /// than one encoding step, 4 UTF-8 bytes each as %XX). Lets a caller skip the progress plumbing of a
+        /// small message without measuring it.
+        /// </summary>
+        public bool MayReportProgress
+        {
+            get
+            {
+                long bound = 0;
+                foreach (var formField in Fields)
+                {
+                    if (formField.IsStreamed)
+                    {
+                        return true;
+                    }
+
+                    bound += (formField.Name.Length + 2L + (formField.Value?.Length ?? 0)) * AosFormEncoding.MaxBytesPerStep;
+                }
+
+                return bound >= AosProtocol.ProgressThresholdBytes;
+            }
+        }
     }
 }

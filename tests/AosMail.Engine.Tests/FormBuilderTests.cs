@@ -28,6 +28,47 @@ public class FormBuilderTests
     private static KeyValuePair<string, string>[] Pairs(AosPreparedSubmission prepared) =>
         prepared.Fields.Select(f => KeyValuePair.Create(f.Name, f.Materialize())).ToArray();
 
+    // ---- progress eligibility (issue 6): no false "cannot report" ----
+
+    [Fact]
+    public void SmallPlainMessageCannotReportProgress()
+    {
+        var message = Message("a@x.org");
+        message.Subject = "Report";
+        message.Body = "A short body.";
+        Assert.False(AosFormBuilder.Prepare(message, AosSubmitKind.Send).MayReportProgress);
+    }
+
+    [Fact]
+    public void PlainBodyThatEncodesPastTheThresholdMayReportProgress()
+    {
+        var message = Message("a@x.org");
+        // "é" is 2 UTF-8 bytes, 6 encoded bytes: the form passes the threshold.
+        message.Body = new string('é', (int)(AosProtocol.ProgressThresholdBytes / 6) + 1);
+        var prepared = AosFormBuilder.Prepare(message, AosSubmitKind.Send);
+        Assert.True(AosFormContent.Measure(prepared.Fields) >= AosProtocol.ProgressThresholdBytes);
+        Assert.True(prepared.MayReportProgress);
+    }
+
+    [Fact]
+    public void PlainBodyFarBelowTheThresholdCannotReportProgress()
+    {
+        var message = Message("a@x.org");
+        message.Body = new string('x', (int)(AosProtocol.ProgressThresholdBytes / AosFormEncoding.MaxBytesPerStep) - 1000);
+        Assert.False(AosFormBuilder.Prepare(message, AosSubmitKind.Send).MayReportProgress);
+    }
+
+    [Fact]
+    public void MimeBodyMayAlwaysReportProgress()
+    {
+        var message = Message("a@x.org");
+        message.Body = "<p>Hi</p>";
+        message.BodyIsHtml = true;
+        var prepared = AosFormBuilder.Prepare(message, AosSubmitKind.Send);
+        Assert.Contains(prepared.Fields, f => f.IsStreamed);
+        Assert.True(prepared.MayReportProgress);
+    }
+
     // ---- B5: field order ----
 
     [Fact]

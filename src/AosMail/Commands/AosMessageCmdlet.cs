@@ -113,7 +113,7 @@ namespace AosMail.Commands
 
                 if (token is null)
                 {
-                    result = Run((log, progress, ct) => Connection.SubmitAsync(prepared, log, progress, ct));
+                    result = Run((log, progress, ct) => Connection.SubmitAsync(prepared, log, progress, ct), prepared.MayReportProgress);
                 }
                 else
                 {
