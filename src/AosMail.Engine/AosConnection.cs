@@ -577,10 +577,10 @@ namespace AosMail.Engine
             }
         }
 
-        /// <summary>Field names only; the body as a size (never values: they hold passwords, SIDs and content).</summary>
         /// <summary>3xx: only then is the Location header parsed (B16).</summary>
         private static bool IsRedirectStatus(HttpStatusCode status) => (int)status >= 300 && (int)status < 400;
 
+        /// <summary>Field names only; the body as a size (never values: they hold passwords, SIDs and content).</summary>
         internal static string DescribeFields(IReadOnlyList<AosFormField> fields)
         {
             var builder = new StringBuilder();
