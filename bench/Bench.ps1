@@ -119,7 +119,7 @@ try {
     function Get-Median($values) { $sorted = @($values | Sort-Object); if ($sorted.Count % 2) { $sorted[($sorted.Count - 1) / 2] } else { ($sorted[$sorted.Count / 2 - 1] + $sorted[$sorted.Count / 2]) / 2 } }
     $pipelineRuns = [System.Collections.Generic.List[double]]::new(); $rawRuns = [System.Collections.Generic.List[double]]::new()
     $floorRuns = [System.Collections.Generic.List[double]]::new()
-    $pipelineCpu = [double]::MaxValue; $rawCpu = [double]::MaxValue; $floor = [double]::MaxValue
+    $pipelineCpu = [double]::MaxValue; $rawCpu = [double]::MaxValue
     $bulkRounds = if ($Smoke) { 1 } else { 10 }
     foreach ($round in 1..$bulkRounds) {
         Reset-Sandbox
@@ -137,6 +137,7 @@ try {
         $rawCpu = [math]::Min($rawCpu, (Get-CpuMs) - $cpu)
         $client.Dispose()
         $rawBytes = Assert-Sent $messages 'the raw baseline'
+        if ($rawBytes -ne $pipelineBytes) { throw "The baseline sent $rawBytes bytes, the pipeline ${pipelineBytes}: not the same work." }
 
         Reset-Sandbox
         $client = [AosBenchHelper]::NewClient()
@@ -146,7 +147,6 @@ try {
         $floorRuns.Add((Measure-Command { Import-Csv -LiteralPath $csv | ForEach-Object { [AosBenchHelper]::PostOne($client, $url, $forms[$index++]) } }).TotalSeconds)
         $client.Dispose()
         $null = Assert-Sent $messages 'the PowerShell-driven raw posts'
-        if ($rawBytes -ne $pipelineBytes) { throw "The baseline sent $rawBytes bytes, the pipeline ${pipelineBytes}: not the same work." }
     }
 
     Reset-Sandbox
