@@ -37,7 +37,9 @@ function Add-Result([string] $Name, [double] $Value, [string] $Unit, [string] $C
     $results.Add([pscustomobject]@{ Name = $Name; Value = [math]::Round($Value, 3); Unit = $Unit; Comparison = $Comparison; Target = $Target; Met = $met; Detail = $Detail })
     $targetText = if ($Comparison) { "target $Comparison $Target$Unit" } else { 'no target' }
     $status = if (-not $Comparison) { 'info' } elseif ($met) { 'MET' } else { 'MISSED' }
-    Write-Host ("{0,-34} {1,10:N2}{2,-3} {3,-18} {4,-6} {5}" -f $Name, $Value, $Unit, $targetText, $status, $Detail)
+    # Ratios with three decimals: a 0.8996x that misses 0.9x must not print as 0.90x.
+    $shown = if ($Unit -eq 'x') { $Value.ToString('N3') } else { $Value.ToString('N2') }
+    Write-Host ("{0,-34} {1,10}{2,-3} {3,-18} {4,-6} {5}" -f $Name, $shown, $Unit, $targetText, $status, $Detail)
 }
 
 function Get-Memory([int] $ProcessId) {
