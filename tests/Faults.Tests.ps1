@@ -210,7 +210,7 @@ Describe 'Faults' {
             try {
                 $null = $ps.AddScript(@"
 Import-Module '$($env:AOS_TEST_MODULE)'
-`$cred = [pscredential]::new('$($env:AOS_SANDBOX_USER)', (ConvertTo-SecureString '$($env:AOS_SANDBOX_PASSWORD -replace "'", "''")' -AsPlainText -Force))
+`$cred = [pscredential]::new(`$env:AOS_SANDBOX_USER, (ConvertTo-SecureString `$env:AOS_SANDBOX_PASSWORD -AsPlainText -Force))
 `$session = New-AosSession -Server '$Http' -Credential `$cred -AllowUnencryptedAuthentication
 'logged in'
 Send-AosMessage -Session `$session -To bob@sandbox.test -Subject slow -Body x$_

@@ -43,7 +43,7 @@ BeforeAll {
     $script:Common = @"
 `$ErrorActionPreference = 'Stop'
 function Send([string] `$subject) {
-    `$cred = [pscredential]::new('$($env:AOS_SANDBOX_USER)', (ConvertTo-SecureString '$($env:AOS_SANDBOX_PASSWORD -replace "'", "''")' -AsPlainText -Force))
+    `$cred = [pscredential]::new(`$env:AOS_SANDBOX_USER, (ConvertTo-SecureString `$env:AOS_SANDBOX_PASSWORD -AsPlainText -Force))
     (Send-AosMessage -Server '$($env:AOS_SANDBOX_URI)' -Credential `$cred -AllowUnencryptedAuthentication -To alice@sandbox.test ``
         -Subject `$subject -Body '<p>isolated</p>' -BodyAsHtml -Attachments '$Attachment' -PassThru).ServerAnswer
 }

@@ -202,7 +202,8 @@ Describe 'Streaming sends (issue 6)' {
                     $null = $ps.AddScript(@"
 Import-Module '$($env:AOS_TEST_MODULE)'
 `$ProgressPreference = 'Continue'
-`$session = New-AosSession -Server '$($Sandbox.BaseUri)' -Credential ([pscredential]::new('$($Sandbox.DemoUser)', (ConvertTo-SecureString '$($Sandbox.DemoPassword -replace "'", "''")' -AsPlainText -Force))) -AllowUnencryptedAuthentication
+`$cred = [pscredential]::new(`$env:AOS_SANDBOX_USER, (ConvertTo-SecureString `$env:AOS_SANDBOX_PASSWORD -AsPlainText -Force))
+`$session = New-AosSession -Server '$($Sandbox.BaseUri)' -Credential `$cred -AllowUnencryptedAuthentication
 $Send
 "@)
                     $null = $ps.Invoke()
@@ -242,7 +243,7 @@ $Send
         It 'prints nothing in a non-interactive pwsh' {
             $script = @"
 Import-Module '$($env:AOS_TEST_MODULE)'
-`$cred = [pscredential]::new('$($Sandbox.DemoUser)', (ConvertTo-SecureString '$($Sandbox.DemoPassword -replace "'", "''")' -AsPlainText -Force))
+`$cred = [pscredential]::new(`$env:AOS_SANDBOX_USER, (ConvertTo-SecureString `$env:AOS_SANDBOX_PASSWORD -AsPlainText -Force))
 Send-AosMessage -Server '$($Sandbox.BaseUri)' -Credential `$cred -AllowUnencryptedAuthentication -To bob@sandbox.test -Subject quiet -Body x -Attachments '$Big'
 'done'
 "@
