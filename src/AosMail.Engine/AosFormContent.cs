@@ -87,8 +87,10 @@ namespace AosMail.Engine
             _fields = fields ?? throw new ArgumentNullException(nameof(fields));
             _progress = progress;
             _cancellationToken = cancellationToken;
-            Headers.ContentType = new MediaTypeHeaderValue(AosProtocol.FormMediaType) { CharSet = AosProtocol.FormCharset };
+            Headers.ContentType = NewFormMediaType();
         }
+
+        internal static MediaTypeHeaderValue NewFormMediaType() => new MediaTypeHeaderValue(AosProtocol.FormMediaType) { CharSet = AosProtocol.FormCharset };
 
         public IReadOnlyList<AosFormField> Fields => _fields;
 
@@ -173,7 +175,69 @@ namespace AosMail.Engine
             }
         }
 
-        /// <summary>The exact bytes, for tests and small forms.</summary>
+        /// <summary>
+        /// True when the form may be handed over whole (<see cref="ToWholeContent"/>): no streamed
+        /// MIME body, and at most <see cref="WholeFormLimit"/> bytes encoded.
+        /// </summary>
+        internal bool CanSendWhole
+        {
+            get
+            {
+                foreach (var each in _fields)
+                {
+                    if (each.IsStreamed)
+                    {
+                        return false;
+                    }
+                }
+
+                return Length <= WholeFormLimit;
+            }
+        }
+
+        /// <summary>
+        /// The largest form sent whole. A form this short costs nothing worth streaming for (the
+        /// connection's own send buffer is of this size), and a built-in content can be sent
+        /// synchronously (see <see cref="AosConnection"/>); a MIME body or a longer form is streamed.
+        /// </summary>
+        internal const int WholeFormLimit = 64 * 1024;
+
+        /// <summary>
+        /// The same bytes, written by the same writer, into one pinned array that is zeroed when the
+        /// content is disposed: a password in it is never copied by the garbage collector and does
+        /// not outlive the request, as in the streaming writer's buffer.
+        /// </summary>
+        internal HttpContent ToWholeContent()
+        {
+            if (!CanSendWhole)
+            {
+                throw new InvalidOperationException("Only a short form without a MIME body is sent whole.");
+            }
+
+            var bytes = new byte[(int)Length];
+            var pin = GCHandle.Alloc(bytes, GCHandleType.Pinned);
+            try
+            {
+                using (var stream = new MemoryStream(bytes, writable: true))
+                {
+                    SerializeToStreamAsync(stream, null).GetAwaiter().GetResult();
+                    if (stream.Position != bytes.Length)
+                    {
+                        throw new InvalidOperationException("The form wrote " + stream.Position + " bytes; the measuring pass counted " + bytes.Length + ".");
+                    }
+                }
+
+                return new WholeFormContent(bytes, pin);
+            }
+            catch
+            {
+                Array.Clear(bytes, 0, bytes.Length);
+                pin.Free();
+                throw;
+            }
+        }
+
+        /// <summary>The exact bytes, for tests and short forms.</summary>
         internal byte[] ToArray()
         {
             using (var stream = new MemoryStream())
@@ -306,6 +370,32 @@ namespace AosMail.Engine
                     _chars = IntPtr.Zero;
                 }
             }
+        }
+    }
+
+    /// <summary>A whole form (see <see cref="AosFormContent.ToWholeContent"/>): zeroed and unpinned on Dispose.</summary>
+    internal sealed class WholeFormContent : ByteArrayContent
+    {
+        private readonly byte[] _bytes;
+        private GCHandle _pin;
+
+        public WholeFormContent(byte[] bytes, GCHandle pin)
+            : base(bytes)
+        {
+            _bytes = bytes;
+            _pin = pin;
+            Headers.ContentType = AosFormContent.NewFormMediaType();
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (_pin.IsAllocated)
+            {
+                Array.Clear(_bytes, 0, _bytes.Length);
+                _pin.Free();
+            }
+
+            base.Dispose(disposing);
         }
     }
 
