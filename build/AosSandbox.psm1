@@ -9,7 +9,7 @@ function Start-AosSandbox {
     param(
         # The built AosMail.Sandbox.dll.
         [Parameter(Mandatory)] [string] $SandboxPath,
-        # Where the sandbox keeps mail; a fresh temporary folder when omitted.
+        # Where the sandbox keeps mail; when omitted, a fresh temporary folder that Stop-AosSandbox removes.
         [string] $DataPath,
         # Where its console output goes.
         [string] $LogPath,
@@ -21,7 +21,8 @@ function Start-AosSandbox {
     if (-not (Test-Path -LiteralPath $SandboxPath)) {
         throw "The sandbox is not built: '$SandboxPath' is missing. Run ./build.ps1 Build first."
     }
-    if (-not $DataPath) {
+    $ownsDataPath = -not $DataPath
+    if ($ownsDataPath) {
         $DataPath = Join-Path ([IO.Path]::GetTempPath()) ("aos-sandbox-" + [guid]::NewGuid().ToString('n'))
     }
     $null = New-Item -ItemType Directory -Force -Path $DataPath
@@ -56,6 +57,7 @@ function Start-AosSandbox {
         DemoPassword = $ready.demoPassword
         LogPath      = $LogPath
         Process      = $process
+        OwnsDataPath = $ownsDataPath
     }
 }
 
@@ -66,6 +68,10 @@ function Stop-AosSandbox {
         if (-not $Sandbox.Process.HasExited) {
             $Sandbox.Process.Kill($true)
             $null = $Sandbox.Process.WaitForExit(10000)
+        }
+        # A folder the caller named is theirs to keep; the temporary one (and a log inside it) goes.
+        if ($Sandbox.OwnsDataPath) {
+            Remove-Item -LiteralPath $Sandbox.DataPath -Recurse -Force -ErrorAction Ignore
         }
     }
 }

@@ -759,8 +759,27 @@ Describe 'The AOS sandbox' {
             }
             finally {
                 $second | Stop-AosSandbox
-                Remove-Item -LiteralPath $second.DataPath -Recurse -Force -ErrorAction Ignore
                 Remove-Item -LiteralPath $log, "$log.err" -ErrorAction Ignore
+            }
+            # Its temporary mail folder went with it; the log, named by the caller, did not.
+            Test-Path -LiteralPath $second.DataPath | Should -BeFalse
+        }
+
+        It 'keeps a mail folder the caller named when it stops' {
+            Import-Module (Join-Path $PSScriptRoot '../build/AosSandbox.psm1') -Force
+            $data = Join-Path ([IO.Path]::GetTempPath()) ('aos-sandbox-kept-' + [guid]::NewGuid().ToString('n'))
+            $third = Start-AosSandbox -SandboxPath $env:AOS_SANDBOX_DLL -DataPath $data
+            try {
+                $base = $third.BaseUri.AbsoluteUri.TrimEnd('/')
+                $sid = New-SandboxSession -BaseUri $base
+                (Invoke-AosRaw -BaseUri $base -Path "$sid.sdmailact.mail.mms" -Form (New-Send)).Body | Should -BeExactly 'OK'
+                $third | Stop-AosSandbox
+                $third.OwnsDataPath | Should -BeFalse
+                @(Get-ChildItem -LiteralPath (Join-Path $data 'spool') -File -Filter *.eml).Count | Should -Be 1
+            }
+            finally {
+                $third | Stop-AosSandbox
+                Remove-Item -LiteralPath $data -Recurse -Force -ErrorAction Ignore
             }
         }
 
