@@ -95,6 +95,23 @@ function Invoke-Captured {
     }
 }
 
+function Assert-OneError {
+    <#
+    The result of Invoke-Captured holds exactly one error record, with this stable error id, this
+    category and (when given) a message like -MessageLike. On a wrong count it shows the records.
+    #>
+    param(
+        [Parameter(Mandatory)] $Result,
+        [Parameter(Mandatory)] [string] $ErrorId,
+        [Parameter(Mandatory)] [System.Management.Automation.ErrorCategory] $Category,
+        [string] $MessageLike = '*'
+    )
+    $Result.Errors.Count | Should -Be 1 -Because ($Result.Errors | Out-String)
+    $Result.Errors[0] | Get-ErrorId | Should -BeExactly $ErrorId
+    $Result.Errors[0].CategoryInfo.Category | Should -Be $Category
+    $Result.Errors[0].Exception.Message | Should -BeLike $MessageLike
+}
+
 function Get-ErrorId {
     # The stable error id: FullyQualifiedErrorId up to the first comma.
     param([Parameter(Mandatory, ValueFromPipeline)] [System.Management.Automation.ErrorRecord] $ErrorRecord)
@@ -154,5 +171,5 @@ function Invoke-ChildPwsh {
     & $process @prefix -NoProfile -NonInteractive -EncodedCommand $encoded 2>&1
 }
 
-Export-ModuleMember -Function Get-SandboxHttpUri, New-DemoSession, Format-FieldList, Assert-FieldList, Invoke-Captured,
+Export-ModuleMember -Function Get-SandboxHttpUri, New-DemoSession, Format-FieldList, Assert-FieldList, Invoke-Captured, Assert-OneError,
     Get-ErrorId, New-RandomFile, Get-PartBytes, Get-MessageBodyText, Get-MessageHeaderText, Get-FreeLocalPort, Invoke-ChildPwsh

@@ -189,8 +189,7 @@ Describe 'Errors' {
             $null = New-DemoSession
             Add-SandboxFault -Command sdmailact -Action redirect -Location '/st.login.mms'
             $result = Invoke-Captured { Send-AosMessage -To 'alice@sandbox.test' -Subject 'r' }
-            $result.Errors.Count | Should -Be 1
-            $result.Errors[0] | Get-ErrorId | Should -BeExactly 'AosServerRejected'
+            Assert-OneError $result -ErrorId AosServerRejected -Category ProtocolError -MessageLike '*a redirect to*Redirects are not followed*'
             @($result.Requests | Where-Object Command -EQ 'login').Count | Should -Be 0
         }
     }

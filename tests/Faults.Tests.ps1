@@ -100,8 +100,7 @@ Describe 'Faults' {
         It 'renews only once: a session that expires again fails with AosSessionExpired' {
             Add-SandboxFault -Command sdmailact -Action expire -Times 2
             $result = Invoke-Captured { Send-AosMessage -To 'alice@sandbox.test' -Subject 'twice' }
-            $result.Errors.Count | Should -Be 1
-            $result.Errors[0] | Get-ErrorId | Should -BeExactly 'AosSessionExpired'
+            Assert-OneError $result -ErrorId AosSessionExpired -Category AuthenticationError -MessageLike '*again right after the session was renewed*Nothing was sent*'
             Get-Count login | Should -Be 2
             Get-Count sdmailact | Should -Be 2
             @(Get-SandboxSpool).Count | Should -Be 0
@@ -117,8 +116,7 @@ Describe 'Faults' {
             Add-SandboxFault -Command sdmailact -Action dropAfter
             $result = Invoke-Captured { Send-AosMessage -To 'alice@sandbox.test' -Subject 'dropped after' -PassThru }
             $result.Output.Count | Should -Be 0
-            $result.Errors.Count | Should -Be 1
-            $result.Errors[0] | Get-ErrorId | Should -BeExactly 'AosOutcomeUnknown'
+            Assert-OneError $result -ErrorId AosOutcomeUnknown -Category ConnectionError -MessageLike '*outcome is unknown*not retried*'
             Get-Count sdmailact | Should -Be 1
             Get-Count login | Should -Be 1
             @(Get-SandboxSpool).Count | Should -Be 1
@@ -128,8 +126,7 @@ Describe 'Faults' {
         It 'reports AosOutcomeUnknown when the connection drops before the server acted (the client cannot tell)' {
             Add-SandboxFault -Command sdmailact -Action dropBefore
             $result = Invoke-Captured { Send-AosMessage -To 'alice@sandbox.test' -Subject 'dropped before' }
-            $result.Errors.Count | Should -Be 1
-            $result.Errors[0] | Get-ErrorId | Should -BeExactly 'AosOutcomeUnknown'
+            Assert-OneError $result -ErrorId AosOutcomeUnknown -Category ConnectionError -MessageLike '*outcome is unknown*not retried*'
             Get-Count sdmailact | Should -Be 1
             @(Get-SandboxSpool).Count | Should -Be 0
         }
@@ -137,9 +134,7 @@ Describe 'Faults' {
         It 'reports AosOutcomeUnknown on a 503 and does not repeat the send' {
             Add-SandboxFault -Command sdmailact -Action status -StatusCode 503 -Text 'busy'
             $result = Invoke-Captured { Send-AosMessage -To 'alice@sandbox.test' -Subject 'busy' }
-            $result.Errors.Count | Should -Be 1
-            $result.Errors[0] | Get-ErrorId | Should -BeExactly 'AosOutcomeUnknown'
-            $result.Errors[0].Exception.Message | Should -BeLike '*503*'
+            Assert-OneError $result -ErrorId AosOutcomeUnknown -Category ConnectionError -MessageLike '*503*'
             Get-Count sdmailact | Should -Be 1
             @(Get-SandboxSpool).Count | Should -Be 0
         }
@@ -149,9 +144,7 @@ Describe 'Faults' {
             Get-Count login | Should -Be 2
             Add-SandboxFault -Command sdmailact -Action delay -DelayMs 4000
             $result = Invoke-Captured { Send-AosMessage -To 'alice@sandbox.test' -Subject 'slow' }
-            $result.Errors.Count | Should -Be 1
-            $result.Errors[0] | Get-ErrorId | Should -BeExactly 'AosOutcomeUnknown'
-            $result.Errors[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
+            Assert-OneError $result -ErrorId AosOutcomeUnknown -Category OperationTimeout -MessageLike '*no answer within 1 s*'
             $result.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 0.9
             $result.Elapsed.TotalSeconds | Should -BeLessThan 3.5
             Get-Count sdmailact | Should -Be 1
@@ -182,10 +175,7 @@ Describe 'Faults' {
             $port = Get-FreeLocalPort
             $result = Invoke-Captured { New-AosSession -Server "http://127.0.0.1:$port" -Credential (New-TestCredential) -AllowUnencryptedAuthentication }
             $result.Output.Count | Should -Be 0
-            $result.Errors.Count | Should -Be 1
-            $result.Errors[0] | Get-ErrorId | Should -BeExactly 'AosConnectionFailed'
-            $result.Errors[0].CategoryInfo.Category | Should -Be 'ConnectionError'
-            $result.Errors[0].Exception.Message | Should -BeLike "*127.0.0.1:$port*"
+            Assert-OneError $result -ErrorId AosConnectionFailed -Category ConnectionError -MessageLike "*127.0.0.1:$port*Nothing was sent*"
             $result.Elapsed.TotalSeconds | Should -BeLessThan 15
         }
 
@@ -194,8 +184,7 @@ Describe 'Faults' {
             $result = Invoke-Captured {
                 Send-AosMessage -Server "http://127.0.0.1:$port" -Credential (New-TestCredential) -AllowUnencryptedAuthentication -To 'alice@sandbox.test' -Subject 'x'
             }
-            $result.Errors.Count | Should -Be 1
-            $result.Errors[0] | Get-ErrorId | Should -BeExactly 'AosConnectionFailed'
+            Assert-OneError $result -ErrorId AosConnectionFailed -Category ConnectionError -MessageLike "*127.0.0.1:$port*Nothing was sent*"
             $result.Elapsed.TotalSeconds | Should -BeLessThan 15
             @(Get-SandboxRequest).Count | Should -Be 0
         }

@@ -153,10 +153,7 @@ Describe 'New-AosSession and sessions' {
         It 'refuses http without -AllowUnencryptedAuthentication, before any request' {
             $result = Invoke-Captured { New-AosSession -Server $Http -Credential (New-TestCredential) }
             $result.Output.Count | Should -Be 0
-            $result.Errors.Count | Should -Be 1
-            $result.Errors[0] | Get-ErrorId | Should -BeExactly 'AosUnencryptedRefused'
-            $result.Errors[0].CategoryInfo.Category | Should -Be 'SecurityError'
-            $result.Errors[0].Exception.Message | Should -BeLike '*AllowUnencryptedAuthentication*'
+            Assert-OneError $result -ErrorId AosUnencryptedRefused -Category SecurityError -MessageLike '*AllowUnencryptedAuthentication*'
             $result.Requests.Count | Should -Be 0
         }
 
@@ -180,9 +177,7 @@ Describe 'New-AosSession and sessions' {
             "$https" | Should -Match '^https://'
             $result = Invoke-Captured { New-AosSession -Server $https -Credential (New-TestCredential) }
             $result.Output.Count | Should -Be 0
-            $result.Errors.Count | Should -Be 1
-            $result.Errors[0] | Get-ErrorId | Should -BeExactly 'AosConnectionFailed'
-            $result.Errors[0].CategoryInfo.Category | Should -Be 'SecurityError'
+            Assert-OneError $result -ErrorId AosConnectionFailed -Category SecurityError -MessageLike '*TLS*-SkipCertificateCheck*'
             $result.Warnings.Count | Should -Be 0
             # The TLS handshake failed, so no request reached the sandbox's HTTP layer.
             @(Get-SandboxRequest -Command login).Count | Should -Be 0
