@@ -111,7 +111,7 @@ try {
     Import-Csv -LiteralPath $csv | Select-Object -First 20 | ForEach-Object { $_ | Send-AosMessage -Server $base -Credential $credential -AllowUnencryptedAuthentication }
 
     # ---- bulk: pipeline, raw baseline, PowerShell floor and session per message, interleaved ten times ----
-    # Each figure is the median of the ratios of adjacent runs: neighbours share the machine's
+    # Each figure is the median of the ratios of the runs of one round: neighbours share the machine's
     # mood of the moment, so drift cancels out. (Best-of-N per path, used before, swung from
     # 0.61x to 0.99x for one build: one lucky raw round decides it.)
     # The CPU time this process spent per message is a companion figure (no target): steadier than

@@ -196,9 +196,9 @@ namespace AosMail.Engine
         }
 
         /// <summary>
-        /// The largest form sent whole. A form this short costs nothing worth streaming for (the
-        /// connection's own send buffer is of this size), and a built-in content can be sent
-        /// synchronously (see <see cref="AosConnection"/>); a MIME body or a longer form is streamed.
+        /// The largest form sent whole: holding 64 KB for the length of a request keeps memory flat
+        /// (issue 6 is about megabytes), and a built-in content can be sent synchronously (see
+        /// <see cref="AosConnection"/>); a MIME body or a longer form is streamed.
         /// </summary>
         internal const int WholeFormLimit = 64 * 1024;
 
@@ -237,7 +237,7 @@ namespace AosMail.Engine
             }
         }
 
-        /// <summary>The exact bytes, for tests and short forms.</summary>
+        /// <summary>The exact bytes, for tests.</summary>
         internal byte[] ToArray()
         {
             using (var stream = new MemoryStream())
