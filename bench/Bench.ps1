@@ -97,13 +97,13 @@ try {
     # climbing for the first four to five thousand requests of each process (tiered compilation and
     # dynamic PGO), so both paths get five full rounds, alternating, before anything is measured.
     $warmRounds = if ($Smoke) { 1 } else { 5 }
-    $session = New-AosSession -Server $base -Credential $credential -AllowUnencryptedAuthentication
     $warm = [AosBenchHelper]::NewClient()
     $sid = [AosBenchHelper]::Login($warm, $base, 'demo', 'sandbox.test', $sandbox.DemoPassword)
     foreach ($round in 1..$warmRounds) {
         Reset-Sandbox
         $session = New-AosSession -Server $base -Credential $credential -AllowUnencryptedAuthentication
         Import-Csv -LiteralPath $csv | Send-AosMessage -Session $session
+        $session | Remove-AosSession
         $sid = [AosBenchHelper]::Login($warm, $base, 'demo', 'sandbox.test', $sandbox.DemoPassword)
         $null = [AosBenchHelper]::PostAll($warm, "$base/$sid.sdmailact.mail.mms", $forms)
     }
@@ -132,6 +132,7 @@ try {
             $pipelineRuns.Add((Measure-Command { Import-Csv -LiteralPath $csv | Send-AosMessage -Session $session }).TotalSeconds)
             $pipelineCpu = [math]::Min($pipelineCpu, (Get-CpuMs) - $cpu)
             $pipelineBytes = Assert-Sent $messages 'the pipeline'
+            $session | Remove-AosSession  # its keep-alive connection would stay open for the rest of the run
         }
         raw        = {
             Reset-Sandbox
