@@ -2,27 +2,16 @@ using System;
 using System.IO;
 using System.Net.Http;
 using System.Net.Sockets;
-using System.Security;
 using System.Security.Authentication;
 using System.Threading;
 using Xunit;
+using static AosMail.Engine.Tests.TestSecrets;
 
 namespace AosMail.Engine.Tests;
 
 public class ConnectionTests
 {
     private const string Password = "S3cret&Pass=w0rd%+";
-
-    private static SecureString Secure(string text)
-    {
-        var secure = new SecureString();
-        foreach (var c in text)
-        {
-            secure.AppendChar(c);
-        }
-
-        return secure;
-    }
 
     private static AosConnectionSettings Settings(string server, bool allowHttp = false) => new AosConnectionSettings
     {

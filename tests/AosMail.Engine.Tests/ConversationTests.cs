@@ -6,12 +6,12 @@ using System.Linq;
 using System.Net;
 using System.Net.Http;
 using System.Net.Sockets;
-using System.Security;
 using System.Security.Authentication;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using Xunit;
+using static AosMail.Engine.Tests.TestSecrets;
 
 namespace AosMail.Engine.Tests;
 
@@ -66,17 +66,6 @@ public class ConversationTests
         new(status) { Content = new StringContent(text, Encoding.UTF8, "text/plain") };
 
     private static Task<HttpResponseMessage> Answer(string text, HttpStatusCode status = HttpStatusCode.OK) => Task.FromResult(Text(text, status));
-
-    private static SecureString Secure(string text)
-    {
-        var secure = new SecureString();
-        foreach (var c in text)
-        {
-            secure.AppendChar(c);
-        }
-
-        return secure;
-    }
 
     private static (AosConnection Connection, FakeServer Server, List<TimeSpan> Delays) Connect(
         Func<string, string, Task<HttpResponseMessage>> answer, string server = "https://mail.example.com/cgi-bin/vo/", TimeSpan? timeout = null)

@@ -1,8 +1,8 @@
 using System.Collections.Generic;
 using System.Net.Http;
-using System.Security;
 using System.Text;
 using Xunit;
+using static AosMail.Engine.Tests.TestSecrets;
 
 namespace AosMail.Engine.Tests;
 
@@ -17,17 +17,6 @@ public class FormEncodingTests
         }
 
         return Encoding.ASCII.GetString(new AosFormContent(list).ToArray());
-    }
-
-    private static SecureString Secure(string text)
-    {
-        var secure = new SecureString();
-        foreach (var c in text)
-        {
-            secure.AppendChar(c);
-        }
-
-        return secure;
     }
 
     /// <summary>A reference encoder, written independently: UTF-8 bytes, WHATWG byte rules.</summary>

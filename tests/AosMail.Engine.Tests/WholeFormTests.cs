@@ -3,11 +3,11 @@ using System.IO;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using System.Security;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using Xunit;
+using static AosMail.Engine.Tests.TestSecrets;
 
 namespace AosMail.Engine.Tests;
 
@@ -21,17 +21,6 @@ public sealed class WholeFormTests : IDisposable
     private readonly TempFiles _files = new();
 
     public void Dispose() => _files.Dispose();
-
-    private static SecureString Secure(string text)
-    {
-        var secure = new SecureString();
-        foreach (var c in text)
-        {
-            secure.AppendChar(c);
-        }
-
-        return secure;
-    }
 
     private static async Task<byte[]> Streamed(AosFormField[] fields)
     {
