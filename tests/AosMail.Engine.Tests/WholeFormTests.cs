@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Net;
 using System.Net.Sockets;
@@ -22,13 +23,13 @@ public sealed class WholeFormTests : IDisposable
 
     public void Dispose() => _files.Dispose();
 
-    private static async Task<byte[]> Streamed(AosFormField[] fields)
+    private static async Task<byte[]> Streamed(IReadOnlyList<AosFormField> fields)
     {
         using var content = new AosFormContent(fields);
         return await content.ReadAsByteArrayAsync();
     }
 
-    private static async Task<byte[]> Whole(AosFormField[] fields)
+    private static async Task<byte[]> Whole(IReadOnlyList<AosFormField> fields)
     {
         using var form = new AosFormContent(fields);
         Assert.True(form.CanSendWhole);
@@ -133,7 +134,7 @@ public sealed class WholeFormTests : IDisposable
         var task = connection.SubmitAsync(prepared, NullAosLog.Instance, CancellationToken.None);
         Assert.True(task.IsCompleted, "a short plain send should have run synchronously");
         Assert.Equal("OK", (await task).ServerAnswer);
-        Assert.Equal(Encoding.ASCII.GetString(await Streamed(Fields(prepared))), server.LastBody);
+        Assert.Equal(Encoding.ASCII.GetString(await Streamed(prepared.Fields)), server.LastBody);
 
         var withFile = new AosMessage { Subject = "File", Body = "See attached" };
         withFile.To.Add("bob@x.org");
@@ -144,17 +145,6 @@ public sealed class WholeFormTests : IDisposable
         Assert.Equal("OK", (await pending).ServerAnswer);
         Assert.StartsWith("api=lc&mto=bob%40x.org&msub=File&body=", server.LastBody);
         Assert.Equal(AosFormContent.Measure(streamed.Fields), server.LastBody!.Length);
-    }
-
-    private static AosFormField[] Fields(AosPreparedSubmission prepared)
-    {
-        var fields = new AosFormField[prepared.Fields.Count];
-        for (int i = 0; i < fields.Length; i++)
-        {
-            fields[i] = prepared.Fields[i];
-        }
-
-        return fields;
     }
 
     private static AosConnectionSettings Settings(string server) => new()
