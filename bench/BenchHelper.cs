@@ -34,9 +34,12 @@ public static class AosBenchHelper
         return Encoding.ASCII.GetBytes(text);
     }
 
-    public static HttpClient NewClient()
+    /// <summary>A client as the module's session builds one; <paramref name="skipCertificateCheck"/>
+    /// accepts the sandbox's self-signed certificate, as the module's -SkipCertificateCheck does.</summary>
+    public static HttpClient NewClient(bool skipCertificateCheck)
     {
         var handler = new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false };
+        if (skipCertificateCheck) handler.ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator;
         var client = new HttpClient(handler) { Timeout = TimeSpan.FromMinutes(10) };
         client.DefaultRequestHeaders.ExpectContinue = false;
         return client;
