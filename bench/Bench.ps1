@@ -108,13 +108,14 @@ try {
 
     # Two transports: plain HTTP (the sandbox's quick start) and TLS (what a real server speaks;
     # the sandbox's self-signed certificate is not checked, by the module or by the raw client).
-    # The same targets apply to both. The PowerShell floor and the CPU figure are for HTTP only.
+    # The same targets apply to both.
     $httpsBase = $sandbox.HttpsBaseUri.AbsoluteUri.TrimEnd('/')
+    # Companions: the floor run and the CPU figure (no targets), measured over HTTP only.
     $transports = @(
-        [pscustomobject]@{ Label = 'bulk'; Base = $base; Insecure = $false; Connect = @{ AllowUnencryptedAuthentication = $true }
-            Rounds = $(if ($Smoke) { 1 } else { 12 }); Runs = @('pipeline', 'raw', 'floor', 'perMessage') }
-        [pscustomobject]@{ Label = 'tls'; Base = $httpsBase; Insecure = $true; Connect = @{ SkipCertificateCheck = $true; WarningAction = 'SilentlyContinue' }
-            Rounds = $(if ($Smoke) { 1 } else { 6 }); Runs = @('pipeline', 'raw', 'perMessage') }
+        [pscustomobject]@{ Label = 'bulk'; Base = $base; SkipCertificateCheck = $false; Connect = @{ AllowUnencryptedAuthentication = $true }
+            WarmRounds = $(if ($Smoke) { 1 } else { 5 }); Rounds = $(if ($Smoke) { 1 } else { 12 }); Companions = $true; Runs = @('pipeline', 'raw', 'floor', 'perMessage') }
+        [pscustomobject]@{ Label = 'tls'; Base = $httpsBase; SkipCertificateCheck = $true; Connect = @{ SkipCertificateCheck = $true; WarningAction = 'SilentlyContinue' }
+            WarmRounds = $(if ($Smoke) { 1 } else { 4 }); Rounds = $(if ($Smoke) { 1 } else { 6 }); Companions = $false; Runs = @('pipeline', 'raw', 'perMessage') }
     )
 
     # Warm-up: JIT tiering of the module, MimeKit and the sandbox (both sides). Throughput keeps
@@ -123,13 +124,12 @@ try {
     # rounds ran at half speed), alternating, before anything is measured.
     foreach ($transport in $transports) {
         $connect = $transport.Connect
-        $warmRounds = if ($Smoke) { 1 } elseif ($transport.Label -eq 'bulk') { 5 } else { 4 }
-        foreach ($round in 1..$warmRounds) {
+        foreach ($round in 1..$transport.WarmRounds) {
             Reset-Sandbox
             $session = New-AosSession -Server $transport.Base -Credential $credential @connect
             Import-Csv -LiteralPath $csv | Send-AosMessage -Session $session
             $session | Remove-AosSession
-            $warm = [AosBenchHelper]::NewClient($transport.Insecure)
+            $warm = [AosBenchHelper]::NewClient($transport.SkipCertificateCheck)
             $sid = [AosBenchHelper]::Login($warm, $transport.Base, 'demo', 'sandbox.test', $sandbox.DemoPassword)
             $null = [AosBenchHelper]::PostAll($warm, "$($transport.Base)/$sid.sdmailact.mail.mms", $forms)
             $warm.Dispose()
@@ -170,23 +170,23 @@ try {
             $session = New-AosSession -Server $transport.Base -Credential $credential @connect
             $cpu = Get-CpuMs
             $times.pipeline.Add((Measure-Command { Import-Csv -LiteralPath $csv | Send-AosMessage -Session $session }).TotalSeconds)
-            if ($transport.Label -eq 'bulk') { $pipelineCpu = [math]::Min($pipelineCpu, (Get-CpuMs) - $cpu) }
+            if ($transport.Companions) { $pipelineCpu = [math]::Min($pipelineCpu, (Get-CpuMs) - $cpu) }
             $pipelineBytes = Assert-Sent $messages 'the pipeline'
             $session | Remove-AosSession  # its keep-alive connection would stay open for the rest of the run
         }
         raw        = {
             Reset-Run
-            $client = [AosBenchHelper]::NewClient($transport.Insecure)
+            $client = [AosBenchHelper]::NewClient($transport.SkipCertificateCheck)
             $sid = [AosBenchHelper]::Login($client, $transport.Base, 'demo', 'sandbox.test', $sandbox.DemoPassword)
             $cpu = Get-CpuMs
             $times.raw.Add([AosBenchHelper]::PostAll($client, "$($transport.Base)/$sid.sdmailact.mail.mms", $forms))
-            if ($transport.Label -eq 'bulk') { $rawCpu = [math]::Min($rawCpu, (Get-CpuMs) - $cpu) }
+            if ($transport.Companions) { $rawCpu = [math]::Min($rawCpu, (Get-CpuMs) - $cpu) }
             $client.Dispose()
             $rawBytes = Assert-Sent $messages 'the raw baseline'
         }
         floor      = {
             Reset-Run
-            $client = [AosBenchHelper]::NewClient($transport.Insecure)
+            $client = [AosBenchHelper]::NewClient($transport.SkipCertificateCheck)
             $sid = [AosBenchHelper]::Login($client, $transport.Base, 'demo', 'sandbox.test', $sandbox.DemoPassword)
             $url = "$($transport.Base)/$sid.sdmailact.mail.mms"
             $index = 0
@@ -224,7 +224,7 @@ try {
         $label = $transport.Label
         Add-Result "${label}: pipeline vs raw HttpClient" $bulkRatios 'x' '>=' 0.9 ("median of $($rounds.Count) paired rounds; pipeline {0:N0} msg/s, raw {1:N0} msg/s (medians), {2:N0} bytes each run" -f ($messages / $pipeline), ($messages / $raw), $pipelineBytes)
         Add-Result "${label}: one session vs session/msg" $sessionRatios 'x' '>=' 3 ("median of $($rounds.Count) paired rounds; session per message {0:N0} msg/s (median)" -f ($messages / $perMessage))
-        if ($times.ContainsKey('floor')) {
+        if ($transport.Companions) {
             $floorRatios = @($rounds | ForEach-Object { $times.raw[$_] / $times.floor[$_] })
             Add-Result "${label}: Import-Csv | raw posts" $floorRatios 'x' '' 0 ("raw vs the raw posts driven by a pipeline: {0:N0} msg/s" -f ($messages / (Get-Median $times.floor)))
             Add-Result "${label}: client CPU per message" ($pipelineCpu / $messages) 'ms' '' 0 ("raw loop {0:N3} ms; this pwsh process, best round of each" -f ($rawCpu / $messages))
