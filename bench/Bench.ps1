@@ -8,6 +8,8 @@
 #             Companions (no target): this process's CPU per message, and the raw posts driven by
 #             Import-Csv | ForEach-Object (what any PowerShell pipeline costs on top of the raw loop)
 #   tls       the same two bulk ratios over the sandbox's HTTPS endpoint, as a real server is reached
+#   engine    (no target) the module's engine submitting the same rows in a compiled loop, in a pwsh of
+#             its own (bench/EngineLoop.ps1), vs the raw loop: what the engine costs without PowerShell
 #   parallel  the bulk run split over 4 ForEach-Object -Parallel workers sharing one session
 #   large     a 100 MB attachment: wall time vs curl posting a pre-encoded form of the same size,
 #             and the peak working-set growth of this process (and of the sandbox) during the send
@@ -90,6 +92,9 @@ try {
     Import-Module $ModulePath
     Add-Type -Path (Join-Path $PSScriptRoot 'BenchHelper.cs') -ReferencedAssemblies System.Net.Http, System.Net.Primitives, System.Net.Security, System.Security.Cryptography, System.Collections, System.Linq, System.Runtime
 
+    # Child pwsh processes (the engine loop, the import starts): this host, as it was started.
+    $hostPath = [Environment]::ProcessPath
+    $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($hostPath) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
     $base = $env:AOS_SANDBOX_URI
     $credential = [pscredential]::new($sandbox.DemoUser, (ConvertTo-SecureString $sandbox.DemoPassword -AsPlainText -Force))
     $to = 'bob@sandbox.test'
@@ -232,6 +237,16 @@ try {
     }
     $pipeline = Get-Median $bulkTimes.bulk.pipeline
 
+    # ---- engine: the module's engine in a compiled loop vs the raw loop, no PowerShell per request ----
+    $engineRounds = if ($Smoke) { 1 } else { 12 }
+    $engineJson = & $hostPath @prefix -NoProfile -NonInteractive -File (Join-Path $PSScriptRoot 'EngineLoop.ps1') `
+        -EngineFolder (Join-Path (Split-Path $ModulePath) 'bin') -CsvPath $csv -Rounds $engineRounds -WarmRounds $(if ($Smoke) { 0 } else { 3 })
+    if ($LASTEXITCODE -ne 0) { throw "The engine loop failed: $engineJson" }
+    $engine = "$engineJson" | ConvertFrom-Json
+    $engineRaw = @($engine.raw); $engineOwn = @($engine.engine)
+    $engineRatios = @(0..($engineRaw.Count - 1) | ForEach-Object { $engineRaw[$_] / $engineOwn[$_] })
+    Add-Result 'engine: SubmitAsync loop vs raw' $engineRatios 'x' '' 0 ("median of $engineRounds paired rounds in a pwsh of its own, HTTP; engine {0:N0} msg/s, raw {1:N0} msg/s (medians)" -f ($messages / (Get-Median $engineOwn)), ($messages / (Get-Median $engineRaw)))
+
     # ---- parallel ----
     Reset-Sandbox
     $session = New-AosSession -Server $base -Credential $credential -AllowUnencryptedAuthentication
@@ -302,8 +317,6 @@ try {
     Add-Result 'large: sandbox peak growth' $sandboxGrowth 'MB' '' 0 ("sandbox {0:N0} -> peak {1:N0} MB" -f ($sandboxBefore.Rss / 1MB), ($sandboxAfter.Peak / 1MB))
 
     # ---- import ----
-    $hostPath = [Environment]::ProcessPath
-    $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($hostPath) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
     $empty = [System.Collections.Generic.List[double]]::new()
     $imported = [System.Collections.Generic.List[double]]::new()
     $trivial = [System.Collections.Generic.List[double]]::new()
