@@ -6,13 +6,13 @@ using System.Linq;
 using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
+using static System.FormattableString;
 using MimeKit;
 
 namespace AosMail.Engine
 {
     /// <summary>
-    /// The read side of the API (openbox, rdmail, mboxtable: A, B17, B19) and the draft id
-    /// lookup for draft saves. Reads change nothing on the server (apart from rdmail marking a
+    /// The read side of the API (openbox, rdmail, mboxtable: A, docs/aos-protocol.md B17, B19). Reads change nothing on the server (apart from rdmail marking a
     /// message Read), so they are retried after transport faults (B15) and repeated once after
     /// renewing an expired session (B14).
     /// </summary>
@@ -27,10 +27,10 @@ namespace AosMail.Engine
             var fields = new[] { AosFormField.Plain(AosProtocol.FieldApi, AosProtocol.ApiMachineReadable) };
             var answer = await QueryAsync(AosProtocol.MailboxTableCommand, fields, "the mailbox list",
                 reason => new AosException(AosErrorIds.ServerRejected, AosErrorCategory.InvalidOperation,
-                    "The server refused to list the mailboxes: " + reason + ".", Server),
+                    $"The server refused to list the mailboxes: {reason}.", Server),
                 log, cancellationToken).ConfigureAwait(false);
             var entries = AosListingParser.ParseMailboxTable(answer.Text);
-            (log ?? NullAosLog.Instance).Verbose(AosProtocol.MailboxTableCommand + ": " + entries.Count.ToString(CultureInfo.InvariantCulture) + " mailbox(es).");
+            (log ?? NullAosLog.Instance).Verbose(Invariant($"{AosProtocol.MailboxTableCommand}: {entries.Count} mailbox(es)."));
             return entries;
         }
 
@@ -53,9 +53,9 @@ namespace AosMail.Engine
                 fields.Add(AosFormField.Plain(AosProtocol.FieldTop, top.ToString(CultureInfo.InvariantCulture)));
             }
 
-            var answer = await QueryAsync(AosProtocol.ListCommand, fields, "the listing of '" + mailbox + "'",
+            var answer = await QueryAsync(AosProtocol.ListCommand, fields, $"the listing of '{mailbox}'",
                 reason => new AosException(AosErrorIds.InvalidMailbox, AosErrorCategory.ObjectNotFound,
-                    "The server refused to open the mailbox '" + mailbox + "': " + reason + ". Get-AosMailbox lists the mailboxes it has.", mailbox),
+                    $"The server refused to open the mailbox '{mailbox}': {reason}. Get-AosMailbox lists the mailboxes it has.", mailbox),
                 log, cancellationToken).ConfigureAwait(false);
 
             var listing = AosListingParser.ParseListing(answer.Text);
@@ -63,9 +63,8 @@ namespace AosMail.Engine
             {
                 var first = listing.Problems[0];
                 throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.ProtocolError,
-                    "The server's answer to " + AosProtocol.ListCommand + " for '" + mailbox + "' is not a mailbox listing (line "
-                    + first.LineNumber.ToString(CultureInfo.InvariantCulture) + ": " + first.Reason + "; " + AosAnswer.Quote(answer.Text)
-                    + "). Check that " + Server.AbsoluteUri + " is the AOS base address.", mailbox);
+                    Invariant($"The server's answer to {AosProtocol.ListCommand} for '{mailbox}' is not a mailbox listing (line {first.LineNumber}: {first.Reason}; ")
+                    + $"{AosAnswer.Quote(answer.Text)}). Check that {Server.AbsoluteUri} is the AOS base address.", mailbox);
             }
 
             if (top > 0 && listing.Messages.Count > top)
@@ -73,8 +72,8 @@ namespace AosMail.Engine
                 listing = new AosListing(listing.Messages.Take(top).ToArray(), listing.Problems);
             }
 
-            (log ?? NullAosLog.Instance).Verbose(AosProtocol.ListCommand + ": " + listing.Messages.Count.ToString(CultureInfo.InvariantCulture)
-                + " message(s) in '" + mailbox + "'" + (listing.Problems.Count > 0 ? ", " + listing.Problems.Count.ToString(CultureInfo.InvariantCulture) + " unreadable line(s)." : "."));
+            (log ?? NullAosLog.Instance).Verbose(Invariant($"{AosProtocol.ListCommand}: {listing.Messages.Count} message(s) in '{mailbox}'")
+                + (listing.Problems.Count > 0 ? Invariant($", {listing.Problems.Count} unreadable line(s).") : "."));
             return listing;
         }
 
@@ -89,183 +88,41 @@ namespace AosMail.Engine
                 AosFormField.Plain(AosProtocol.FieldMailbox, mailbox),
                 AosFormField.Plain(AosProtocol.FieldFile, id),
             };
-            var answer = await QueryAsync(AosProtocol.ReadCommand, fields, "the message '" + id + "' in '" + mailbox + "'",
+            var answer = await QueryAsync(AosProtocol.ReadCommand, fields, $"the message '{id}' in '{mailbox}'",
                 reason => new AosException(AosErrorIds.MessageNotFound, AosErrorCategory.ObjectNotFound,
-                    "The server has no message '" + id + "' in the mailbox '" + mailbox + "' (it said " + reason + ").", id),
+                    $"The server has no message '{id}' in the mailbox '{mailbox}' (it said {reason}).", id),
                 log, cancellationToken, keepBytes: true).ConfigureAwait(false);
             var bytes = answer.Bytes ?? Array.Empty<byte>();
             if (bytes.Length == 0)
             {
                 throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.ProtocolError,
-                    "The server answered " + AosProtocol.ReadCommand + " for '" + id + "' in '" + mailbox + "' with an empty body.", id);
+                    $"The server answered {AosProtocol.ReadCommand} for '{id}' in '{mailbox}' with an empty body.", id);
             }
 
             return bytes;
         }
 
         /// <summary>
-        /// Saves a draft and finds its id (AOS answers a save with "OK" only): the Draft mailbox's
-        /// ids are listed before and after the save. An overwritten draft whose id is still listed
-        /// keeps it; otherwise the one new id is the draft's. When several new ids appear (another
-        /// client saved at the same moment), each candidate's headers are read and the one carrying
-        /// this save's <paramref name="token"/> (see <see cref="StampDraftToken"/>) is chosen.
-        /// Listing Draft before the save may fail (nothing is saved then); once the server confirmed
-        /// the save, failures only leave DraftId null with the reason in Problem.
-        /// </summary>
-        public async Task<AosDraftSaveResult> SaveDraftAsync(AosPreparedSubmission submission, string token, IAosLog log, CancellationToken cancellationToken)
-        {
-            if (submission == null)
-            {
-                throw new ArgumentNullException(nameof(submission));
-            }
-
-            if (submission.Kind != AosSubmitKind.SaveDraft)
-            {
-                throw new ArgumentException("Only a draft save finds a draft id.", nameof(submission));
-            }
-
-            log = log ?? NullAosLog.Instance;
-            var before = await ListIdsAsync(log, cancellationToken).ConfigureAwait(false);
-            var result = await SubmitAsync(submission, log, cancellationToken).ConfigureAwait(false);
-            try
-            {
-                var after = await ListIdsAsync(log, cancellationToken).ConfigureAwait(false);
-                if (submission.DraftId != null && after.Contains(submission.DraftId))
-                {
-                    log.Verbose("The overwritten draft keeps its id " + submission.DraftId + ".");
-                    return new AosDraftSaveResult(result, submission.DraftId, null);
-                }
-
-                var added = after.Where(id => !before.Contains(id)).ToList();
-                if (added.Count == 1)
-                {
-                    log.Verbose("The draft's id is " + added[0] + " (the one new id in '" + DraftMailbox + "').");
-                    return new AosDraftSaveResult(result, added[0], null);
-                }
-
-                if (added.Count == 0)
-                {
-                    return new AosDraftSaveResult(result, null,
-                        "no new message appeared in the mailbox '" + DraftMailbox + "' after the save");
-                }
-
-                log.Verbose(added.Count.ToString(CultureInfo.InvariantCulture) + " new ids appeared in '" + DraftMailbox + "' (another client saving too?); reading them for this save's token.");
-                foreach (var candidate in added)
-                {
-                    var raw = await ReadMessageAsync(DraftMailbox, candidate, log, cancellationToken).ConfigureAwait(false);
-                    if (CarriesToken(raw, token))
-                    {
-                        log.Verbose("The draft's id is " + candidate + " (it carries this save's " + AosProtocol.DraftTokenHeader + ").");
-                        return new AosDraftSaveResult(result, candidate, null);
-                    }
-                }
-
-                return new AosDraftSaveResult(result, null,
-                    added.Count.ToString(CultureInfo.InvariantCulture) + " new messages appeared in '" + DraftMailbox + "' and none carries this save's " + AosProtocol.DraftTokenHeader);
-            }
-            catch (AosException ex)
-            {
-                return new AosDraftSaveResult(result, null, ex.Message);
-            }
-        }
-
-        /// <summary>Adds a fresh <c>X-AosMail-Draft-Token</c> header to a draft about to be saved and returns the token.</summary>
-        public static string StampDraftToken(AosMessage message)
-        {
-            if (message == null)
-            {
-                throw new ArgumentNullException(nameof(message));
-            }
-
-            var bytes = new byte[16];
-            using (var random = RandomNumberGenerator.Create())
-            {
-                random.GetBytes(bytes);
-            }
-
-            var token = BitConverter.ToString(bytes).Replace("-", "").ToLowerInvariant();
-            message.Headers.Add(new KeyValuePair<string, string>(AosProtocol.DraftTokenHeader, token));
-            return token;
-        }
-
-        internal static bool CarriesToken(byte[] raw, string token)
-        {
-            try
-            {
-                using (var stream = new MemoryStream(raw, writable: false))
-                {
-                    var headers = HeaderList.Load(stream);
-                    return headers.Any(h => string.Equals(h.Field, AosProtocol.DraftTokenHeader, StringComparison.OrdinalIgnoreCase)
-                        && string.Equals(h.Value.Trim(), token, StringComparison.Ordinal));
-                }
-            }
-            catch (FormatException)
-            {
-                return false;
-            }
-        }
-
-        private async Task<HashSet<string>> ListIdsAsync(IAosLog log, CancellationToken cancellationToken)
-        {
-            var listing = await ListMessagesAsync(DraftMailbox, 0, log, cancellationToken).ConfigureAwait(false);
-            return new HashSet<string>(listing.Messages.Select(m => m.Id), StringComparer.Ordinal);
-        }
-
-        /// <summary>
-        /// One read command (SID in the URL path): renews an expired session once and repeats (B14);
-        /// a "false" from a live session becomes the command's own error, built by <paramref name="refused"/>
+        /// One read command (SID in the URL path), renewing an expired session once (B14); a "false"
+        /// from a live session becomes the command's own error, built by <paramref name="refused"/>
         /// from the server's quoted reason.
         /// </summary>
         private async Task<HttpAnswer> QueryAsync(string command, IReadOnlyList<AosFormField> fields, string what,
             Func<string, AosException> refused, IAosLog log, CancellationToken cancellationToken, bool keepBytes = false)
         {
-            ThrowIfDisposed();
             log = log ?? NullAosLog.Instance;
-            var sid = await EnsureSessionAsync(log, cancellationToken).ConfigureAwait(false);
-            bool renewed = false;
-            while (true)
+            var (answer, renewed, alive) = await PostInSessionAsync(command, fields, null, what, Server, log, cancellationToken, keepBytes).ConfigureAwait(false);
+            if (AosAnswer.IsFalse(answer.Text))
             {
-                var answer = await PostAsync(command, sid, fields, null, log, cancellationToken, keepBytes).ConfigureAwait(false);
-                if (answer.IsRedirect)
-                {
-                    throw RedirectRefused(command, answer);
-                }
-
-                if (!answer.IsSuccess)
-                {
-                    throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.InvalidOperation,
-                        "The server refused " + what + " (" + answer.Status + "): " + AosAnswer.Quote(answer.Text) + ".", Server);
-                }
-
-                if (!AosAnswer.IsFalse(answer.Text))
-                {
-                    if (renewed)
-                    {
-                        log.Verbose(command + ": answered after renewing the session.");
-                    }
-
-                    return answer;
-                }
-
-                // B14: the server said false; is the session still alive?
-                bool? alive = await IsSessionAliveAsync(sid, log, cancellationToken).ConfigureAwait(false);
-                if (alive == false)
-                {
-                    if (renewed)
-                    {
-                        throw new AosException(AosErrorIds.SessionExpired, AosErrorCategory.AuthenticationError,
-                            "The server refused " + what + " again right after the session was renewed, and says the new session expired too ("
-                            + answer.Status + "): " + AosAnswer.Quote(answer.Text) + ".", Server);
-                    }
-
-                    log.Verbose(command + ": refused and " + AosProtocol.VerifyCommand + " says the session expired; logging in again and repeating the request once.");
-                    sid = await RenewAsync(sid, log, cancellationToken).ConfigureAwait(false);
-                    renewed = true;
-                    continue;
-                }
-
-                throw refused(AosAnswer.Quote(answer.Text) + (alive == null ? " (the session check gave no clear answer)" : ""));
+                throw refused(AosAnswer.Quote(answer.Text) + UnclearSessionCheck(alive));
             }
+
+            if (renewed)
+            {
+                log.Verbose($"{command}: answered after renewing the session.");
+            }
+
+            return answer;
         }
 
         private static void CheckMailbox(string mailbox)
@@ -283,7 +140,7 @@ namespace AosMail.Engine
             if (id == null || !AosProtocol.MessageId.IsMatch(id))
             {
                 throw new AosException(AosErrorIds.InvalidMessageId, AosErrorCategory.InvalidArgument,
-                    "'" + id + "' is not a message id: an AOS id is 1 to 64 of A-Z a-z 0-9 . _ - (as Get-AosMessage lists them).", id);
+                    $"'{id}' is not a message id: an AOS id is 1 to 64 of A-Z a-z 0-9 . _ - (as Get-AosMessage lists them).", id);
             }
         }
 
@@ -293,22 +150,5 @@ namespace AosMail.Engine
             Buffer.BlockCopy(bytes, 0, prefix, 0, count);
             return prefix;
         }
-    }
-
-    /// <summary>What a draft save did, and the draft's id when it could be found.</summary>
-    public sealed class AosDraftSaveResult
-    {
-        public AosDraftSaveResult(AosSubmitResult submit, string? draftId, string? problem)
-        {
-            Submit = submit;
-            DraftId = draftId;
-            Problem = problem;
-        }
-
-        public AosSubmitResult Submit { get; }
-
-        /// <summary>The saved draft's id; null when it could not be determined (see <see cref="Problem"/>).</summary>
-        public string? DraftId { get; }
-        public string? Problem { get; }
     }
 }

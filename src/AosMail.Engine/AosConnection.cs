@@ -11,13 +11,13 @@ using System.Security.Authentication;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
-using SynchronousSender = System.Func<System.Net.Http.HttpClient, System.Net.Http.HttpRequestMessage, System.Net.Http.HttpCompletionOption, System.Threading.CancellationToken, System.Net.Http.HttpResponseMessage>;
+using static System.FormattableString;
 
 namespace AosMail.Engine
 {
     /// <summary>
     /// One logged-in conversation with one AOS server: its HttpClient, its session id and the
-    /// credential to renew it (B14). Safe to share across threads. The session id never leaves
+    /// credential to renew it (docs/aos-protocol.md B14). Safe to share across threads. The session id never leaves
     /// this class except in request URLs, which are never logged.
     /// </summary>
     public sealed partial class AosConnection : IDisposable
@@ -52,7 +52,7 @@ namespace AosMail.Engine
             if (string.IsNullOrWhiteSpace(settings.UserName) || settings.Password == null)
             {
                 throw new AosException(AosErrorIds.NoCredential, AosErrorCategory.InvalidArgument,
-                    "A user name and a password are needed to log in to " + settings.Server.AbsoluteUri + ".", settings.UserName);
+                    $"A user name and a password are needed to log in to {settings.Server.AbsoluteUri}.", settings.UserName);
             }
 
             SplitUserName(settings.UserName, settings.Domain, out var name, out var host);
@@ -65,40 +65,14 @@ namespace AosMail.Engine
             _timeout = settings.Timeout;
 
             _http = new HttpClient(handler ?? CreateHandler(settings.SkipCertificateCheck), disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
-            // A test's handler may only speak SendAsync; the platform's own handler speaks both.
-            _sendWhole = handler == null ? SynchronousSend : null;
             _http.DefaultRequestHeaders.ExpectContinue = false;
             var version = typeof(AosConnection).Assembly.GetName().Version ?? new Version(0, 0, 0);
-            _http.DefaultRequestHeaders.UserAgent.ParseAdd("AosMail/" + version.ToString(3));
+            _http.DefaultRequestHeaders.UserAgent.ParseAdd($"AosMail/{version.ToString(3)}");
 
             _password = settings.Password;
             Created = DateTimeOffset.Now;
             _lastUsedUtcTicks = Created.UtcTicks;
         }
-
-        /// <summary>
-        /// HttpClient.Send, where the runtime has it (.NET 5 and later: PowerShell 7); null on .NET
-        /// Framework (Windows PowerShell 5.1), which sends everything with SendAsync. A short form
-        /// (<see cref="AosFormContent.CanSendWhole"/>) goes through it: the calling thread waits on the
-        /// socket itself instead of for a pool thread to run SendAsync's continuations and wake it,
-        /// which costs a bulk send about 15% less CPU per message here (bench/Bench.ps1, README).
-        /// Send needs a content that writes synchronously, which a netstandard2.0 HttpContent cannot
-        /// declare (SerializeToStream is not in its reference): hence whole forms only.
-        /// </summary>
-        private static readonly SynchronousSender? SynchronousSend = FindSynchronousSend();
-
-        private readonly SynchronousSender? _sendWhole;
-
-        private static SynchronousSender? FindSynchronousSend()
-        {
-            var send = typeof(HttpClient).GetMethod("Send", new[] { typeof(HttpRequestMessage), typeof(HttpCompletionOption), typeof(CancellationToken) });
-            return send == null || send.ReturnType != typeof(HttpResponseMessage)
-                ? null
-                : (SynchronousSender)Delegate.CreateDelegate(typeof(SynchronousSender), send);
-        }
-
-        /// <summary>For tests: whether short forms are sent synchronously by this connection.</summary>
-        internal bool SendsShortFormsSynchronously => _sendWhole != null;
 
         private static HttpClientHandler CreateHandler(bool skipCertificateCheck)
         {
@@ -140,7 +114,7 @@ namespace AosMail.Engine
         public string OutboxMailbox { get; }
 
         /// <summary>The account as users write it: name@host when a host is known, else the name.</summary>
-        public string Account => Domain == null ? UserName : UserName + "@" + Domain;
+        public string Account => Domain == null ? UserName : $"{UserName}@{Domain}";
 
         /// <summary>Logs in unless already logged in; concurrent callers share one login.</summary>
         public async Task EnsureLoggedInAsync(IAosLog log, CancellationToken cancellationToken)
@@ -190,62 +164,26 @@ namespace AosMail.Engine
                 throw new ArgumentNullException(nameof(submission));
             }
 
-            ThrowIfDisposed();
             log = log ?? NullAosLog.Instance;
             var total = Stopwatch.StartNew();
-            var fields = submission.Fields;
-
-            string what = submission.Kind == AosSubmitKind.Send ? "send" : "draft save";
-            var sid = await EnsureSessionAsync(log, cancellationToken).ConfigureAwait(false);
-            bool renewed = false;
-            while (true)
+            string what = submission.Kind == AosSubmitKind.Send ? "the send" : "the draft save";
+            var (answer, renewed, alive) = await PostInSessionAsync(AosProtocol.SubmitCommand, submission.Fields, submission.Kind, what, submission.Subject,
+                log, cancellationToken, progress: progress).ConfigureAwait(false);
+            if (AosAnswer.IsOk(answer.Text))
             {
-                var answer = await PostAsync(AosProtocol.SubmitCommand, sid, fields, submission.Kind, log, cancellationToken, progress: progress).ConfigureAwait(false);
-                if (answer.IsSuccess && AosAnswer.IsOk(answer.Text))
-                {
-                    log.Verbose(AosProtocol.SubmitCommand + ": the server confirmed the " + what + (renewed ? " (after renewing the session)." : "."));
-                    return new AosSubmitResult(submission.Kind, DateTimeOffset.Now, total.Elapsed, answer.Text.Trim(), answer.RequestBytes, renewed);
-                }
-
-                if (answer.IsRedirect)
-                {
-                    throw RedirectRefused(AosProtocol.SubmitCommand, answer);
-                }
-
-                if (!answer.IsSuccess)
-                {
-                    throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.InvalidOperation,
-                        "The server refused the " + what + " (" + answer.Status + "): " + AosAnswer.Quote(answer.Text) + ".", submission.Subject);
-                }
-
-                if (!AosAnswer.IsFalse(answer.Text))
-                {
-                    throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.ProtocolError,
-                        "The server did not confirm the " + what + " (" + answer.Status + "): expected OK, got " + AosAnswer.Quote(answer.Text)
-                        + ". Check that " + Server.AbsoluteUri + " is the AOS base address.", submission.Subject);
-                }
-
-                // B14: the server said false; is the session still alive?
-                bool? alive = await IsSessionAliveAsync(sid, log, cancellationToken).ConfigureAwait(false);
-                if (alive == false)
-                {
-                    if (renewed)
-                    {
-                        throw new AosException(AosErrorIds.SessionExpired, AosErrorCategory.AuthenticationError,
-                            "The server refused the " + what + " again right after the session was renewed, and says the new session expired too ("
-                            + answer.Status + "): " + AosAnswer.Quote(answer.Text) + ". Nothing was sent.", submission.Subject);
-                    }
-
-                    log.Verbose(AosProtocol.SubmitCommand + ": refused and " + AosProtocol.VerifyCommand + " says the session expired; logging in again and repeating the " + what + " once.");
-                    sid = await RenewAsync(sid, log, cancellationToken).ConfigureAwait(false);
-                    renewed = true;
-                    continue;
-                }
-
-                throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.InvalidOperation,
-                    "The server refused the " + what + " (" + answer.Status + "): " + AosAnswer.Quote(answer.Text) + "."
-                    + (alive == null ? " (The session check gave no clear answer.)" : ""), submission.Subject);
+                log.Verbose($"{AosProtocol.SubmitCommand}: the server confirmed {what}{(renewed ? " (after renewing the session)" : "")}.");
+                return new AosSubmitResult(submission.Kind, DateTimeOffset.Now, total.Elapsed, answer.Text.Trim(), answer.RequestBytes, renewed);
             }
+
+            if (AosAnswer.IsFalse(answer.Text))
+            {
+                throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.InvalidOperation,
+                    $"The server refused {what} ({answer.Status}): {AosAnswer.Quote(answer.Text)}{UnclearSessionCheck(alive)}.", submission.Subject);
+            }
+
+            throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.ProtocolError,
+                $"The server did not confirm {what} ({answer.Status}): expected OK, got {AosAnswer.Quote(answer.Text)}. Check that {Server.AbsoluteUri} is the AOS base address.",
+                submission.Subject);
         }
 
         /// <summary>sqVry: true while the session is alive; false when expired or never logged in.</summary>
@@ -256,7 +194,7 @@ namespace AosMail.Engine
             var sid = _sid;
             if (sid == null)
             {
-                log.Verbose("Not logged in to " + Server.AbsoluteUri + "; no session to check.");
+                log.Verbose($"Not logged in to {Server.AbsoluteUri}; no session to check.");
                 return false;
             }
 
@@ -269,7 +207,7 @@ namespace AosMail.Engine
             if (!answer.IsSuccess)
             {
                 throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.InvalidOperation,
-                    "The server refused the session check (" + answer.Status + "): " + AosAnswer.Quote(answer.Text) + ".", Server);
+                    $"The server refused the session check ({answer.Status}): {AosAnswer.Quote(answer.Text)}.", Server);
             }
 
             return AosAnswer.IsTrue(answer.Text);
@@ -289,7 +227,7 @@ namespace AosMail.Engine
             _password.Dispose();
         }
 
-        public override string ToString() => Account + " at " + Server.AbsoluteUri;
+        public override string ToString() => $"{Account} at {Server.AbsoluteUri}";
 
         // ---- settings (B1, B3, B16) ----
 
@@ -308,13 +246,13 @@ namespace AosMail.Engine
                 || server.OriginalString.IndexOf('?') >= 0 || server.OriginalString.IndexOf('#') >= 0)
             {
                 throw new AosException(AosErrorIds.InvalidServer, AosErrorCategory.InvalidArgument,
-                    "'" + server.OriginalString + "' is not a usable server address: give an absolute http or https URI without user name, query or fragment, for example https://mail.example.com or https://mail.example.com/cgi-bin/vo.", server);
+                    $"'{server.OriginalString}' is not a usable server address: give an absolute http or https URI without user name, query or fragment, for example https://mail.example.com or https://mail.example.com/cgi-bin/vo.", server);
             }
 
             if (server.Scheme == Uri.UriSchemeHttp && !allowUnencrypted)
             {
                 throw new AosException(AosErrorIds.UnencryptedRefused, AosErrorCategory.SecurityError,
-                    "'" + server.AbsoluteUri + "' is not encrypted (http), so the password would cross the network in clear text. Use https, or allow it explicitly with -AllowUnencryptedAuthentication.", server);
+                    $"'{server.AbsoluteUri}' is not encrypted (http), so the password would cross the network in clear text. Use https, or allow it explicitly with -AllowUnencryptedAuthentication.", server);
             }
 
             return server.AbsoluteUri.TrimEnd('/');
@@ -382,7 +320,7 @@ namespace AosMail.Engine
                 catch (AosException ex) when (ex.ErrorId == AosErrorIds.LoginFailed)
                 {
                     throw new AosException(AosErrorIds.SessionExpired, AosErrorCategory.AuthenticationError,
-                        "The session expired and logging in again as " + Account + " failed: " + ex.Message, Server, ex);
+                        $"The session expired and logging in again as {Account} failed: {ex.Message}", Server, ex);
                 }
             }
             finally
@@ -415,15 +353,15 @@ namespace AosMail.Engine
             if (!answer.IsSuccess || !AosAnswer.IsSessionId(answer.Text))
             {
                 var hint = answer.Text.IndexOf('<') >= 0
-                    ? " The answer looks like a web page: check that " + Server.AbsoluteUri + " is the AOS base address."
+                    ? $" The answer looks like a web page: check that {Server.AbsoluteUri} is the AOS base address."
                     : "";
                 throw new AosException(AosErrorIds.LoginFailed, AosErrorCategory.AuthenticationError,
-                    "Login as " + Account + " at " + Server.AbsoluteUri + " failed (" + answer.Status + "): " + AosAnswer.Quote(answer.Text) + "." + hint, Account);
+                    $"Login as {Account} at {Server.AbsoluteUri} failed ({answer.Status}): {AosAnswer.Quote(answer.Text)}.{hint}", Account);
             }
 
             var sid = answer.Text.Trim();
             _sid = sid;
-            log.Verbose("Logged in as " + Account + ".");
+            log.Verbose($"Logged in as {Account}.");
             return sid;
         }
 
@@ -446,166 +384,242 @@ namespace AosMail.Engine
             return null;
         }
 
-        private AosException RedirectRefused(string command, HttpAnswer answer)
+        /// <summary>
+        /// Posts a command in the session (B13, B14): a redirect or a non-2xx answer is an error
+        /// naming <paramref name="what"/>; a "false" from an expired session logs in again and
+        /// repeats the command once (the server refused it, so nothing was done). Returns the
+        /// answer, which is "false" only when the session is alive, or sqVry gave no clear answer
+        /// (Alive null). Logs in first when not yet logged in.
+        /// </summary>
+        private async Task<(HttpAnswer Answer, bool Renewed, bool? Alive)> PostInSessionAsync(string command, IReadOnlyList<AosFormField> fields,
+            AosSubmitKind? submitKind, string what, object? target, IAosLog log, CancellationToken cancellationToken,
+            bool keepBytes = false, IAosProgress? progress = null)
         {
-            var location = answer.Location == null ? "(no Location given)" : "'" + AosProtocol.SidAnywhere.Replace(answer.Location, AosProtocol.SidMask) + "'";
-            return new AosException(AosErrorIds.ServerRejected, AosErrorCategory.ProtocolError,
-                "The server answered " + command + " with " + answer.Status + ", a redirect to " + location
-                + ". Redirects are not followed: give the final address of the AOS server as -Server.", Server);
+            ThrowIfDisposed();
+            var sid = await EnsureSessionAsync(log, cancellationToken).ConfigureAwait(false);
+            bool renewed = false;
+            while (true)
+            {
+                var answer = await PostAsync(command, sid, fields, submitKind, log, cancellationToken, keepBytes, progress).ConfigureAwait(false);
+                if (answer.IsRedirect)
+                {
+                    throw RedirectRefused(command, answer);
+                }
+
+                if (!answer.IsSuccess)
+                {
+                    throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.InvalidOperation,
+                        $"The server refused {what} ({answer.Status}): {AosAnswer.Quote(answer.Text)}.", target);
+                }
+
+                if (!AosAnswer.IsFalse(answer.Text))
+                {
+                    return (answer, renewed, true);
+                }
+
+                bool? alive = await IsSessionAliveAsync(sid, log, cancellationToken).ConfigureAwait(false);
+                if (alive != false)
+                {
+                    return (answer, renewed, alive);
+                }
+
+                if (renewed)
+                {
+                    throw new AosException(AosErrorIds.SessionExpired, AosErrorCategory.AuthenticationError,
+                        $"The server refused {what} again right after the session was renewed, and says the new session expired too ({answer.Status}): "
+                        + $"{AosAnswer.Quote(answer.Text)}.{(submitKind.HasValue ? " Nothing was sent." : "")}", target);
+                }
+
+                log.Verbose($"{command}: refused and {AosProtocol.VerifyCommand} says the session expired; logging in again and repeating {what} once.");
+                sid = await RenewAsync(sid, log, cancellationToken).ConfigureAwait(false);
+                renewed = true;
+            }
         }
 
-        // ---- one request, with the B15 retry rules ----
+        /// <summary>Added to a refusal when sqVry could not tell whether the session is alive.</summary>
+        private static string UnclearSessionCheck(bool? alive) => alive == null ? " (the session check gave no clear answer)" : "";
+
+        private AosException RedirectRefused(string command, HttpAnswer answer)
+        {
+            var location = answer.Location == null ? "(no Location given)" : $"'{AosProtocol.SidAnywhere.Replace(answer.Location, AosProtocol.SidMask)}'";
+            return new AosException(AosErrorIds.ServerRejected, AosErrorCategory.ProtocolError,
+                $"The server answered {command} with {answer.Status}, a redirect to {location}. Redirects are not followed: give the final address of the AOS server as -Server.", Server);
+        }
+
+        // ---- one request (B13, B15) ----
 
         /// <summary>
-        /// Posts a form to base + "/" + [sid + "."] + command. Faults before the server was reached
-        /// are retried (up to twice, with back-off); faults after that are retried once for reads and
-        /// logins (<paramref name="submitKind"/> null) and never for a submission, which reports
-        /// AosOutcomeUnknown. A 5xx counts as such a fault. Other answers are returned.
+        /// Posts a form to base + "/" + [sid + "."] + command and returns the answer (2xx to 4xx).
+        /// A transport fault or a 5xx is retried as <see cref="NextRetryDelay"/> allows, and
+        /// otherwise becomes the error <see cref="FaultError"/> describes.
         /// </summary>
         private async Task<HttpAnswer> PostAsync(string command, string? sid, IReadOnlyList<AosFormField> fields,
             AosSubmitKind? submitKind, IAosLog log, CancellationToken cancellationToken, bool keepBytes = false, IAosProgress? progress = null)
         {
-            var url = _base + "/" + (sid == null ? command : sid + "." + command);
+            var url = sid == null ? $"{_base}/{command}" : $"{_base}/{sid}.{command}";
             int notReachedFailures = 0;
             int reachedFailures = 0;
             while (true)
             {
                 ThrowIfDisposed();
-                AosFaultKind fault;
-                string cause;
-                Exception? error = null;
                 int attempt = notReachedFailures + reachedFailures + 1;
-                using (var timeout = new CancellationTokenSource())
-                using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token))
-                using (var reporter = AosProgressReporter.Create(progress, command))
-                using (var content = new AosFormContent(fields, reporter == null ? null : reporter.Sent, linked.Token))
-                using (var request = new HttpRequestMessage(HttpMethod.Post, url))
+                var outcome = await SendOnceAsync(url, command, fields, attempt, log, cancellationToken, keepBytes, progress).ConfigureAwait(false);
+                if (outcome.Answer != null)
                 {
-                    long size = content.Length;
-                    bool whole = _sendWhole != null && reporter == null && content.CanSendWhole;
-                    request.Content = whole ? content.ToWholeContent() : content;
-                    reporter?.Start(size);
-                    // Built only when wanted: formatting headers costs more than a bulk send can spare per request.
-                    if (log.IsVerboseEnabled)
+                    if (outcome.Answer.IsSuccess)
                     {
-                        log.Verbose("POST " + command + ": fields " + DescribeFields(fields) + " (" + size.ToString(CultureInfo.InvariantCulture) + " bytes"
-                            + (attempt > 1 ? ", attempt " + attempt.ToString(CultureInfo.InvariantCulture) : "") + ").");
+                        Interlocked.Exchange(ref _lastUsedUtcTicks, DateTimeOffset.UtcNow.UtcTicks);
                     }
 
-                    if (log.IsDebugEnabled)
-                    {
-                        log.Debug("Request headers: Content-Type: " + content.Headers.ContentType + "; Content-Length: " + size.ToString(CultureInfo.InvariantCulture)
-                            + "; User-Agent: " + _http.DefaultRequestHeaders.UserAgent + ".");
-                    }
-                    if (_timeout > TimeSpan.Zero && _timeout != System.Threading.Timeout.InfiniteTimeSpan)
-                    {
-                        timeout.CancelAfter(_timeout);
-                    }
-
-                    var watch = Stopwatch.StartNew();
-                    try
-                    {
-                        using (var response = whole
-                            ? _sendWhole!(_http, request, HttpCompletionOption.ResponseContentRead, linked.Token)
-                            : await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, linked.Token).ConfigureAwait(false))
-                        {
-                            // After a synchronous send the answer is already buffered: this completes at once.
-                            var bytes = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
-                            watch.Stop();
-                            reporter?.Finish();
-                            // keepBytes (rdmail): the body is the raw message; only its start is decoded, for "false" and error texts.
-                            var answer = new HttpAnswer((int)response.StatusCode, response.ReasonPhrase,
-                                AosAnswer.Decode(keepBytes && bytes.Length > RawTextPrefix ? Prefix(bytes, RawTextPrefix) : bytes),
-                                IsRedirectStatus(response.StatusCode) ? response.Headers.Location?.OriginalString : null, size) { Bytes = keepBytes ? bytes : null };
-                            if (log.IsVerboseEnabled)
-                            {
-                                log.Verbose(command + ": " + answer.Status + ", answer " + bytes.Length.ToString(CultureInfo.InvariantCulture) + " bytes, "
-                                    + watch.ElapsedMilliseconds.ToString(CultureInfo.InvariantCulture) + " ms.");
-                            }
-
-                            if (log.IsDebugEnabled)
-                            {
-                                log.Debug("Response Content-Type: " + (response.Content.Headers.ContentType?.ToString() ?? "(none)") + ".");
-                            }
-                            if (answer.Code < 500)
-                            {
-                                if (answer.IsSuccess)
-                                {
-                                    Interlocked.Exchange(ref _lastUsedUtcTicks, DateTimeOffset.UtcNow.UtcTicks);
-                                }
-
-                                return answer;
-                            }
-
-                            fault = AosFaultKind.MayHaveReached;
-                            cause = "the server answered " + answer.Status + " " + AosAnswer.Quote(answer.Text);
-                        }
-                    }
-                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                    {
-                        throw;
-                    }
-                    catch (OperationCanceledException ex) when (timeout.IsCancellationRequested)
-                    {
-                        fault = AosFaultKind.Timeout;
-                        cause = "no answer within " + _timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s";
-                        error = ex;
-                    }
-                    catch (Exception ex) when (ex is HttpRequestException || ex is IOException || ex is SocketException || ex is AuthenticationException)
-                    {
-                        fault = AosTransportFault.Classify(ex);
-                        cause = AosTransportFault.Describe(ex);
-                        error = ex;
-                    }
+                    return outcome.Answer;
                 }
 
-                log.Verbose(command + ": " + AosTransportFault.Explain(fault) + ": " + cause + ".");
-                switch (fault)
+                log.Verbose($"{command}: {AosTransportFault.Explain(outcome.Fault)}: {outcome.Cause}.");
+                var delay = NextRetryDelay(outcome.Fault, submitKind.HasValue, ref notReachedFailures, ref reachedFailures);
+                if (delay == null)
                 {
-                    case AosFaultKind.NotReached:
-                        if (notReachedFailures < AosProtocol.NotReachedBackoff.Count)
-                        {
-                            var delay = AosProtocol.NotReachedBackoff[notReachedFailures++];
-                            log.Verbose(command + ": nothing reached the server; retrying in " + delay.TotalMilliseconds.ToString(CultureInfo.InvariantCulture) + " ms.");
-                            await Delay(delay, cancellationToken).ConfigureAwait(false);
-                            continue;
-                        }
-
-                        throw new AosException(AosErrorIds.ConnectionFailed, AosErrorCategory.ConnectionError,
-                            "Could not reach " + Server.AbsoluteUri + " (" + command + "): " + cause + ". Nothing was sent; tried "
-                            + attempt.ToString(CultureInfo.InvariantCulture) + " times.", Server, error);
-
-                    case AosFaultKind.TlsFailure:
-                        throw new AosException(AosErrorIds.ConnectionFailed, AosErrorCategory.SecurityError,
-                            "The TLS connection to " + Server.AbsoluteUri + " could not be established (" + command + "): " + cause
-                            + ". Nothing was sent. If the server's certificate is self-signed or from a private authority, trust it on this machine,"
-                            + " or use -SkipCertificateCheck (which accepts any certificate).", Server, error);
+                    throw FaultError(command, outcome, submitKind, attempt);
                 }
 
-                // The request may have reached the server.
-                if (submitKind.HasValue)
-                {
-                    bool send = submitKind.Value == AosSubmitKind.Send;
-                    throw new AosException(AosErrorIds.OutcomeUnknown,
-                        fault == AosFaultKind.Timeout ? AosErrorCategory.OperationTimeout : AosErrorCategory.ConnectionError,
-                        "The outcome is unknown: " + cause + " after the " + (send ? "message" : "draft") + " was posted to " + Server.AbsoluteUri
-                        + ". The " + (send ? "message may or may not have been sent" : "draft may or may not have been saved")
-                        + ". It was not retried, so that it is not " + (send ? "sent" : "saved") + " twice; check "
-                        + (send ? "the Outbox or with a recipient before sending again." : "the Draft mailbox before saving again."), Server, error);
-                }
+                log.Verbose(outcome.Fault == AosFaultKind.NotReached
+                    ? Invariant($"{command}: nothing reached the server; retrying in {delay.Value.TotalMilliseconds} ms.")
+                    : Invariant($"{command}: retrying once in {delay.Value.TotalMilliseconds} ms (safe: it changes nothing on the server)."));
+                await Delay(delay.Value, cancellationToken).ConfigureAwait(false);
+            }
+        }
 
-                if (reachedFailures < AosProtocol.ReadRetriesAfterReach)
-                {
+        /// <summary>
+        /// B15: faults before the server was reached are retried (with back-off); faults after that
+        /// are retried once for reads and logins, never for a submission; TLS failures never.
+        /// Null: no more tries.
+        /// </summary>
+        private static TimeSpan? NextRetryDelay(AosFaultKind fault, bool isSubmission, ref int notReachedFailures, ref int reachedFailures)
+        {
+            switch (fault)
+            {
+                case AosFaultKind.NotReached:
+                    return notReachedFailures < AosProtocol.NotReachedBackoff.Count ? AosProtocol.NotReachedBackoff[notReachedFailures++] : (TimeSpan?)null;
+                case AosFaultKind.TlsFailure:
+                    return null;
+                default:
+                    if (isSubmission || reachedFailures >= AosProtocol.ReadRetriesAfterReach)
+                    {
+                        return null;
+                    }
+
                     reachedFailures++;
-                    log.Verbose(command + ": retrying once in " + AosProtocol.ReadRetryDelay.TotalMilliseconds.ToString(CultureInfo.InvariantCulture) + " ms (safe: it changes nothing on the server).");
-                    await Delay(AosProtocol.ReadRetryDelay, cancellationToken).ConfigureAwait(false);
-                    continue;
+                    return AosProtocol.ReadRetryDelay;
+            }
+        }
+
+        /// <summary>The error for a fault that is not retried (again): "nothing was sent" or, for a submission, "outcome unknown".</summary>
+        private AosException FaultError(string command, SendOutcome outcome, AosSubmitKind? submitKind, int attempts)
+        {
+            var cause = outcome.Cause;
+            switch (outcome.Fault)
+            {
+                case AosFaultKind.NotReached:
+                    return new AosException(AosErrorIds.ConnectionFailed, AosErrorCategory.ConnectionError,
+                        Invariant($"Could not reach {Server.AbsoluteUri} ({command}): {cause}. Nothing was sent; tried {attempts} times."), Server, outcome.Error);
+
+                case AosFaultKind.TlsFailure:
+                    return new AosException(AosErrorIds.ConnectionFailed, AosErrorCategory.SecurityError,
+                        $"The TLS connection to {Server.AbsoluteUri} could not be established ({command}): {cause}. Nothing was sent. "
+                        + "If the server's certificate is self-signed or from a private authority, trust it on this machine, or use -SkipCertificateCheck (which accepts any certificate).",
+                        Server, outcome.Error);
+            }
+
+            var category = outcome.Fault == AosFaultKind.Timeout ? AosErrorCategory.OperationTimeout : AosErrorCategory.ConnectionError;
+            if (submitKind == null)
+            {
+                return new AosException(AosErrorIds.ConnectionFailed, category,
+                    Invariant($"The request {command} to {Server.AbsoluteUri} failed: {cause} (tried {attempts} times)."), Server, outcome.Error);
+            }
+
+            // The request may have reached the server: a send is not idempotent, so it is reported, not repeated.
+            bool send = submitKind.Value == AosSubmitKind.Send;
+            return new AosException(AosErrorIds.OutcomeUnknown, category,
+                $"The outcome is unknown: {cause} after the {(send ? "message" : "draft")} was posted to {Server.AbsoluteUri}. "
+                + (send
+                    ? "The message may or may not have been sent. It was not retried, so that it is not sent twice; check the Outbox or with a recipient before sending again."
+                    : "The draft may or may not have been saved. It was not retried, so that it is not saved twice; check the Draft mailbox before saving again."),
+                Server, outcome.Error);
+        }
+
+        /// <summary>
+        /// One attempt: the answer (below 500), or the classified fault that stopped it (a 5xx
+        /// counts as a fault after the request reached the server, B15). A cancellation by the
+        /// caller is thrown as it is.
+        /// </summary>
+        private async Task<SendOutcome> SendOnceAsync(string url, string command, IReadOnlyList<AosFormField> fields, int attempt,
+            IAosLog log, CancellationToken cancellationToken, bool keepBytes, IAosProgress? progress)
+        {
+            using (var timeout = new CancellationTokenSource())
+            using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token))
+            using (var reporter = AosProgressReporter.Create(progress, command))
+            using (var content = new AosFormContent(fields, reporter?.Sent, linked.Token))
+            using (var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content })
+            {
+                long size = content.Length;
+                reporter?.Start(size);
+                LogRequest(log, command, fields, size, attempt, content);
+                if (_timeout > TimeSpan.Zero && _timeout != System.Threading.Timeout.InfiniteTimeSpan)
+                {
+                    timeout.CancelAfter(_timeout);
                 }
 
-                throw new AosException(AosErrorIds.ConnectionFailed,
-                    fault == AosFaultKind.Timeout ? AosErrorCategory.OperationTimeout : AosErrorCategory.ConnectionError,
-                    "The request " + command + " to " + Server.AbsoluteUri + " failed: " + cause + " (tried "
-                    + attempt.ToString(CultureInfo.InvariantCulture) + " times).", Server, error);
+                var watch = Stopwatch.StartNew();
+                try
+                {
+                    using (var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, linked.Token).ConfigureAwait(false))
+                    {
+                        var bytes = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+                        reporter?.Finish();
+                        // keepBytes (rdmail): the body is the raw message; only its start is decoded, for "false" and error texts.
+                        var answer = new HttpAnswer((int)response.StatusCode, response.ReasonPhrase,
+                            AosAnswer.Decode(keepBytes && bytes.Length > RawTextPrefix ? Prefix(bytes, RawTextPrefix) : bytes),
+                            IsRedirectStatus(response.StatusCode) ? response.Headers.Location?.OriginalString : null, size) { Bytes = keepBytes ? bytes : null };
+                        if (log.IsVerboseEnabled)
+                        {
+                            log.Verbose(Invariant($"{command}: {answer.Status}, answer {bytes.Length} bytes, {watch.ElapsedMilliseconds} ms."));
+                        }
+
+                        if (log.IsDebugEnabled)
+                        {
+                            log.Debug($"Response Content-Type: {response.Content.Headers.ContentType?.ToString() ?? "(none)"}.");
+                        }
+
+                        return answer.Code < 500
+                            ? new SendOutcome(answer)
+                            : new SendOutcome(AosFaultKind.MayHaveReached, $"the server answered {answer.Status} {AosAnswer.Quote(answer.Text)}", null);
+                    }
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    throw;
+                }
+                catch (OperationCanceledException ex) when (timeout.IsCancellationRequested)
+                {
+                    return new SendOutcome(AosFaultKind.Timeout, Invariant($"no answer within {_timeout.TotalSeconds:0.###} s"), ex);
+                }
+                catch (Exception ex) when (ex is HttpRequestException || ex is IOException || ex is SocketException || ex is AuthenticationException)
+                {
+                    return new SendOutcome(AosTransportFault.Classify(ex), AosTransportFault.Describe(ex), ex);
+                }
+            }
+        }
+
+        /// <summary>Built only when wanted: formatting a request line costs more than a bulk send can spare.</summary>
+        private void LogRequest(IAosLog log, string command, IReadOnlyList<AosFormField> fields, long size, int attempt, HttpContent content)
+        {
+            if (log.IsVerboseEnabled)
+            {
+                log.Verbose(Invariant($"POST {command}: fields {DescribeFields(fields)} ({size} bytes{(attempt > 1 ? Invariant($", attempt {attempt}") : "")})."));
+            }
+
+            if (log.IsDebugEnabled)
+            {
+                log.Debug(Invariant($"Request headers: Content-Type: {content.Headers.ContentType}; Content-Length: {size}; User-Agent: {_http.DefaultRequestHeaders.UserAgent}."));
             }
         }
 
@@ -641,8 +655,26 @@ namespace AosMail.Engine
         {
             if (_disposed)
             {
-                throw new ObjectDisposedException(nameof(AosConnection), "This connection to " + Server.AbsoluteUri + " was closed.");
+                throw new ObjectDisposedException(nameof(AosConnection), $"This connection to {Server.AbsoluteUri} was closed.");
             }
+        }
+
+        /// <summary>One attempt's result: an answer, or the fault that stopped it.</summary>
+        private sealed class SendOutcome
+        {
+            public SendOutcome(HttpAnswer answer) => Answer = answer;
+
+            public SendOutcome(AosFaultKind fault, string cause, Exception? error)
+            {
+                Fault = fault;
+                Cause = cause;
+                Error = error;
+            }
+
+            public HttpAnswer? Answer { get; }
+            public AosFaultKind Fault { get; }
+            public string Cause { get; } = "";
+            public Exception? Error { get; }
         }
 
         /// <summary>What the server answered (the body decoded as UTF-8, B21).</summary>
@@ -651,7 +683,7 @@ namespace AosMail.Engine
             public HttpAnswer(int code, string? reason, string text, string? location, long requestBytes)
             {
                 Code = code;
-                Status = "HTTP " + code.ToString(CultureInfo.InvariantCulture) + (string.IsNullOrEmpty(reason) ? "" : " " + reason);
+                Status = Invariant($"HTTP {code}{(string.IsNullOrEmpty(reason) ? "" : " " + reason)}");
                 Text = text;
                 Location = location;
                 RequestBytes = requestBytes;

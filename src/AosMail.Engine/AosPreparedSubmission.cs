@@ -3,7 +3,7 @@ using System.Collections.Generic;
 namespace AosMail.Engine
 {
     /// <summary>
-    /// A validated message, turned into the sdmailact form fields (B5 order, without the SID,
+    /// A validated message, turned into the sdmailact form fields (docs/aos-protocol.md B5 order, without the SID,
     /// which the connection supplies in the URL). Built with no network access, so -WhatIf
     /// and validation errors never reach the server.
     /// </summary>
@@ -44,8 +44,8 @@ namespace AosMail.Engine
         /// <summary>
         /// Whether sending this form can report upload progress, which starts at
         /// <see cref="AosProtocol.ProgressThresholdBytes"/>: always with a streamed (MIME) value; for
-        /// plain values only when their text could encode that large (a character never becomes more
-        /// than one encoding step, 4 UTF-8 bytes each as %XX). Lets a caller skip the progress plumbing of a
+        /// plain values only when their text could encode that large (a char never encodes to more than
+        /// <see cref="AosFormEncodingStream.MaxEncodedBytesPerChar"/> bytes). Lets a caller skip the progress plumbing of a
         /// small message without measuring it.
         /// </summary>
         public bool MayReportProgress
@@ -60,7 +60,7 @@ namespace AosMail.Engine
                         return true;
                     }
 
-                    bound += (formField.Name.Length + 2L + (formField.Value?.Length ?? 0)) * AosFormEncoding.MaxBytesPerStep;
+                    bound += (formField.Name.Length + 2L + (formField.Value?.Length ?? 0)) * AosFormEncodingStream.MaxEncodedBytesPerChar;
                 }
 
                 return bound >= AosProtocol.ProgressThresholdBytes;

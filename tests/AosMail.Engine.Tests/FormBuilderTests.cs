@@ -28,7 +28,7 @@ public class FormBuilderTests
     private static KeyValuePair<string, string>[] Pairs(AosPreparedSubmission prepared) =>
         prepared.Fields.Select(f => KeyValuePair.Create(f.Name, f.Materialize())).ToArray();
 
-    // ---- progress eligibility (issue 6): no false "cannot report" ----
+    // ---- progress eligibility: no false "cannot report" ----
 
     [Fact]
     public void SmallPlainMessageCannotReportProgress()
@@ -54,7 +54,7 @@ public class FormBuilderTests
     public void PlainBodyFarBelowTheThresholdCannotReportProgress()
     {
         var message = Message("a@x.org");
-        message.Body = new string('x', (int)(AosProtocol.ProgressThresholdBytes / AosFormEncoding.MaxBytesPerStep) - 1000);
+        message.Body = new string('x', (int)(AosProtocol.ProgressThresholdBytes / AosFormEncodingStream.MaxEncodedBytesPerChar) - 1000);
         Assert.False(AosFormBuilder.Prepare(message, AosSubmitKind.Send).MayReportProgress);
     }
 

@@ -15,10 +15,11 @@ public sealed class StreamingCollection
 }
 
 /// <summary>
-/// Issue 6: a MIME body is streamed into the request (MimeKit, then form encoding, then the
-/// socket), never held. These tests prove the streamed form is byte-identical to the buffered
-/// one the module used to build: MimeKit writing the whole entity to memory, CRLF-normalised,
-/// then form-encoded as one string. Not parallel: one test counts the bytes allocated.
+/// A MIME body is streamed into the request (MimeKit, then form encoding, then the socket),
+/// never held. These tests prove the streamed form is byte-identical to a buffered reference:
+/// MimeKit writing the whole entity to memory, CRLF-normalised, then form-encoded as one
+/// string (so MimeKit's output needs no newline fix-up of its own). Not parallel: one test
+/// counts the bytes allocated.
 /// </summary>
 [Collection(nameof(StreamingBodyTests))]
 public sealed class StreamingBodyTests : IDisposable
@@ -29,7 +30,7 @@ public sealed class StreamingBodyTests : IDisposable
 
     private string File(string name, int size, int seed) => _files.Create(name, size, seed);
 
-    /// <summary>The buffered reference: the old BuildBody, then the string encoder.</summary>
+    /// <summary>The buffered reference: the whole entity as one string, then the form encoder.</summary>
     private static byte[] Buffered(AosPreparedSubmission prepared)
     {
         var fields = new List<AosFormField>();
@@ -178,14 +179,13 @@ public sealed class StreamingBodyTests : IDisposable
     }
 
     [Theory]
-    [InlineData("a\rb\nc\r\nd\r\re\n\rf\r")]
-    [InlineData("\r")]
-    [InlineData("\n\n")]
-    [InlineData("+/= é&")]
+    [InlineData("a\r\nb\r\nc\r\n")]
+    [InlineData("\r\n")]
+    [InlineData("+/= é&*-._~!%")]
     public void EncodingStreamGivesTheSameBytesWhateverTheWriteSizes(string text)
     {
         var input = Encoding.UTF8.GetBytes(text);
-        var expected = new AosFormContent(new[] { AosFormField.Plain("v", AosFormBuilder.NormalizeNewLines(text)) }).ToArray().Skip(2).ToArray();
+        var expected = new AosFormContent(new[] { AosFormField.Plain("v", text) }).ToArray().Skip(2).ToArray();
         foreach (var piece in new[] { 1, 2, 3, input.Length })
         {
             using var output = new MemoryStream();
@@ -196,7 +196,7 @@ public sealed class StreamingBodyTests : IDisposable
                     encoder.Write(input, i, Math.Min(piece, input.Length - i));
                 }
 
-                encoder.Complete();
+                encoder.Flush();
             }
 
             Assert.Equal(Encoding.ASCII.GetString(expected), Encoding.ASCII.GetString(output.ToArray()));
