@@ -10,7 +10,7 @@ namespace AosMail.Engine
     /// with snd or svdrf), so a draft sent without a new body would go out empty. When the user
     /// gives no new body, the module reads the draft (rdmail) and posts its saved content again:
     /// the body after the header block as it is, and its own header lines (the user's headers
-    /// and the MIME headers, B9/B10) in mheader. Headers the server writes (From, To, Cc, Bcc,
+    /// and the MIME headers, docs/aos-protocol.md B9/B10) in mheader. Headers the server writes (From, To, Cc, Bcc,
     /// Subject, Date, Message-ID, X-Priority) and the draft token are not copied; the saved
     /// Subject, Cc and priority are used only when the command gives none.
     /// </summary>
@@ -19,13 +19,6 @@ namespace AosMail.Engine
         private static readonly HashSet<string> NotCopied = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
         {
             "From", "To", "Cc", "Bcc", "Subject", "Date", "Message-ID", "X-Priority", AosProtocol.DraftTokenHeader,
-        };
-
-        private static readonly string[] FieldOrder =
-        {
-            AosProtocol.FieldApi, AosProtocol.FieldDraftId, AosProtocol.FieldTo, AosProtocol.FieldCc, AosProtocol.FieldBcc,
-            AosProtocol.FieldSubject, AosProtocol.FieldBody, AosProtocol.FieldPriority, AosProtocol.FieldHeader,
-            AosProtocol.FieldSend, AosProtocol.FieldSaveDraft, AosProtocol.FieldKeepCopy,
         };
 
         /// <summary>The submission with the saved draft's body and headers (B5 order kept).</summary>
@@ -68,8 +61,7 @@ namespace AosMail.Engine
             if (body.Length > 0) fields[AosProtocol.FieldBody] = AosFormField.Plain(AosProtocol.FieldBody, body);
             else fields.Remove(AosProtocol.FieldBody);
 
-            var ordered = FieldOrder.Where(fields.ContainsKey).Select(name => fields[name]).ToList();
-            return new AosPreparedSubmission(prepared.Kind, ordered, prepared.To, prepared.Cc, prepared.Bcc,
+            return new AosPreparedSubmission(prepared.Kind, AosFormBuilder.InWireOrder(fields), prepared.To, prepared.Cc, prepared.Bcc,
                 prepared.Subject ?? (subject == null ? null : AosListingParser.DecodeText(subject)), prepared.AttachmentCount, prepared.DraftId);
         }
 

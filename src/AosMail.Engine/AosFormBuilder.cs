@@ -6,11 +6,12 @@ using System.Text;
 using System.Text.RegularExpressions;
 using MimeKit;
 using MimeKit.Utils;
+using static System.FormattableString;
 
 namespace AosMail.Engine
 {
     /// <summary>
-    /// Validates an <see cref="AosMessage"/> and maps it to sdmailact fields (B5 to B12),
+    /// Validates an <see cref="AosMessage"/> and maps it to sdmailact fields (docs/aos-protocol.md B5 to B12),
     /// building MIME with MimeKit where the body needs it. Throws <see cref="AosException"/>
     /// with a validation error id; never touches the network.
     /// </summary>
@@ -55,8 +56,7 @@ namespace AosMail.Engine
             ValidateDraftId(message.DraftId);
             ValidateAttachments(message.Attachments);
 
-            // B5: api, mid, mto, mcc, mbcc, msub, body, mprio, mheader, snd|svdrf, keepcopy.
-            var fields = new List<AosFormField>();
+            var fields = new Dictionary<string, AosFormField>(StringComparer.Ordinal);
             Add(fields, AosProtocol.FieldApi, AosProtocol.ApiMachineReadable);
             Add(fields, AosProtocol.FieldDraftId, message.DraftId);
             Add(fields, AosProtocol.FieldTo, FormatAddresses(to));
@@ -73,7 +73,7 @@ namespace AosMail.Engine
             var body = BuildBody(message, headerLines, out var mimeBody);
             if (mimeBody != null)
             {
-                fields.Add(AosFormField.Streamed(AosProtocol.FieldBody, mimeBody));
+                fields[AosProtocol.FieldBody] = AosFormField.Streamed(AosProtocol.FieldBody, mimeBody);
             }
             else
             {
@@ -85,27 +85,40 @@ namespace AosMail.Engine
             if (kind == AosSubmitKind.Send)
             {
                 Add(fields, AosProtocol.FieldSend, AosProtocol.Checked);
-                if (message.KeepCopy)
-                {
-                    Add(fields, AosProtocol.FieldKeepCopy, AosProtocol.Checked);
-                }
+                Add(fields, AosProtocol.FieldKeepCopy, message.KeepCopy ? AosProtocol.Checked : null);
             }
             else
             {
                 Add(fields, AosProtocol.FieldSaveDraft, AosProtocol.Checked);
             }
 
-            return new AosPreparedSubmission(kind, fields.AsReadOnly(),
+            return new AosPreparedSubmission(kind, InWireOrder(fields),
                 AddrSpecs(to), AddrSpecs(cc), AddrSpecs(bcc),
                 message.Subject, message.Attachments.Count, message.DraftId);
         }
 
-        private static void Add(List<AosFormField> fields, string name, string? value)
+        /// <summary>B5: optional fields without a value are left out.</summary>
+        private static void Add(Dictionary<string, AosFormField> fields, string name, string? value)
         {
             if (!string.IsNullOrEmpty(value))
             {
-                fields.Add(AosFormField.Plain(name, value!));
+                fields[name] = AosFormField.Plain(name, value!);
             }
+        }
+
+        /// <summary>The fields in <see cref="AosProtocol.SubmitFieldOrder"/>.</summary>
+        internal static IReadOnlyList<AosFormField> InWireOrder(IDictionary<string, AosFormField> fields)
+        {
+            var ordered = new List<AosFormField>(fields.Count);
+            foreach (var name in AosProtocol.SubmitFieldOrder)
+            {
+                if (fields.TryGetValue(name, out var field))
+                {
+                    ordered.Add(field);
+                }
+            }
+
+            return ordered.AsReadOnly();
         }
 
         // ---- B6: recipients ----
@@ -117,25 +130,25 @@ namespace AosMail.Engine
             {
                 if (string.IsNullOrWhiteSpace(entry))
                 {
-                    throw InvalidAddress(entry, "An empty address was given in " + kind + ".");
+                    throw InvalidAddress(entry, $"An empty address was given in {kind}.");
                 }
 
                 if (!InternetAddressList.TryParse(AddressParser, entry, out var list) || list.Count == 0)
                 {
-                    throw InvalidAddress(entry, "The " + kind + " entry '" + entry + "' is not a valid e-mail address or address list.");
+                    throw InvalidAddress(entry, $"The {kind} entry '{entry}' is not a valid e-mail address or address list.");
                 }
 
                 foreach (var address in list)
                 {
                     if (address is GroupAddress)
                     {
-                        throw InvalidAddress(entry, "The " + kind + " entry '" + entry + "' contains a group ('" + address.Name + ":'), which cannot be sent to; give the addresses themselves.");
+                        throw InvalidAddress(entry, $"The {kind} entry '{entry}' contains a group ('{address.Name}:'), which cannot be sent to; give the addresses themselves.");
                     }
 
                     var mailbox = (MailboxAddress)address;
                     if (string.IsNullOrEmpty(mailbox.LocalPart) || string.IsNullOrEmpty(mailbox.Domain))
                     {
-                        throw InvalidAddress(entry, "The " + kind + " entry '" + entry + "' contains '" + mailbox.Address + "', which is not a full address of the form local@domain.");
+                        throw InvalidAddress(entry, $"The {kind} entry '{entry}' contains '{mailbox.Address}', which is not a full address of the form local@domain.");
                     }
 
                     result.Add(mailbox);
@@ -182,7 +195,7 @@ namespace AosMail.Engine
             if (subject != null && HasLineBreakOrNul(subject))
             {
                 throw new AosException(AosErrorIds.InvalidSubject, AosErrorCategory.InvalidArgument,
-                    "The subject must be one line, but it contains a line break or NUL: '" + Escape(subject) + "'.", subject);
+                    $"The subject must be one line, but it contains a line break or NUL: '{Escape(subject)}'.", subject);
             }
         }
 
@@ -206,21 +219,21 @@ namespace AosMail.Engine
                 if (!IsFieldName(name))
                 {
                     throw new AosException(AosErrorIds.InvalidHeaderName, AosErrorCategory.InvalidArgument,
-                        "'" + Escape(name ?? "") + "' is not a valid header name: use printable ASCII characters other than ':' and space, for example 'X-Company'.", name);
+                        $"'{Escape(name ?? "")}' is not a valid header name: use printable ASCII characters other than ':' and space, for example 'X-Company'.", name);
                 }
 
                 if (AosProtocol.IsReservedHeader(name))
                 {
                     throw new AosException(AosErrorIds.ReservedHeader, AosErrorCategory.InvalidArgument,
-                        "The header '" + name + "' is written by the module or the server and cannot be given as a custom header. Reserved: "
-                        + string.Join(", ", AosProtocol.ReservedHeaders) + ".", name);
+                        $"The header '{name}' is written by the module or the server and cannot be given as a custom header. Reserved: {string.Join(", ", AosProtocol.ReservedHeaders)}.",
+                        name);
                 }
 
                 var value = header.Value ?? "";
                 if (HasLineBreakOrNul(value))
                 {
                     throw new AosException(AosErrorIds.HeaderInjection, AosErrorCategory.InvalidArgument,
-                        "The value of header '" + name + "' contains a line break or NUL, which would inject extra header lines: '" + Escape(value) + "'.", value);
+                        $"The value of header '{name}' contains a line break or NUL, which would inject extra header lines: '{Escape(value)}'.", value);
                 }
             }
         }
@@ -252,7 +265,7 @@ namespace AosMail.Engine
             if (priority.HasValue && (priority.Value < AosProtocol.PriorityHighest || priority.Value > AosProtocol.PriorityLowest))
             {
                 throw new AosException(AosErrorIds.InvalidPriority, AosErrorCategory.InvalidArgument,
-                    "The priority must be 1 (highest) to 5 (lowest); " + priority.Value.ToString(CultureInfo.InvariantCulture) + " was given.", priority.Value);
+                    Invariant($"The priority must be 1 (highest) to 5 (lowest); {priority.Value} was given."), priority.Value);
             }
         }
 
@@ -261,7 +274,7 @@ namespace AosMail.Engine
             if (draftId != null && !AosProtocol.DraftId.IsMatch(draftId))
             {
                 throw new AosException(AosErrorIds.InvalidDraftId, AosErrorCategory.InvalidArgument,
-                    "'" + Escape(draftId) + "' is not a draft id: a draft id is 1 to 64 of the characters A-Z, a-z, 0-9, '.', '_' and '-'.", draftId);
+                    $"'{Escape(draftId)}' is not a draft id: a draft id is 1 to 64 of the characters A-Z, a-z, 0-9, '.', '_' and '-'.", draftId);
             }
         }
 
@@ -274,7 +287,7 @@ namespace AosMail.Engine
                 if (string.IsNullOrEmpty(path) || !File.Exists(path))
                 {
                     throw new AosException(AosErrorIds.AttachmentNotFound, AosErrorCategory.ObjectNotFound,
-                        "The attachment '" + path + "' does not exist or is not a file.", path);
+                        $"The attachment '{path}' does not exist or is not a file.", path);
                 }
             }
         }

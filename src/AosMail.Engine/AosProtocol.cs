@@ -5,8 +5,9 @@ using System.Text.RegularExpressions;
 namespace AosMail.Engine
 {
     /// <summary>
-    /// Every protocol constant of /work/shared/aos-protocol.md in one place, so each B-point
-    /// choice lives in one spot and the tests can pin it.
+    /// Every protocol constant of docs/aos-protocol.md in one place, so each choice lives in one
+    /// spot and the tests can pin it. Throughout the engine, "A" and "B1" to "B24" name the
+    /// sections and choices of that document (Part A: what AOS documents; Part B: our choices).
     /// </summary>
     internal static class AosProtocol
     {
@@ -56,7 +57,7 @@ namespace AosMail.Engine
         // A: session check.
         public const string FieldSid = "sid";
 
-        // B5: sdmailact fields, in wire order.
+        // B5: sdmailact fields (their wire order is SubmitFieldOrder).
         public const string FieldDraftId = "mid";
         public const string FieldTo = "mto";
         public const string FieldCc = "mcc";
@@ -68,6 +69,13 @@ namespace AosMail.Engine
         public const string FieldSend = "snd";
         public const string FieldSaveDraft = "svdrf";
         public const string FieldKeepCopy = "keepcopy";
+
+        /// <summary>B5: the order of the sdmailact fields on the wire; every submission form is built in it.</summary>
+        public static readonly IReadOnlyList<string> SubmitFieldOrder = new[]
+        {
+            FieldApi, FieldDraftId, FieldTo, FieldCc, FieldBcc, FieldSubject, FieldBody, FieldPriority, FieldHeader,
+            FieldSend, FieldSaveDraft, FieldKeepCopy,
+        };
 
         // B13 / A: answers.
         public const string AnswerOk = "OK";
@@ -109,7 +117,7 @@ namespace AosMail.Engine
         public const string PlainUtf8ContentType = "Content-Type: text/plain; charset=utf-8";
         public const string EightBitEncoding = "Content-Transfer-Encoding: 8bit";
 
-        // Issue 6: uploads this large report progress (bytes sent of total), at most this often.
+        // Uploads this large report progress (bytes sent of total), at most this often: smaller ones finish too fast to watch.
         public const long ProgressThresholdBytes = 4L * 1024 * 1024;
         public static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
 
