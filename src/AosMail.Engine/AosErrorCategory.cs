@@ -1,9 +1,8 @@
 namespace AosMail.Engine
 {
     /// <summary>
-    /// The engine's own error categories. Each name equals a member of PowerShell's
-    /// System.Management.Automation.ErrorCategory, so the cmdlets map them by name
-    /// without the engine referencing PowerShell.
+    /// The engine's own error categories, so that it needs no PowerShell types: each is a
+    /// member of PowerShell's ErrorCategory, to which the cmdlets map it (AosCmdlet).
     /// </summary>
     public enum AosErrorCategory
     {

@@ -23,7 +23,7 @@ namespace AosMail
     /// A whole message read with rdmail and parsed by MimeKit: emitted by Get-AosMessage -Id.
     /// Plain values only (no MimeKit types); -AsMimeMessage gives the MimeKit object instead.
     /// </summary>
-    public sealed class AosMailMessage
+    public sealed class AosMailMessage : IAosStoredMessage
     {
         internal AosMailMessage(string id, string mailbox, AosReadMessage read, AosConnection origin)
         {
@@ -45,6 +45,8 @@ namespace AosMail
             UserName = origin.Account;
             IsDraft = string.Equals(mailbox, origin.DraftMailbox, StringComparison.OrdinalIgnoreCase);
         }
+
+        AosConnection IAosStoredMessage.Origin => Origin;
 
         internal AosConnection Origin { get; }
 

@@ -1,6 +1,6 @@
 namespace AosMail
 {
-    /// <summary>One of the user's mailboxes (mboxtable, B19): emitted by Get-AosMailbox.</summary>
+    /// <summary>One of the user's mailboxes (mboxtable, docs/aos-protocol.md B19): emitted by Get-AosMailbox.</summary>
     public sealed class AosMailbox
     {
         internal AosMailbox(string name, int? messageCount, int? unreadCount, string userName)

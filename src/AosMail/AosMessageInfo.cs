@@ -4,11 +4,11 @@ using AosMail.Engine;
 namespace AosMail
 {
     /// <summary>
-    /// One message of a mailbox listing (openbox, B17): emitted by Get-AosMessage without -Id.
+    /// One message of a mailbox listing (openbox, docs/aos-protocol.md B17): emitted by Get-AosMessage without -Id.
     /// Pipes into Get-AosMessage and Save-AosMessage (Id, Mailbox) and, for drafts, into
     /// Send-AosMessage and Save-AosDraft (DraftId).
     /// </summary>
-    public sealed class AosMessageInfo
+    public sealed class AosMessageInfo : IAosStoredMessage
     {
         internal AosMessageInfo(AosListedMessage listed, string mailbox, AosConnection origin)
         {
@@ -28,6 +28,8 @@ namespace AosMail
         }
 
         /// <summary>The connection the listing came from: piped rows are read through it.</summary>
+        AosConnection IAosStoredMessage.Origin => Origin;
+
         internal AosConnection Origin { get; }
 
         /// <summary>The server's id of the message in its mailbox.</summary>

@@ -1,6 +1,6 @@
 namespace AosMail
 {
-    /// <summary>Message priority as AOS numbers it in mprio (B11): 1 is the highest.</summary>
+    /// <summary>Message priority as AOS numbers it in mprio (docs/aos-protocol.md B11): 1 is the highest.</summary>
     public enum AosPriority
     {
         Highest = 1,

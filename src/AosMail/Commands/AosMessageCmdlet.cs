@@ -150,28 +150,21 @@ namespace AosMail.Commands
         /// </summary>
         private bool CheckPipedMessage(object? row)
         {
-            object? piped = InputObject?.BaseObject;
-            (bool isDraft, AosConnection? origin, string? id, string? mailbox) = piped switch
-            {
-                AosMessageInfo info => (info.IsDraft, info.Origin, info.Id, info.Mailbox),
-                AosMailMessage read => (read.IsDraft, read.Origin, read.Id, read.Mailbox),
-                _ => (true, null, null, null),
-            };
-            if (origin is null) return true;
+            if (!(InputObject?.BaseObject is IAosStoredMessage stored)) return true;
 
             string verb = Kind == AosSubmitKind.Send ? "sent" : "saved as a draft";
-            if (!isDraft)
+            if (!stored.IsDraft)
             {
-                WriteError(NewError(AosErrorIds.NotADraft, ErrorCategory.InvalidArgument,
-                    $"The message {id} is in '{mailbox}', not in the draft mailbox '{origin.DraftMailbox}', so it cannot be {verb} by id. "
+                WriteError(NewError(AosErrorIds.NotADraft, AosErrorCategory.InvalidArgument,
+                    $"The message {stored.Id} is in '{stored.Mailbox}', not in the draft mailbox '{stored.Origin.DraftMailbox}', so it cannot be {verb} by id. "
                     + "To send new mail, give -Subject and -Body yourself instead of piping a message in.", row));
                 return false;
             }
 
-            if (!ReferenceEquals(origin, Connection))
+            if (!ReferenceEquals(stored.Origin, Connection))
             {
-                WriteError(NewError(AosErrorIds.NotADraft, ErrorCategory.InvalidArgument,
-                    $"The draft {id} belongs to another session ({origin}), not to this command's ({Connection}); give that session with -Session.", row));
+                WriteError(NewError(AosErrorIds.NotADraft, AosErrorCategory.InvalidArgument,
+                    $"The draft {stored.Id} belongs to another session ({stored.Origin}), not to this command's ({Connection}); give that session with -Session.", row));
                 return false;
             }
 
@@ -206,7 +199,7 @@ namespace AosMail.Commands
                 string? resolved = ResolveAttachment(path);
                 if (resolved is null)
                 {
-                    WriteError(NewError(AosErrorIds.AttachmentNotFound, ErrorCategory.ObjectNotFound,
+                    WriteError(NewError(AosErrorIds.AttachmentNotFound, AosErrorCategory.ObjectNotFound,
                         $"The attachment '{path}' was not found (looked for the file '{SafeUnresolved(path)}'). Nothing was sent.",
                         row ?? path));
                     return null;

@@ -23,13 +23,7 @@ namespace AosMail.Commands
             bool explicitSession = ParameterSetName == ServerSet || MyInvocation.BoundParameters.ContainsKey(nameof(Session));
             if (!explicitSession)
             {
-                AosConnection? origin = InputObject?.BaseObject switch
-                {
-                    AosMessageInfo info => info.Origin,
-                    AosMailMessage message => message.Origin,
-                    _ => null,
-                };
-                if (origin is { IsClosed: false }) return origin;
+                if (InputObject?.BaseObject is IAosStoredMessage { Origin: { IsClosed: false } origin }) return origin;
             }
 
             return Connection;

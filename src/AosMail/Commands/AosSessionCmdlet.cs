@@ -75,14 +75,14 @@ namespace AosMail.Commands
             AosSession? session = Session ?? AosSessionStore.Default;
             if (session is null)
             {
-                ThrowTerminatingError(NewError(AosErrorIds.NoSession, ErrorCategory.InvalidOperation,
+                ThrowTerminatingError(NewError(AosErrorIds.NoSession, AosErrorCategory.InvalidOperation,
                     "There is no AOS session. Run New-AosSession -Server <uri> -Credential <credential> first, or give -Server and -Credential to this command.",
                     target: null));
             }
 
             if (session!.Connection.IsClosed)
             {
-                ThrowTerminatingError(NewError(AosErrorIds.NoSession, ErrorCategory.InvalidOperation,
+                ThrowTerminatingError(NewError(AosErrorIds.NoSession, AosErrorCategory.InvalidOperation,
                     $"The session {session.Id} ({session}) was removed with Remove-AosSession. Run New-AosSession to log in again.",
                     target: session));
             }

@@ -23,7 +23,7 @@ namespace AosMail.Commands
             AosSession? current = AosSessionStore.Default;
             if (current is null)
             {
-                ThrowTerminatingError(NewError(AosErrorIds.NoSession, ErrorCategory.InvalidOperation, noSessionMessage, null));
+                ThrowTerminatingError(NewError(AosErrorIds.NoSession, AosErrorCategory.InvalidOperation, noSessionMessage, null));
             }
 
             return new[] { current! };

@@ -4,7 +4,7 @@ using AosMail.Engine;
 
 namespace AosMail.Commands
 {
-    /// <summary>Get-AosMailbox: the user's mailboxes (mboxtable, B19).</summary>
+    /// <summary>Get-AosMailbox: the user's mailboxes (mboxtable, docs/aos-protocol.md B19).</summary>
     [Cmdlet(VerbsCommon.Get, "AosMailbox", DefaultParameterSetName = SessionSet)]
     [OutputType(typeof(AosMailbox))]
     public sealed class GetAosMailboxCommand : AosSessionCmdlet

@@ -5,7 +5,7 @@ using AosMail.Engine;
 namespace AosMail.Commands
 {
     /// <summary>
-    /// Get-AosMessage: without -Id, the mailbox listing (openbox, B17) as AosMessageInfo rows;
+    /// Get-AosMessage: without -Id, the mailbox listing (openbox, docs/aos-protocol.md B17) as AosMessageInfo rows;
     /// with -Id (or listing rows piped in), the whole message (rdmail) as an AosMailMessage,
     /// its raw bytes (-Raw), or a MimeKit.MimeMessage (-AsMimeMessage).
     /// </summary>
@@ -42,7 +42,7 @@ namespace AosMail.Commands
         {
             if (Raw && AsMimeMessage)
             {
-                ThrowTerminatingError(NewError(AosErrorIds.ConflictingParameters, ErrorCategory.InvalidArgument,
+                ThrowTerminatingError(NewError(AosErrorIds.ConflictingParameters, AosErrorCategory.InvalidArgument,
                     "-Raw and -AsMimeMessage cannot be used together: choose the raw bytes or the parsed MimeKit message.", null));
             }
 
@@ -55,7 +55,7 @@ namespace AosMail.Commands
             {
                 if (Raw || AsMimeMessage)
                 {
-                    ThrowTerminatingError(NewError(AosErrorIds.ConflictingParameters, ErrorCategory.InvalidArgument,
+                    ThrowTerminatingError(NewError(AosErrorIds.ConflictingParameters, AosErrorCategory.InvalidArgument,
                         "-Raw and -AsMimeMessage read one message: give -Id (or pipe listing rows in).", null));
                 }
 
@@ -65,7 +65,7 @@ namespace AosMail.Commands
             {
                 if (MyInvocation.BoundParameters.ContainsKey(nameof(First)))
                 {
-                    ThrowTerminatingError(NewError(AosErrorIds.ConflictingParameters, ErrorCategory.InvalidArgument,
+                    ThrowTerminatingError(NewError(AosErrorIds.ConflictingParameters, AosErrorCategory.InvalidArgument,
                         "-First limits a listing; it cannot be used with -Id.", Id));
                 }
 
@@ -97,7 +97,7 @@ namespace AosMail.Commands
             foreach (AosListingProblem problem in listing.Problems)
             {
                 string line = problem.LineNumber.ToString(CultureInfo.InvariantCulture);
-                WriteError(NewError(AosErrorIds.ServerRejected, ErrorCategory.ProtocolError,
+                WriteError(NewError(AosErrorIds.ServerRejected, AosErrorCategory.ProtocolError,
                     $"Line {line} of the listing of '{mailbox}' was skipped: {problem.Reason}.", $"{mailbox}:{line}"));
             }
         }

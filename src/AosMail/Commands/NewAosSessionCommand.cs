@@ -5,7 +5,7 @@ using AosMail.Internal;
 
 namespace AosMail.Commands
 {
-    /// <summary>New-AosSession: logs in (B3, B4) and makes the session the default for the other cmdlets.</summary>
+    /// <summary>New-AosSession: logs in (docs/aos-protocol.md B3, B4) and makes the session the default for the other cmdlets.</summary>
     [Cmdlet(VerbsCommon.New, "AosSession")]
     [OutputType(typeof(AosSession))]
     public sealed class NewAosSessionCommand : AosCmdlet

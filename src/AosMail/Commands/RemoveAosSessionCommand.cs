@@ -5,7 +5,7 @@ using AosMail.Internal;
 namespace AosMail.Commands
 {
     /// <summary>
-    /// Remove-AosSession: forgets a session in this process (AOS has no logout, B20) and clears
+    /// Remove-AosSession: forgets a session in this process (AOS has no logout, docs/aos-protocol.md B20) and clears
     /// its secrets (the connection and its password copy are disposed). The newest remaining
     /// session becomes the default.
     /// </summary>

@@ -49,7 +49,7 @@ namespace AosMail.Commands
         {
             if ((Path is null) == (Destination is null))
             {
-                ThrowTerminatingError(NewError(AosErrorIds.ConflictingParameters, ErrorCategory.InvalidArgument,
+                ThrowTerminatingError(NewError(AosErrorIds.ConflictingParameters, AosErrorCategory.InvalidArgument,
                     "Give either -Path (the file to write) or -Destination (a folder for <Id>.eml files), not both and not neither.", null));
             }
 
@@ -58,7 +58,7 @@ namespace AosMail.Commands
                 string? folder = ResolveFileSystemPath(Destination);
                 if (folder is null || !Directory.Exists(folder))
                 {
-                    ThrowTerminatingError(NewError(AosErrorIds.InvalidPath, ErrorCategory.ObjectNotFound,
+                    ThrowTerminatingError(NewError(AosErrorIds.InvalidPath, AosErrorCategory.ObjectNotFound,
                         $"The destination folder '{Destination}' does not exist (or is not a file-system folder).", Destination));
                 }
 
@@ -83,14 +83,14 @@ namespace AosMail.Commands
             string? file = _folder is null ? ResolveFileSystemPath(Path!) : System.IO.Path.Combine(_folder, Id + ".eml");
             if (file is null)
             {
-                WriteError(NewError(AosErrorIds.InvalidPath, ErrorCategory.InvalidArgument,
+                WriteError(NewError(AosErrorIds.InvalidPath, AosErrorCategory.InvalidArgument,
                     $"'{Path}' is not a file-system path.", Row ?? Path));
                 return;
             }
 
             if (File.Exists(file) && !Force)
             {
-                WriteError(NewError(AosErrorIds.FileExists, ErrorCategory.ResourceExists,
+                WriteError(NewError(AosErrorIds.FileExists, AosErrorCategory.ResourceExists,
                     $"The file '{file}' already exists; use -Force to overwrite it.", Row ?? file));
                 return;
             }
@@ -122,7 +122,7 @@ namespace AosMail.Commands
             {
                 bool exists = e is IOException && !(e is DirectoryNotFoundException) && File.Exists(file) && !Force;
                 WriteError(NewError(exists ? AosErrorIds.FileExists : AosErrorIds.InvalidPath,
-                    exists ? ErrorCategory.ResourceExists : ErrorCategory.WriteError,
+                    exists ? AosErrorCategory.ResourceExists : AosErrorCategory.WriteError,
                     $"Could not write '{file}': {e.Message}", Row ?? file, e));
                 return;
             }

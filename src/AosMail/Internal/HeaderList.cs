@@ -8,7 +8,7 @@ using System.Management.Automation;
 namespace AosMail.Internal
 {
     /// <summary>
-    /// Turns a -Header dictionary into ordered name/value pairs (B10). Ordered dictionaries keep
+    /// Turns a -Header dictionary into ordered name/value pairs (docs/aos-protocol.md B10). Ordered dictionaries keep
     /// their order; a plain hashtable has none, so its names are sorted to make the wire
     /// repeatable. An array value repeats the header; values are formatted invariantly.
     /// </summary>
