@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 
 namespace AosMail.Engine
 {
-    /// <summary>Reading what the server said (B4, B13, B21), and turning it into text safe to show.</summary>
+    /// <summary>Reading what the server said (docs/aos-protocol.md B4, B13, B21), and turning it into text safe to show.</summary>
     internal static class AosAnswer
     {
         private static readonly Regex DroppedBlocks = new Regex("<(script|style)\\b[^>]*>.*?</\\1\\s*>", RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant);

@@ -6,7 +6,7 @@ namespace AosMail.Engine
     /// <summary>Everything a connection needs to log in and talk to one AOS server.</summary>
     public sealed class AosConnectionSettings
     {
-        /// <summary>The base URI (B1): every command URL is this plus "/" plus the command.</summary>
+        /// <summary>The base URI (docs/aos-protocol.md B1): every command URL is this plus "/" plus the command.</summary>
         public Uri Server { get; set; } = null!;
 
         /// <summary>The login name as the user typed it; "name@host" supplies the host when Domain is empty (B3).</summary>

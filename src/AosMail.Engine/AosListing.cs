@@ -4,10 +4,11 @@ using System.Globalization;
 using System.Text;
 using MimeKit;
 using MimeKit.Utils;
+using static System.FormattableString;
 
 namespace AosMail.Engine
 {
-    /// <summary>One openbox line (B17), its values decoded: what a mailbox listing shows of a message.</summary>
+    /// <summary>One openbox line (docs/aos-protocol.md B17), its values decoded: what a mailbox listing shows of a message.</summary>
     public sealed class AosListedMessage
     {
         internal AosListedMessage(string id, string subject, string from, long size, DateTime date, string excerpt,
@@ -135,28 +136,27 @@ namespace AosMail.Engine
             var fields = line.Split('\t');
             if (fields.Length < AosProtocol.ListingLegacyFields)
             {
-                reason = "it has " + fields.Length.ToString(CultureInfo.InvariantCulture) + " TAB-separated field(s), at least "
-                    + AosProtocol.ListingLegacyFields.ToString(CultureInfo.InvariantCulture) + " are needed";
+                reason = Invariant($"it has {fields.Length} TAB-separated field(s), at least {AosProtocol.ListingLegacyFields} are needed");
                 return null;
             }
 
             var id = fields[0].Trim();
             if (!AosProtocol.MessageId.IsMatch(id))
             {
-                reason = "its id '" + Shorten(id) + "' is not 1 to 64 of A-Z a-z 0-9 . _ -";
+                reason = $"its id '{Shorten(id)}' is not 1 to 64 of A-Z a-z 0-9 . _ -";
                 return null;
             }
 
             if (!long.TryParse(fields[3].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out long size))
             {
-                reason = "its size '" + Shorten(fields[3]) + "' is not a number of bytes";
+                reason = $"its size '{Shorten(fields[3])}' is not a number of bytes";
                 return null;
             }
 
             if (!long.TryParse(fields[4].Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long seconds)
                 || seconds < -62135596800L || seconds > 253402300799L)
             {
-                reason = "its time '" + Shorten(fields[4]) + "' is not Unix seconds";
+                reason = $"its time '{Shorten(fields[4])}' is not Unix seconds";
                 return null;
             }
 

@@ -19,7 +19,7 @@ namespace AosMail.Engine
         /// <summary>Absolute file-system paths; the cmdlets resolve PowerShell provider paths first.</summary>
         public IList<string> Attachments { get; } = new List<string>();
 
-        /// <summary>1 (highest) to 5 (lowest), or null for "not asked for" (B11: then no mprio).</summary>
+        /// <summary>1 (highest) to 5 (lowest), or null for "not asked for" (docs/aos-protocol.md B11: then no mprio).</summary>
         public int? Priority { get; set; }
 
         /// <summary>User headers in the order given; a name may repeat (B10).</summary>

@@ -19,7 +19,7 @@ namespace AosMail.Engine
     }
 
     /// <summary>
-    /// B9: the body of a MIME message, kept as the MimeKit entity rather than as text. Each pass
+    /// docs/aos-protocol.md B9: the body of a MIME message, kept as the MimeKit entity rather than as text. Each pass
     /// opens the attachment files afresh, lets MimeKit write the entity's content (base64 and all)
     /// straight into the given stream, and closes them again; nothing holds the encoded body, and
     /// between passes no file is open. The entity's boundary is fixed when it is built, so every

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using MimeKit;
+using static System.FormattableString;
 
 namespace AosMail.Engine
 {
@@ -74,7 +75,7 @@ namespace AosMail.Engine
             catch (FormatException ex)
             {
                 throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.InvalidData,
-                    "The message '" + id + "' is not a readable MIME message: " + ex.Message, id, ex);
+                    $"The message '{id}' is not a readable MIME message: {ex.Message}", id, ex);
             }
         }
     }

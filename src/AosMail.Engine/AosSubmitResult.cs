@@ -25,7 +25,7 @@ namespace AosMail.Engine
         /// <summary>Size of the form body that was posted.</summary>
         public long RequestBytes { get; }
 
-        /// <summary>True when the session had expired and was renewed once before this submission (B14).</summary>
+        /// <summary>True when the session had expired and was renewed once before this submission (docs/aos-protocol.md B14).</summary>
         public bool SessionRenewed { get; }
     }
 }

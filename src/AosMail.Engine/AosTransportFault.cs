@@ -4,7 +4,7 @@ using System.Security.Authentication;
 
 namespace AosMail.Engine
 {
-    /// <summary>B15: what a transport fault says about whether the request reached the server.</summary>
+    /// <summary>docs/aos-protocol.md B15: what a transport fault says about whether the request reached the server.</summary>
     internal enum AosFaultKind
     {
         /// <summary>Connection refused, name resolution, unreachable network: nothing was sent; retrying is safe.</summary>
@@ -83,7 +83,7 @@ namespace AosMail.Engine
             var socket = Find<SocketException>(exception);
             if (socket != null)
             {
-                return AosProtocol.SidAnywhere.Replace(socket.Message + " (" + socket.SocketErrorCode + ")", AosProtocol.SidMask);
+                return AosProtocol.SidAnywhere.Replace($"{socket.Message} ({socket.SocketErrorCode})", AosProtocol.SidMask);
             }
 
             var inner = exception;

@@ -113,7 +113,7 @@ public static partial class MailAction
     /// <summary>
     /// The stored message, byte for byte: the server's headers, then the client's mheader lines
     /// as given, an empty line, then the body as given. Values are not re-encoded: msub and the
-    /// address lists arrive ready for the wire (B6, B7).
+    /// address lists arrive ready for the wire (docs/aos-protocol.md B6, B7).
     /// </summary>
     private static MessageContent Compose(SandboxState state, Account user, string id, string? to, string? cc, string? subject,
         int priority, List<string> extraHeaders, SpooledValue? spooledBody, string body)

@@ -7,7 +7,7 @@ public enum SessionState { Alive, Expired, Unknown }
 
 /// <summary>Login sessions. An expired session is remembered as expired (until a reset) so
 /// the answer can tell "session expired" from "unknown session", which is what a client needs
-/// to decide whether logging in again is worth it (B14).</summary>
+/// to decide whether logging in again is worth it (docs/aos-protocol.md B14).</summary>
 public sealed class SessionStore
 {
     private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
