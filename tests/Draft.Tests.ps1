@@ -3,24 +3,10 @@
 # save -> overwrite -> send loop, and drafts piped from Get-AosMessage into the send cmdlets.
 
 BeforeAll {
-    Import-Module $env:AOS_TEST_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $Sandbox = Get-TestSandbox
-
-    function Connect-Demo {
-        param([string] $DraftMailbox)
-        $extra = @{}
-        if ($DraftMailbox) { $extra.DraftMailbox = $DraftMailbox }
-        New-AosSession -Server $Sandbox.BaseUri -Credential (New-TestCredential) -AllowUnencryptedAuthentication @extra
-    }
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
 
     function Get-Draft {
         @(Get-SandboxMessage -User demo@sandbox.test -Mailbox Draft)
-    }
-
-    function Get-Body {
-        param([string] $Path)
-        ([IO.File]::ReadAllText($Path) -split "`r`n`r`n", 2)[1]
     }
 }
 
@@ -28,7 +14,7 @@ Describe 'Drafts' {
     BeforeEach {
         Reset-Sandbox
         Get-AosSession | Remove-AosSession
-        $demo = Connect-Demo
+        $demo = New-TestSession
     }
 
     It 'outputs the new draft''s DraftId, found by listing Draft before and after the save' {
@@ -37,7 +23,7 @@ Describe 'Drafts' {
         Clear-SandboxRequest
         $saved = Save-AosDraft -To bob@sandbox.test -Subject 'Plan' -Body 'v1'
         $saved | Should -BeOfType ([AosMail.AosSendResult])
-        $file = Get-Draft | Where-Object { (Get-Body $_.Path) -eq 'v1' }
+        $file = Get-Draft | Where-Object { (Get-MessageBodyText $_.Path) -eq 'v1' }
         $saved.DraftId | Should -Be $file.Id
         $requests = @(Get-SandboxRequest)
         $requests.Command | Should -Be 'openbox', 'sdmailact', 'openbox'
@@ -53,14 +39,14 @@ Describe 'Drafts' {
         $one = Save-AosDraft -Subject 'Same' -Body 'first'
         $two = Save-AosDraft -Subject 'Same' -Body 'second'
         $one.DraftId | Should -Not -Be $two.DraftId
-        Get-Body (Get-Draft | Where-Object Id -EQ $one.DraftId).Path | Should -Be 'first'
-        Get-Body (Get-Draft | Where-Object Id -EQ $two.DraftId).Path | Should -Be 'second'
+        Get-MessageBodyText (Get-Draft | Where-Object Id -EQ $one.DraftId).Path | Should -Be 'first'
+        Get-MessageBodyText (Get-Draft | Where-Object Id -EQ $two.DraftId).Path | Should -Be 'second'
     }
 
     It 'picks its own draft by token when another client saves a draft at the same moment' {
         # Our save is held for 3 s; meanwhile another client saves a draft with the same subject.
         Add-SandboxFault -Command sdmailact -Action delay -DelayMs 3000
-        $sid = New-SandboxSession
+        $sid = Invoke-RawLogin
         $helpers = Join-Path $PSScriptRoot 'TestHelpers.psm1'
         $other = Start-ThreadJob -ArgumentList $helpers, $sid, $Sandbox.BaseUri, $env:AOS_SANDBOX_URI -ScriptBlock {
             param($helpers, $sid, $base, $uri)
@@ -74,7 +60,7 @@ Describe 'Drafts' {
         $other | Wait-Job | Receive-Job | Should -Be 'OK'
         $other | Remove-Job
         @(Get-Draft).Count | Should -Be 2
-        Get-Body (Get-Draft | Where-Object Id -EQ $saved.DraftId).Path | Should -Be 'ours'
+        Get-MessageBodyText (Get-Draft | Where-Object Id -EQ $saved.DraftId).Path | Should -Be 'ours'
         # Two new ids, so the candidates were read (rdmail) until the token matched.
         @(Get-SandboxRequest -Command rdmail).Count | Should -BeGreaterOrEqual 1
     }
@@ -98,7 +84,7 @@ Describe 'Drafts' {
     }
 
     It 'confirms an overwritten id and sends mbox= the session''s DraftMailbox (B18)' {
-        $session = Connect-Demo -DraftMailbox DRAFT
+        $session = New-TestSession -DraftMailbox DRAFT
         $d = Save-AosDraft -Session $session -Subject 'renamed box' -Body 'a'
         Clear-SandboxRequest
         $again = Save-AosDraft -Session $session -DraftId $d.DraftId -Subject 'renamed box' -Body 'b'
@@ -112,7 +98,7 @@ Describe 'Drafts' {
         $null = Save-AosDraft -Subject 'Other draft' -Body 'stays'
         $null = Save-AosDraft -To bob@sandbox.test -Cc alice@sandbox.test -Subject 'Größe report' -BodyAsHtml -Body '<p>Hello <b>Bob</b></p>' -Attachments $csv -Priority High
         $draftFile = Get-Draft | Where-Object { (Read-MimeMessage -Path $_.Path).Subject -eq 'Größe report' }
-        $draftBody = Get-Body $draftFile.Path
+        $draftBody = Get-MessageBodyText $draftFile.Path
 
         Get-AosMessage -Mailbox Draft | Where-Object Subject -EQ 'Größe report' | Send-AosMessage -KeepCopy
 
@@ -129,7 +115,7 @@ Describe 'Drafts' {
             $sent.Headers['X-AosMail-Draft-Token'] | Should -BeNullOrEmpty
         }
         # The sent body is the draft's body, byte for byte.
-        Get-Body (Get-SandboxMessage -User bob@sandbox.test -Mailbox Inbox)[0].Path | Should -BeExactly $draftBody
+        Get-MessageBodyText (Get-SandboxMessage -User bob@sandbox.test -Mailbox Inbox)[0].Path | Should -BeExactly $draftBody
     }
 
     It 'sends new content over a piped draft when a body is given' {
@@ -155,7 +141,7 @@ Describe 'Drafts' {
     It 'refuses a draft listed with another session' {
         $null = Save-AosDraft -Subject 'mine' -Body 'x'
         $rows = @(Get-AosMessage -Mailbox Draft)
-        $null = New-AosSession -Server $Sandbox.BaseUri -Credential (New-TestCredential -UserName alice@sandbox.test -Password 'Alice-Passw0rd') -AllowUnencryptedAuthentication
+        $null = New-TestSession -UserName alice@sandbox.test -Password 'Alice-Passw0rd'
         { $rows | Send-AosMessage -To bob@sandbox.test -ErrorAction Stop } | Should -Throw -ErrorId 'AosNotADraft,AosMail.Commands.SendAosMessageCommand'
         @(Get-Draft).Count | Should -Be 1
     }

@@ -23,7 +23,7 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module $env:AOS_TEST_MODULE -Force
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
     # Get-Help -Full is slow; read each cmdlet's help once.
     $script:FullHelp = @{}
     foreach ($command in Get-Command -Module AosMail -CommandType Cmdlet) {

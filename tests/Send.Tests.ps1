@@ -2,10 +2,7 @@
 # field and in order, and the message the sandbox stored from it (spool, Inbox, Outbox, Draft).
 
 BeforeAll {
-    Import-Module $env:AOS_TEST_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1)
-    Import-Module (Join-Path $PSScriptRoot AosTestSupport.psm1) -Force
-    $script:Http = Get-SandboxHttpUri
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
 
     function Get-OnlySend {
         # The one sdmailact request of this test.
@@ -39,7 +36,7 @@ BeforeAll {
 Describe 'Send-AosMessage and Save-AosDraft on the wire' {
     BeforeEach {
         Reset-Sandbox
-        $script:Session = New-DemoSession
+        $script:Session = New-TestSession
     }
 
     Describe 'Send-AosMessage: the sdmailact form and the stored message' {
@@ -365,7 +362,7 @@ Describe 'Send-AosMessage and Save-AosDraft on the wire' {
             $r.Subject | Should -BeExactly 'receipt'
             @($r.Attachments) | Should -Be @('r.bin')
             $r.DraftId | Should -BeNullOrEmpty
-            $r.Server.TrimEnd('/') | Should -BeExactly $Http
+            $r.Server.TrimEnd('/') | Should -BeExactly $Sandbox.BaseUri
             $r.UserName | Should -BeExactly 'demo@sandbox.test'
             $r.Submitted | Should -BeGreaterOrEqual $before.AddSeconds(-1)
             $r.Submitted | Should -BeLessOrEqual (Get-Date).AddSeconds(1)
@@ -398,7 +395,7 @@ Describe 'Send-AosMessage and Save-AosDraft on the wire' {
 
         It 'makes no request at all with -WhatIf in the one-shot form (not even a login)' {
             $result = Invoke-Captured {
-                Send-AosMessage -Server $Http -Credential (New-TestCredential) -AllowUnencryptedAuthentication -To 'alice@sandbox.test' -Subject 'nope' -WhatIf
+                Send-AosMessage -Server $Sandbox.BaseUri -Credential (New-TestCredential) -AllowUnencryptedAuthentication -To 'alice@sandbox.test' -Subject 'nope' -WhatIf
             }
             $result.Errors.Count | Should -Be 0
             $result.Requests.Count | Should -Be 0
@@ -422,7 +419,7 @@ Describe 'Send-AosMessage and Save-AosDraft on the wire' {
         It 'logs in, sends once, and leaves the default session alone' {
             $alice = New-TestCredential -UserName 'alice@sandbox.test' -Password 'Alice-Passw0rd'
             $result = Invoke-Captured {
-                Send-AosMessage -Server $Http -Credential $alice -AllowUnencryptedAuthentication -To 'bob@sandbox.test' -Subject 'one shot' -Body 'x' -PassThru
+                Send-AosMessage -Server $Sandbox.BaseUri -Credential $alice -AllowUnencryptedAuthentication -To 'bob@sandbox.test' -Subject 'one shot' -Body 'x' -PassThru
             }
             $result.Errors.Count | Should -Be 0
             @($result.Requests.Command) | Should -Be @('login', 'sdmailact')
