@@ -1,6 +1,7 @@
-# The draft workflow through the built module against the sandbox: Save-AosDraft's DraftId
-# (Draft listing before/after the save, the per-save token when several drafts appear), the
-# save -> overwrite -> send loop, and drafts piped from Get-AosMessage into the send cmdlets.
+# The draft workflow through the built module against the sandbox: Save-AosDraft's form on the
+# wire (svdrf, the per-save token), its DraftId (Draft listing before/after the save, the token
+# when several drafts appear), the save -> overwrite -> send loop, and drafts piped from
+# Get-AosMessage into the send cmdlets.
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSetup.ps1')
@@ -15,6 +16,24 @@ Describe 'Drafts' {
         Reset-Sandbox
         Get-AosSession | Remove-AosSession
         $demo = New-TestSession
+    }
+
+    It 'saves a draft with svdrf and always outputs a result' {
+        $out = @(Save-AosDraft -To 'alice@sandbox.test' -Subject 'Draft one' -Body 'first')
+        Assert-FieldList (Get-OnlySend) @(@('api', 'lc'), @('mto', 'alice@sandbox.test'), @('msub', 'Draft one'), @('body', 'first'), @('mheader', [regex]'^X-AosMail-Draft-Token: [0-9a-f]{32}$'), @('svdrf', 'checked'))
+        $out.Count | Should -Be 1
+        $out[0] | Should -BeOfType ([AosMail.AosSendResult])
+        $out[0].Action | Should -BeExactly 'SaveDraft'
+        $out[0].ServerAnswer | Should -BeExactly 'OK'
+        (Get-OnlyMessage -User 'demo@sandbox.test' -Mailbox Draft).Subject | Should -BeExactly 'Draft one'
+        @(Get-SandboxSpool).Count | Should -Be 0
+        @(Get-SandboxMessage -User 'alice@sandbox.test' -Mailbox Inbox).Count | Should -Be 0
+    }
+
+    It 'saves a draft without recipients' {
+        $null = Save-AosDraft -Subject 'no one yet'
+        Assert-FieldList (Get-OnlySend) @(@('api', 'lc'), @('msub', 'no one yet'), @('mheader', [regex]'^X-AosMail-Draft-Token: [0-9a-f]{32}$'), @('svdrf', 'checked'))
+        (Get-OnlyMessage -User 'demo@sandbox.test' -Mailbox Draft).Subject | Should -BeExactly 'no one yet'
     }
 
     It 'outputs the new draft''s DraftId, found by listing Draft before and after the save' {
@@ -65,21 +84,36 @@ Describe 'Drafts' {
         @(Get-SandboxRequest -Command rdmail).Count | Should -BeGreaterOrEqual 1
     }
 
-    It 'runs the loop save -> overwrite -> send: one delivery, the draft gone, a copy in Outbox' {
+    It 'runs the loop save -> overwrite (same id, mid on the wire) -> send as saved: one delivery, the draft gone, a copy in Outbox' {
         $d = Save-AosDraft -To bob@sandbox.test -Subject 'Loop v1' -Body 'first'
-        $d2 = Save-AosDraft -DraftId $d.DraftId -To bob@sandbox.test -Subject 'Loop v2' -Body 'second'
-        $d2.DraftId | Should -Be $d.DraftId
         @(Get-Draft).Count | Should -Be 1
-        (Read-MimeMessage -Path (Get-Draft)[0].Path).Subject | Should -Be 'Loop v2'
+        $d.DraftId | Should -BeExactly (Get-Draft)[0].Id
+        $d.DraftId | Should -Match '^[A-Za-z0-9._-]{1,64}$'
 
-        Send-AosMessage -DraftId $d.DraftId -To bob@sandbox.test -KeepCopy
+        $d2 = Save-AosDraft -DraftId $d.DraftId -To bob@sandbox.test -Subject 'Loop v2' -Body 'second'
+        $saves = @(Get-SandboxRequest -Command sdmailact)
+        $saves.Count | Should -Be 2
+        Assert-FieldList $saves[1] @(@('api', 'lc'), @('mid', $d.DraftId), @('mto', 'bob@sandbox.test'), @('msub', 'Loop v2'), @('body', 'second'), @('mheader', [regex]'^X-AosMail-Draft-Token: [0-9a-f]{32}$'), @('svdrf', 'checked'))
+        $d2.DraftId | Should -BeExactly $d.DraftId
+        @(Get-Draft).Count | Should -Be 1
+        (Get-Draft)[0].Id | Should -BeExactly $d.DraftId
+        $draft = Read-MimeMessage -Path (Get-Draft)[0].Path
+        $draft.Subject | Should -BeExactly 'Loop v2'
+        $draft.TextBody.TrimEnd() | Should -BeExactly 'second'
+
+        $sent = Send-AosMessage -DraftId $d.DraftId -To bob@sandbox.test -KeepCopy -PassThru
+        $sent.DraftId | Should -BeExactly $d.DraftId
+        $sends = @(Get-SandboxRequest -Command sdmailact)
+        $sends.Count | Should -Be 3
+        # The saved subject and body are posted again; the token is not (a plain draft has no other header).
+        Assert-FieldList $sends[2] @(@('api', 'lc'), @('mid', $d.DraftId), @('mto', 'bob@sandbox.test'), @('msub', 'Loop v2'), @('body', 'second'), @('snd', 'checked'), @('keepcopy', 'checked'))
+        # The sandbox, like AOS, removes a draft once it is sent.
         @(Get-Draft).Count | Should -Be 0
-        $inbox = @(Get-SandboxMessage -User bob@sandbox.test -Mailbox Inbox)
-        $inbox.Count | Should -Be 1
-        $delivered = Read-MimeMessage -Path $inbox[0].Path
-        $delivered.Subject | Should -Be 'Loop v2'
-        $delivered.TextBody | Should -Be 'second'
+        $delivered = Get-OnlyMessage -User bob@sandbox.test
+        $delivered.Subject | Should -BeExactly 'Loop v2'
+        $delivered.TextBody | Should -BeExactly 'second'
         $delivered.Headers['X-AosMail-Draft-Token'] | Should -BeNullOrEmpty
+        (Read-MimeMessage -Path (Get-OnlySpool).Path).Subject | Should -BeExactly 'Loop v2'
         @(Get-SandboxMessage -User demo@sandbox.test -Mailbox Outbox).Count | Should -Be 1
     }
 

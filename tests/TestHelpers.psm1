@@ -413,6 +413,30 @@ function Assert-FieldList {
     }
 }
 
+function Get-OnlySend {
+    # The one sdmailact request of this test.
+    $sends = @(Get-SandboxRequest -Command sdmailact)
+    $sends.Count | Should -Be 1 -Because 'exactly one sdmailact request was made'
+    $sends[0].Method | Should -BeExactly 'POST'
+    $sends[0].Path | Should -BeExactly '/<SID>.sdmailact.mail.mms'
+    $sends[0].ContentType | Should -Match '^application/x-www-form-urlencoded; ?charset=utf-8$'
+    $sends[0]
+}
+
+function Get-OnlyMessage {
+    # The one message in a user's mailbox, parsed.
+    param([string] $User, [string] $Mailbox = 'Inbox')
+    $items = @(Get-SandboxMessage -User $User -Mailbox $Mailbox)
+    $items.Count | Should -Be 1 -Because "exactly one message is in $User's $Mailbox"
+    Read-MimeMessage -Path $items[0].Path
+}
+
+function Get-OnlySpool {
+    $items = @(Get-SandboxSpool)
+    $items.Count | Should -Be 1 -Because 'exactly one message was spooled'
+    $items[0]
+}
+
 function Invoke-Captured {
     <#
     Runs a script block and sorts what it produced: output objects, error records (non-terminating
@@ -525,5 +549,6 @@ function Invoke-ChildPwsh {
 Export-ModuleMember -Function Get-TestSandbox, Reset-Sandbox, Get-SandboxRequest, Clear-SandboxRequest,
     Add-SandboxFault, Clear-SandboxFault, Set-SandboxOption, Add-SandboxUser, Get-SandboxMessage,
     Get-SandboxSpool, Import-MimeKit, Read-MimeMessage, New-TestCredential, Invoke-AosRaw, Invoke-RawLogin,
-    New-TestSession, Format-FieldList, Assert-FieldList, Invoke-Captured, Assert-OneError, Get-ErrorId,
-    New-RandomFile, Get-PartBytes, Get-MessageBodyText, Get-MessageHeaderText, Get-FreeLocalPort, Invoke-ChildPwsh
+    New-TestSession, Format-FieldList, Assert-FieldList, Get-OnlySend, Get-OnlyMessage, Get-OnlySpool,
+    Invoke-Captured, Assert-OneError, Get-ErrorId, New-RandomFile, Get-PartBytes, Get-MessageBodyText,
+    Get-MessageHeaderText, Get-FreeLocalPort, Invoke-ChildPwsh
