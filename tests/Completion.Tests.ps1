@@ -1,12 +1,8 @@
 # Tab completion as the prompt does it: TabExpansion2 / CommandCompletion.CompleteInput in the
 # pwsh that imported the built module. -Priority completes from the enum; -Session from the
-# variables that hold an AosSession (real sessions need the sandbox: tag Live).
-BeforeDiscovery {
-    $script:Live = [bool]$env:AOS_SANDBOX_URI
-}
-
+# variables that hold an AosSession (real sessions from the sandbox).
 BeforeAll {
-    Import-Module $env:AOS_TEST_MODULE -Force
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
 
     function Complete([string] $Line) {
         @([System.Management.Automation.CommandCompletion]::CompleteInput($Line, $Line.Length, $null).CompletionMatches)
@@ -40,11 +36,10 @@ Describe '-Session completion without sessions' {
     }
 }
 
-Describe '-Session completion with real sessions' -Tag Live -Skip:(-not $Live) {
+Describe '-Session completion with real sessions' {
     BeforeAll {
-        $credential = [pscredential]::new($env:AOS_SANDBOX_USER, (ConvertTo-SecureString $env:AOS_SANDBOX_PASSWORD -AsPlainText -Force))
-        $global:aosCompletionFirst = New-AosSession -Server $env:AOS_SANDBOX_URI -Credential $credential -AllowUnencryptedAuthentication -ErrorAction Stop
-        Set-Variable -Scope Global -Name 'aos completion second' -Value (New-AosSession -Server $env:AOS_SANDBOX_URI -Credential $credential -AllowUnencryptedAuthentication -ErrorAction Stop)
+        $global:aosCompletionFirst = New-TestSession
+        Set-Variable -Scope Global -Name 'aos completion second' -Value (New-TestSession)
         $global:aosNotASession = 'just a string'
     }
     AfterAll {

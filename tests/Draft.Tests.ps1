@@ -1,26 +1,13 @@
-# The draft workflow through the built module against the sandbox: Save-AosDraft's DraftId
-# (Draft listing before/after the save, the per-save token when several drafts appear), the
-# save -> overwrite -> send loop, and drafts piped from Get-AosMessage into the send cmdlets.
+# The draft workflow through the built module against the sandbox: Save-AosDraft's form on the
+# wire (svdrf, the per-save token), its DraftId (Draft listing before/after the save, the token
+# when several drafts appear), the save -> overwrite -> send loop, and drafts piped from
+# Get-AosMessage into the send cmdlets.
 
 BeforeAll {
-    Import-Module $env:AOS_TEST_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $Sandbox = Get-TestSandbox
-
-    function Connect-Demo {
-        param([string] $DraftMailbox)
-        $extra = @{}
-        if ($DraftMailbox) { $extra.DraftMailbox = $DraftMailbox }
-        New-AosSession -Server $Sandbox.BaseUri -Credential (New-TestCredential) -AllowUnencryptedAuthentication @extra
-    }
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
 
     function Get-Draft {
         @(Get-SandboxMessage -User demo@sandbox.test -Mailbox Draft)
-    }
-
-    function Get-Body {
-        param([string] $Path)
-        ([IO.File]::ReadAllText($Path) -split "`r`n`r`n", 2)[1]
     }
 }
 
@@ -28,7 +15,25 @@ Describe 'Drafts' {
     BeforeEach {
         Reset-Sandbox
         Get-AosSession | Remove-AosSession
-        $demo = Connect-Demo
+        $demo = New-TestSession
+    }
+
+    It 'saves a draft with svdrf and always outputs a result' {
+        $out = @(Save-AosDraft -To 'alice@sandbox.test' -Subject 'Draft one' -Body 'first')
+        Assert-FieldList (Get-OnlySend) @(@('api', 'lc'), @('mto', 'alice@sandbox.test'), @('msub', 'Draft one'), @('body', 'first'), @('mheader', [regex]'^X-AosMail-Draft-Token: [0-9a-f]{32}$'), @('svdrf', 'checked'))
+        $out.Count | Should -Be 1
+        $out[0] | Should -BeOfType ([AosMail.AosSendResult])
+        $out[0].Action | Should -BeExactly 'SaveDraft'
+        $out[0].ServerAnswer | Should -BeExactly 'OK'
+        (Get-OnlyMessage -User 'demo@sandbox.test' -Mailbox Draft).Subject | Should -BeExactly 'Draft one'
+        @(Get-SandboxSpool).Count | Should -Be 0
+        @(Get-SandboxMessage -User 'alice@sandbox.test' -Mailbox Inbox).Count | Should -Be 0
+    }
+
+    It 'saves a draft without recipients' {
+        $null = Save-AosDraft -Subject 'no one yet'
+        Assert-FieldList (Get-OnlySend) @(@('api', 'lc'), @('msub', 'no one yet'), @('mheader', [regex]'^X-AosMail-Draft-Token: [0-9a-f]{32}$'), @('svdrf', 'checked'))
+        (Get-OnlyMessage -User 'demo@sandbox.test' -Mailbox Draft).Subject | Should -BeExactly 'no one yet'
     }
 
     It 'outputs the new draft''s DraftId, found by listing Draft before and after the save' {
@@ -37,7 +42,7 @@ Describe 'Drafts' {
         Clear-SandboxRequest
         $saved = Save-AosDraft -To bob@sandbox.test -Subject 'Plan' -Body 'v1'
         $saved | Should -BeOfType ([AosMail.AosSendResult])
-        $file = Get-Draft | Where-Object { (Get-Body $_.Path) -eq 'v1' }
+        $file = Get-Draft | Where-Object { (Get-MessageBodyText $_.Path) -eq 'v1' }
         $saved.DraftId | Should -Be $file.Id
         $requests = @(Get-SandboxRequest)
         $requests.Command | Should -Be 'openbox', 'sdmailact', 'openbox'
@@ -53,14 +58,14 @@ Describe 'Drafts' {
         $one = Save-AosDraft -Subject 'Same' -Body 'first'
         $two = Save-AosDraft -Subject 'Same' -Body 'second'
         $one.DraftId | Should -Not -Be $two.DraftId
-        Get-Body (Get-Draft | Where-Object Id -EQ $one.DraftId).Path | Should -Be 'first'
-        Get-Body (Get-Draft | Where-Object Id -EQ $two.DraftId).Path | Should -Be 'second'
+        Get-MessageBodyText (Get-Draft | Where-Object Id -EQ $one.DraftId).Path | Should -Be 'first'
+        Get-MessageBodyText (Get-Draft | Where-Object Id -EQ $two.DraftId).Path | Should -Be 'second'
     }
 
     It 'picks its own draft by token when another client saves a draft at the same moment' {
         # Our save is held for 3 s; meanwhile another client saves a draft with the same subject.
         Add-SandboxFault -Command sdmailact -Action delay -DelayMs 3000
-        $sid = New-SandboxSession
+        $sid = Invoke-RawLogin
         $helpers = Join-Path $PSScriptRoot 'TestHelpers.psm1'
         $other = Start-ThreadJob -ArgumentList $helpers, $sid, $Sandbox.BaseUri, $env:AOS_SANDBOX_URI -ScriptBlock {
             param($helpers, $sid, $base, $uri)
@@ -74,31 +79,46 @@ Describe 'Drafts' {
         $other | Wait-Job | Receive-Job | Should -Be 'OK'
         $other | Remove-Job
         @(Get-Draft).Count | Should -Be 2
-        Get-Body (Get-Draft | Where-Object Id -EQ $saved.DraftId).Path | Should -Be 'ours'
+        Get-MessageBodyText (Get-Draft | Where-Object Id -EQ $saved.DraftId).Path | Should -Be 'ours'
         # Two new ids, so the candidates were read (rdmail) until the token matched.
         @(Get-SandboxRequest -Command rdmail).Count | Should -BeGreaterOrEqual 1
     }
 
-    It 'runs the loop save -> overwrite -> send: one delivery, the draft gone, a copy in Outbox' {
+    It 'runs the loop save -> overwrite (same id, mid on the wire) -> send as saved: one delivery, the draft gone, a copy in Outbox' {
         $d = Save-AosDraft -To bob@sandbox.test -Subject 'Loop v1' -Body 'first'
-        $d2 = Save-AosDraft -DraftId $d.DraftId -To bob@sandbox.test -Subject 'Loop v2' -Body 'second'
-        $d2.DraftId | Should -Be $d.DraftId
         @(Get-Draft).Count | Should -Be 1
-        (Read-MimeMessage -Path (Get-Draft)[0].Path).Subject | Should -Be 'Loop v2'
+        $d.DraftId | Should -BeExactly (Get-Draft)[0].Id
+        $d.DraftId | Should -Match '^[A-Za-z0-9._-]{1,64}$'
 
-        Send-AosMessage -DraftId $d.DraftId -To bob@sandbox.test -KeepCopy
+        $d2 = Save-AosDraft -DraftId $d.DraftId -To bob@sandbox.test -Subject 'Loop v2' -Body 'second'
+        $saves = @(Get-SandboxRequest -Command sdmailact)
+        $saves.Count | Should -Be 2
+        Assert-FieldList $saves[1] @(@('api', 'lc'), @('mid', $d.DraftId), @('mto', 'bob@sandbox.test'), @('msub', 'Loop v2'), @('body', 'second'), @('mheader', [regex]'^X-AosMail-Draft-Token: [0-9a-f]{32}$'), @('svdrf', 'checked'))
+        $d2.DraftId | Should -BeExactly $d.DraftId
+        @(Get-Draft).Count | Should -Be 1
+        (Get-Draft)[0].Id | Should -BeExactly $d.DraftId
+        $draft = Read-MimeMessage -Path (Get-Draft)[0].Path
+        $draft.Subject | Should -BeExactly 'Loop v2'
+        $draft.TextBody.TrimEnd() | Should -BeExactly 'second'
+
+        $sent = Send-AosMessage -DraftId $d.DraftId -To bob@sandbox.test -KeepCopy -PassThru
+        $sent.DraftId | Should -BeExactly $d.DraftId
+        $sends = @(Get-SandboxRequest -Command sdmailact)
+        $sends.Count | Should -Be 3
+        # The saved subject and body are posted again; the token is not (a plain draft has no other header).
+        Assert-FieldList $sends[2] @(@('api', 'lc'), @('mid', $d.DraftId), @('mto', 'bob@sandbox.test'), @('msub', 'Loop v2'), @('body', 'second'), @('snd', 'checked'), @('keepcopy', 'checked'))
+        # The sandbox, like AOS, removes a draft once it is sent.
         @(Get-Draft).Count | Should -Be 0
-        $inbox = @(Get-SandboxMessage -User bob@sandbox.test -Mailbox Inbox)
-        $inbox.Count | Should -Be 1
-        $delivered = Read-MimeMessage -Path $inbox[0].Path
-        $delivered.Subject | Should -Be 'Loop v2'
-        $delivered.TextBody | Should -Be 'second'
+        $delivered = Get-OnlyMessage -User bob@sandbox.test
+        $delivered.Subject | Should -BeExactly 'Loop v2'
+        $delivered.TextBody | Should -BeExactly 'second'
         $delivered.Headers['X-AosMail-Draft-Token'] | Should -BeNullOrEmpty
+        (Read-MimeMessage -Path (Get-OnlySpool).Path).Subject | Should -BeExactly 'Loop v2'
         @(Get-SandboxMessage -User demo@sandbox.test -Mailbox Outbox).Count | Should -Be 1
     }
 
     It 'confirms an overwritten id and sends mbox= the session''s DraftMailbox (B18)' {
-        $session = Connect-Demo -DraftMailbox DRAFT
+        $session = New-TestSession -DraftMailbox DRAFT
         $d = Save-AosDraft -Session $session -Subject 'renamed box' -Body 'a'
         Clear-SandboxRequest
         $again = Save-AosDraft -Session $session -DraftId $d.DraftId -Subject 'renamed box' -Body 'b'
@@ -112,7 +132,7 @@ Describe 'Drafts' {
         $null = Save-AosDraft -Subject 'Other draft' -Body 'stays'
         $null = Save-AosDraft -To bob@sandbox.test -Cc alice@sandbox.test -Subject 'Größe report' -BodyAsHtml -Body '<p>Hello <b>Bob</b></p>' -Attachments $csv -Priority High
         $draftFile = Get-Draft | Where-Object { (Read-MimeMessage -Path $_.Path).Subject -eq 'Größe report' }
-        $draftBody = Get-Body $draftFile.Path
+        $draftBody = Get-MessageBodyText $draftFile.Path
 
         Get-AosMessage -Mailbox Draft | Where-Object Subject -EQ 'Größe report' | Send-AosMessage -KeepCopy
 
@@ -129,7 +149,7 @@ Describe 'Drafts' {
             $sent.Headers['X-AosMail-Draft-Token'] | Should -BeNullOrEmpty
         }
         # The sent body is the draft's body, byte for byte.
-        Get-Body (Get-SandboxMessage -User bob@sandbox.test -Mailbox Inbox)[0].Path | Should -BeExactly $draftBody
+        Get-MessageBodyText (Get-SandboxMessage -User bob@sandbox.test -Mailbox Inbox)[0].Path | Should -BeExactly $draftBody
     }
 
     It 'sends new content over a piped draft when a body is given' {
@@ -155,7 +175,7 @@ Describe 'Drafts' {
     It 'refuses a draft listed with another session' {
         $null = Save-AosDraft -Subject 'mine' -Body 'x'
         $rows = @(Get-AosMessage -Mailbox Draft)
-        $null = New-AosSession -Server $Sandbox.BaseUri -Credential (New-TestCredential -UserName alice@sandbox.test -Password 'Alice-Passw0rd') -AllowUnencryptedAuthentication
+        $null = New-TestSession -UserName alice@sandbox.test -Password 'Alice-Passw0rd'
         { $rows | Send-AosMessage -To bob@sandbox.test -ErrorAction Stop } | Should -Throw -ErrorId 'AosNotADraft,AosMail.Commands.SendAosMessageCommand'
         @(Get-Draft).Count | Should -Be 1
     }

@@ -73,11 +73,7 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module $env:AOS_TEST_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1)
-    Import-Module (Join-Path $PSScriptRoot AosTestSupport.psm1) -Force
-    $script:Http = Get-SandboxHttpUri
-    $script:Password = $env:AOS_SANDBOX_PASSWORD
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
 
     function Get-CaseParameter {
         param([string] $Cmd, [hashtable] $Params, [switch] $OneShot)
@@ -88,7 +84,7 @@ BeforeAll {
             $p.Body = 'b'
         }
         if ($Cmd -eq 'Session' -or $OneShot) {
-            $p.Server = $Http
+            $p.Server = $Sandbox.BaseUri
             $p.Credential = New-TestCredential
             $p.AllowUnencryptedAuthentication = $true
         }
@@ -96,7 +92,7 @@ BeforeAll {
             $value = $Params[$key]
             if ($key -eq 'Password') { $p.Credential = New-TestCredential -Password $value; continue }
             if ($null -eq $value) { $p.Remove($key); continue }
-            if ($value -is [string] -and $value.StartsWith('<http>')) { $value = $Http + $value.Substring(6) }
+            if ($value -is [string] -and $value.StartsWith('<http>')) { $value = $Sandbox.BaseUri + $value.Substring(6) }
             $p[$key] = $value
         }
         $p
@@ -125,8 +121,8 @@ BeforeAll {
         $err.Exception.Message | Should -BeLike "*$([WildcardPattern]::Escape($Offending))*"
         $texts = @($err.Exception.Message, $err.ToString(), ($err | Format-List * -Force | Out-String), ($err.Exception | Format-List * -Force | Out-String))
         foreach ($text in $texts) {
-            $text | Should -Not -BeLike "*$([WildcardPattern]::Escape($Password))*"
-            $text | Should -Not -BeLike "*$([WildcardPattern]::Escape([uri]::EscapeDataString($Password)))*"
+            $text | Should -Not -BeLike "*$([WildcardPattern]::Escape($Sandbox.DemoPassword))*"
+            $text | Should -Not -BeLike "*$([WildcardPattern]::Escape([uri]::EscapeDataString($Sandbox.DemoPassword)))*"
             $text | Should -Not -Match 'SID[A-Za-z0-9]{8,}'
         }
     }
@@ -139,7 +135,7 @@ Describe 'Errors' {
 
     Describe 'Validation errors through a session: no request at all' {
         BeforeEach {
-            $script:Session = New-DemoSession
+            $script:Session = New-TestSession
         }
 
         It '<Name> gives <ErrorId>' -ForEach $ValidationCases {
@@ -173,7 +169,7 @@ Describe 'Errors' {
 
     Describe 'Server and connection errors' {
         It '<Name> gives <ErrorId>' -ForEach $ServerCases {
-            if ($Cmd -in 'Send', 'Draft') { $null = New-DemoSession }
+            if ($Cmd -in 'Send', 'Draft') { $null = New-TestSession }
             if ($Fault) { Add-SandboxFault @Fault }
             $result = Invoke-Case -Cmd $Cmd -Params $Params -OneShot:($Cmd -eq 'OneShot')
             Assert-CleanError -Result $result -ErrorId $ErrorId -Category $Category -Offending $Offending
@@ -186,7 +182,7 @@ Describe 'Errors' {
         }
 
         It 'does not follow the redirect' {
-            $null = New-DemoSession
+            $null = New-TestSession
             Add-SandboxFault -Command sdmailact -Action redirect -Location '/st.login.mms'
             $result = Invoke-Captured { Send-AosMessage -To 'alice@sandbox.test' -Subject 'r' }
             Assert-OneError $result -ErrorId AosServerRejected -Category ProtocolError -MessageLike '*a redirect to*Redirects are not followed*'

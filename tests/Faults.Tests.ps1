@@ -3,10 +3,7 @@
 # and never repeated; faults before anything reached the server are retried and then reported.
 
 BeforeAll {
-    Import-Module $env:AOS_TEST_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1)
-    Import-Module (Join-Path $PSScriptRoot AosTestSupport.psm1) -Force
-    $script:Http = Get-SandboxHttpUri
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
 
     function Get-Count {
         param([string] $Command)
@@ -21,7 +18,7 @@ Describe 'Faults' {
 
     Describe 'Expired sessions' {
         BeforeEach {
-            $script:Session = New-DemoSession
+            $script:Session = New-TestSession
         }
 
         It 'renews a session the server expired, repeats the send once, and the mail arrives once' {
@@ -109,7 +106,7 @@ Describe 'Faults' {
 
     Describe 'A send whose outcome is unknown is never repeated' {
         BeforeEach {
-            $script:Session = New-DemoSession
+            $script:Session = New-TestSession
         }
 
         It 'reports AosOutcomeUnknown when the connection drops after the server stored the mail' {
@@ -140,7 +137,7 @@ Describe 'Faults' {
         }
 
         It 'reports AosOutcomeUnknown (OperationTimeout) when the answer is later than -TimeoutSec, and sends once' {
-            $null = New-DemoSession -TimeoutSec 1
+            $null = New-TestSession -TimeoutSec 1
             Get-Count login | Should -Be 2
             Add-SandboxFault -Command sdmailact -Action delay -DelayMs 4000
             $result = Invoke-Captured { Send-AosMessage -To 'alice@sandbox.test' -Subject 'slow' }
@@ -160,7 +157,7 @@ Describe 'Faults' {
     Describe 'Failures before anything reached the server' {
         It 'fails a login answered with 503 cleanly' {
             Add-SandboxFault -Command login -Action status -StatusCode 503 -Text 'maintenance' -Times 20
-            $result = Invoke-Captured { New-AosSession -Server $Http -Credential (New-TestCredential) -AllowUnencryptedAuthentication }
+            $result = Invoke-Captured { New-AosSession -Server $Sandbox.BaseUri -Credential (New-TestCredential) -AllowUnencryptedAuthentication }
             $result.Output.Count | Should -Be 0
             $result.Errors.Count | Should -Be 1
             $id = $result.Errors[0] | Get-ErrorId
@@ -200,7 +197,7 @@ Describe 'Faults' {
                 $null = $ps.AddScript(@"
 Import-Module '$($env:AOS_TEST_MODULE)'
 `$cred = [pscredential]::new(`$env:AOS_SANDBOX_USER, (ConvertTo-SecureString `$env:AOS_SANDBOX_PASSWORD -AsPlainText -Force))
-`$session = New-AosSession -Server '$Http' -Credential `$cred -AllowUnencryptedAuthentication
+`$session = New-AosSession -Server '$($Sandbox.BaseUri)' -Credential `$cred -AllowUnencryptedAuthentication
 'logged in'
 Send-AosMessage -Session `$session -To bob@sandbox.test -Subject slow -Body x$_
 'not stopped'

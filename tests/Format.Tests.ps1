@@ -1,12 +1,8 @@
 # How AosMail's objects look and serialize (src/AosMail/AosMail.Format.ps1xml). The views are
 # checked twice: on stand-in objects carrying the real type names (no network), and on real
-# objects from the sandbox (tag Live: needs the engine and the sandbox, started by build.ps1 Test).
-BeforeDiscovery {
-    $script:Live = [bool]$env:AOS_SANDBOX_URI
-}
-
+# objects from the sandbox.
 BeforeAll {
-    Import-Module $env:AOS_TEST_MODULE -Force
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
 
     function Get-TableLine([Parameter(ValueFromPipeline)] $InputObject) {
         begin { $all = [System.Collections.Generic.List[object]]::new() }
@@ -92,16 +88,15 @@ Describe 'Format views (stand-in objects, no network)' {
     }
 }
 
-Describe 'Real objects from the sandbox' -Tag Live -Skip:(-not $Live) {
+Describe 'Real objects from the sandbox' {
     BeforeAll {
-        $credential = [pscredential]::new($env:AOS_SANDBOX_USER, (ConvertTo-SecureString $env:AOS_SANDBOX_PASSWORD -AsPlainText -Force))
-        $session = New-AosSession -Server $env:AOS_SANDBOX_URI -Credential $credential -AllowUnencryptedAuthentication -ErrorAction Stop
+        $session = New-TestSession
         $folder = Join-Path ([IO.Path]::GetTempPath()) ('aos-format-' + [guid]::NewGuid().ToString('n'))
         $null = New-Item -ItemType Directory -Path $folder
         $attachment = Join-Path $folder 'format-test.txt'
         'attached' | Set-Content -LiteralPath $attachment
         $result = Send-AosMessage -Session $session -To alice@sandbox.test -Subject 'Format test' -Body 'Hello' -Attachments $attachment -PassThru -ErrorAction Stop
-        $password = $env:AOS_SANDBOX_PASSWORD
+        $password = $Sandbox.DemoPassword
     }
     AfterAll {
         if ($folder) { Remove-Item -LiteralPath $folder -Recurse -Force -ErrorAction Ignore }
@@ -110,7 +105,7 @@ Describe 'Real objects from the sandbox' -Tag Live -Skip:(-not $Live) {
     It 'New-AosSession output formats as the session table' {
         $lines = $session | Get-TableLine
         -split $lines[0] | Should -Be $SessionColumns
-        $server = ([uri]$env:AOS_SANDBOX_URI).GetLeftPart('Authority')
+        $server = ([uri]$Sandbox.BaseUri).GetLeftPart('Authority')
         $lines[2] | Should -Match ("^\s*$($session.Id)\s+demo@sandbox\.test\s+" + [regex]::Escape($server) + '\S*\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s*$')
     }
 

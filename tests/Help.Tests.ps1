@@ -23,7 +23,7 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module $env:AOS_TEST_MODULE -Force
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
     # Get-Help -Full is slow; read each cmdlet's help once.
     $script:FullHelp = @{}
     foreach ($command in Get-Command -Module AosMail -CommandType Cmdlet) {
@@ -112,7 +112,7 @@ Describe 'Each cmdlet page covers the scenarios users ask for' -ForEach $command
 
 Describe 'About topics' {
     It 'Get-Help <Topic> shows the topic with its synopsis' -ForEach @(
-        @{ Topic = 'about_AosMail' }, @{ Topic = 'about_AosMail_Protocol' }
+        @{ Topic = 'about_AosMail' }, @{ Topic = 'about_AosMail_Protocol' }, @{ Topic = 'about_AosMail_Errors' }
     ) {
         $text = Get-Help $Topic | Out-String
         $text | Should -Match "TOPIC\s+$Topic"
@@ -140,14 +140,15 @@ Describe 'About topics' {
         }
     }
 
-    It 'about_AosMail lists every error id the module has' {
-        $text = Get-Help about_AosMail | Out-String
-        foreach ($id in 'AosInvalidAddress', 'AosNoRecipient', 'AosInvalidSubject', 'AosInvalidHeaderName', 'AosHeaderInjection',
-            'AosReservedHeader', 'AosAttachmentNotFound', 'AosInvalidPriority', 'AosInvalidDraftId', 'AosInvalidServer',
-            'AosUnencryptedRefused', 'AosNoSession', 'AosLoginFailed', 'AosSessionExpired', 'AosServerRejected',
-            'AosOutcomeUnknown', 'AosConnectionFailed', 'AosInvalidMessageId', 'AosInvalidMailbox', 'AosMessageNotFound',
-            'AosNotADraft', 'AosInvalidPath', 'AosFileExists', 'AosConflictingParameters') {
-            $text | Should -Match "\b$id\b"
+    It 'about_AosMail_Errors lists every error id of src/AosMail.Engine/AosErrorIds.cs' {
+        $source = Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot '../src/AosMail.Engine/AosErrorIds.cs')
+        $ids = @([regex]::Matches($source, 'const string \w+ = "(Aos\w+)";') | ForEach-Object { $_.Groups[1].Value })
+        # Every constant read: a changed declaration must not silently shrink the list.
+        $ids.Count | Should -Be ([regex]::Matches($source, '\bconst string\b').Count)
+        $ids.Count | Should -BeGreaterThan 0
+        $text = Get-Help about_AosMail_Errors | Out-String
+        foreach ($id in $ids) {
+            $text | Should -Match "\b$id\b" -Because "$id is an error id the module reports"
         }
     }
 }

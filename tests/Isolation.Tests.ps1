@@ -6,9 +6,7 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1')
-
-    Import-Module (Join-Path $PSScriptRoot 'AosTestSupport.psm1')
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
 
     function Invoke-ChildJson([string] $Script) {
         $output = @(Invoke-ChildPwsh -Command $Script)

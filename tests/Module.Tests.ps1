@@ -1,7 +1,7 @@
 BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
     $script:ManifestPath = $env:AOS_TEST_MODULE
     $script:Manifest = Import-PowerShellDataFile -LiteralPath $ManifestPath
-    Import-Module $ManifestPath -Force
 }
 
 Describe 'The AosMail module' {

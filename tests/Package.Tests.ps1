@@ -1,13 +1,10 @@
 # The package a gallery would get. build.ps1 Test packages once per run (New-ModulePackage, the
 # same step as `./build.ps1 Package`) into $env:AOS_TEST_PACKAGE_DIR; this file installs that
 # .nupkg from a temporary file repository into a clean folder (Save-PSResource) and into a fresh
-# user's scope (Install-PSResource), then imports the installed copy in a fresh pwsh. Sending through it needs the engine
-# and the sandbox (tag Live).
-BeforeDiscovery {
-    $script:Live = [bool]$env:AOS_SANDBOX_URI
-}
-
+# user's scope (Install-PSResource), then imports the installed copy in a fresh pwsh. Sending through it goes to the
+# sandbox.
 BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
     $manifest = Import-PowerShellDataFile -LiteralPath $env:AOS_TEST_MODULE
     $version = $manifest.ModuleVersion
     $packageDir = $env:AOS_TEST_PACKAGE_DIR
@@ -23,7 +20,6 @@ BeforeAll {
     $saved = Save-PSResource -Name AosMail -Version $version -Repository $repository -TrustRepository -Path $installRoot -PassThru -ErrorAction Stop
     $installed = Join-Path $installRoot "AosMail/$version/AosMail.psd1"
 
-    Import-Module (Join-Path $PSScriptRoot 'AosTestSupport.psm1')
 
     function Invoke-Installed([string] $Script) {
         $output = Invoke-ChildPwsh -Command $Script
@@ -121,7 +117,7 @@ Install-PSResource -Name AosMail -Version '$version' -Repository LocalAosMail -S
     }
 }
 
-Describe 'The installed package against the sandbox' -Tag Live -Skip:(-not $Live) {
+Describe 'The installed package against the sandbox' {
     It 'sends one message through the installed copy' {
         $result = Invoke-Installed @"
 `$ErrorActionPreference = 'Stop'

@@ -3,14 +3,8 @@
 # (and renews once when it expires under them), progress is reported for large uploads only.
 # The timings themselves are in bench/ (./build.ps1 Bench), not here.
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1')
-    Import-Module $env:AOS_TEST_MODULE -Force
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
     Import-MimeKit
-    $script:Sandbox = Get-TestSandbox
-
-    function New-PerfSession {
-        New-AosSession -Server $Sandbox.BaseUri -Credential (New-TestCredential) -AllowUnencryptedAuthentication
-    }
 
     function New-TestFile([string] $Name, [int] $Size, [int] $Seed) {
         $path = Join-Path $TestDrive $Name
@@ -85,7 +79,7 @@ Describe 'Streaming sends (issue 6)' {
             @{ Case = 'text and several attachments'; Html = '<b>three files</b>'; Files = @(@('one.bin', 70000), @('two.txt', 1), @('three.png', 300001)) }
             @{ Case = 'non-ASCII file names'; Html = '<i>Anhänge</i>'; Files = @(@('Übersicht März.pdf', 4096), @('報告 2024.bin', 5000)) }
         ) {
-            $session = New-PerfSession
+            $session = New-TestSession
             $paths = @(foreach ($f in $Files) { New-TestFile $f[0] $f[1] $f[1] })
             $send = @{ Session = $session; To = 'alice@sandbox.test'; Subject = $Case; Body = $Html; BodyAsHtml = $true }
             if ($paths) { $send.Attachments = $paths }
@@ -97,14 +91,14 @@ Describe 'Streaming sends (issue 6)' {
         }
 
         It 'for a plain non-ASCII body (sent as text, not MIME)' {
-            $session = New-PerfSession
+            $session = New-TestSession
             Send-AosMessage -Session $session -To alice@sandbox.test -Subject plain -Body "Grüße`nJörg`r`nEnde"
             $stored = Split-Eml (Get-SandboxSpool).Path
             [Text.Encoding]::UTF8.GetString($stored.Body) | Should -BeExactly "Grüße`r`nJörg`r`nEnde"
         }
 
         It 'for a 12 MB attachment, which the sandbox spools to disk' {
-            $session = New-PerfSession
+            $session = New-TestSession
             $path = New-TestFile 'large.bin' 12MB 42
             Send-AosMessage -Session $session -To alice@sandbox.test -Subject large -Body 'big' -Attachments $path
             $stored = Split-Eml (Get-SandboxSpool).Path
@@ -123,7 +117,7 @@ Describe 'Streaming sends (issue 6)' {
 
     Context 'connection reuse' {
         It 'sends 50 messages over one session on at most 2 TCP connections' {
-            $session = New-PerfSession
+            $session = New-TestSession
             1..50 | ForEach-Object { [pscustomobject]@{ To = 'bob@sandbox.test'; Subject = "reuse $_"; Body = "row $_" } } |
                 Send-AosMessage -Session $session
             $requests = @(Get-SandboxRequest)
@@ -134,14 +128,14 @@ Describe 'Streaming sends (issue 6)' {
         }
 
         It 'uses a new connection for each new session (the check can fail)' {
-            1..3 | ForEach-Object { Send-AosMessage -Session (New-PerfSession) -To bob@sandbox.test -Subject "new $_" -Body x }
+            1..3 | ForEach-Object { Send-AosMessage -Session (New-TestSession) -To bob@sandbox.test -Subject "new $_" -Body x }
             @((Get-SandboxRequest -Command sdmailact).ConnectionId | Sort-Object -Unique).Count | Should -Be 3
         }
     }
 
     Context 'one session shared across threads' {
         It 'sends 200 messages from 4 ForEach-Object -Parallel workers: none lost, none doubled' {
-            $session = New-PerfSession
+            $session = New-TestSession
             $module = $env:AOS_TEST_MODULE
             1..200 | ForEach-Object -ThrottleLimit 4 -Parallel {
                 Import-Module $using:module
@@ -155,7 +149,7 @@ Describe 'Streaming sends (issue 6)' {
         }
 
         It 'renews once when the session expires mid-run under 4 workers' {
-            $session = New-PerfSession
+            $session = New-TestSession
             $module = $env:AOS_TEST_MODULE
             $job = 1..200 | ForEach-Object -ThrottleLimit 4 -AsJob -Parallel {
                 Import-Module $using:module
@@ -176,7 +170,7 @@ Describe 'Streaming sends (issue 6)' {
         }
 
         It 'sends from Start-ThreadJob workers with $using:' {
-            $session = New-PerfSession
+            $session = New-TestSession
             $module = $env:AOS_TEST_MODULE
             $jobs = 1..3 | ForEach-Object {
                 Start-ThreadJob -ArgumentList $_ -ScriptBlock {

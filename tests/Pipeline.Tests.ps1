@@ -2,9 +2,7 @@
 # cells as "none", a failing row as one non-terminating error carrying the row, later rows going on.
 
 BeforeAll {
-    Import-Module $env:AOS_TEST_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1)
-    Import-Module (Join-Path $PSScriptRoot AosTestSupport.psm1) -Force
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
 
     # 55 rows: 50 good, 5 bad (keys below). Priorities cycle through blank, numbers and names.
     $script:PriorityCycle = @(
@@ -38,7 +36,7 @@ BeforeAll {
 Describe 'The pipeline' {
     BeforeEach {
         Reset-Sandbox
-        $script:Session = New-DemoSession
+        $script:Session = New-TestSession
     }
 
     Describe 'Import-Csv | Send-AosMessage -KeepCopy' {

@@ -3,26 +3,13 @@
 # completer, and the exact wire fields of each read command.
 
 BeforeAll {
-    Import-Module $env:AOS_TEST_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $Sandbox = Get-TestSandbox
-    $Alice = New-TestCredential -UserName alice@sandbox.test -Password 'Alice-Passw0rd'
-    $Bob = New-TestCredential -UserName bob@sandbox.test -Password 'Bob-Passw0rd'
-
-    function Connect-Demo {
-        New-AosSession -Server $Sandbox.BaseUri -Credential (New-TestCredential) -AllowUnencryptedAuthentication
-    }
-
-    function Connect-Alice {
-        New-AosSession -Server $Sandbox.BaseUri -Credential $Alice -AllowUnencryptedAuthentication
-    }
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
 
     function Start-FakeAos {
         # A minimal stand-in AOS on a free loopback port: any login gets a SID, mboxtable gets
         # the given table. Runs on its own runspace until Stop-FakeAos.
         param([string] $MailboxTable)
-        $probe = [System.Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
-        $probe.Start(); $port = $probe.LocalEndpoint.Port; $probe.Stop()
+        $port = Get-FreeLocalPort
         $listener = [System.Net.HttpListener]::new()
         $listener.Prefixes.Add("http://127.0.0.1:$port/")
         $listener.Start()
@@ -67,7 +54,7 @@ Describe 'Reading mail' {
     BeforeEach {
         Reset-Sandbox
         Get-AosSession | Remove-AosSession
-        $demo = Connect-Demo
+        $demo = New-TestSession
     }
 
     Context 'Get-AosMailbox' {
@@ -95,7 +82,7 @@ Describe 'Reading mail' {
             $before = [DateTime]::UtcNow.AddSeconds(-2)
             Send-AosMessage -To alice@sandbox.test -Subject 'first plain' -Body "one`ttab`nnew line`r`nend"
             Send-AosMessage -To alice@sandbox.test -Subject 'Größe – 報告 ✓' -Body 'Grüße aus Köln'
-            $alice = Connect-Alice
+            $alice = New-TestSession -UserName alice@sandbox.test -Password 'Alice-Passw0rd'
             Clear-SandboxRequest
             $list = @(Get-AosMessage -Session $alice)
             $list.Count | Should -Be 2
@@ -168,7 +155,7 @@ Describe 'Reading mail' {
             Set-Content -LiteralPath $csv -Value "q,r`n1,2" -NoNewline
             Send-AosMessage -To alice@sandbox.test -Cc bob@sandbox.test -Subject 'Report – Q3' -BodyAsHtml `
                 -Body '<h1>Q3</h1><p>See attached.</p>' -Attachments $csv
-            $alice = Connect-Alice
+            $alice = New-TestSession -UserName alice@sandbox.test -Password 'Alice-Passw0rd'
             $stored = @(Get-SandboxMessage -User alice@sandbox.test -Mailbox Inbox)[0]
         }
 
@@ -261,7 +248,7 @@ Describe 'Reading mail' {
         }
 
         It 'saves 100 piped messages into -Destination as Id.eml files, byte-identical' {
-            $sid = New-SandboxSession
+            $sid = Invoke-RawLogin
             foreach ($n in 1..100) {
                 $answer = Invoke-AosRaw -Path "$sid.sdmailact.mail.mms" -Form ([ordered]@{ api = 'lc'; mto = 'demo@sandbox.test'; msub = "bulk $n"; body = "message $n`r`nÄ"; snd = 'checked' })
                 $answer.Body | Should -Be 'OK'
@@ -334,15 +321,15 @@ Describe 'Reading mail' {
         }
 
         It 'checks piped sessions one by one' {
-            $alice = Connect-Alice
+            $alice = New-TestSession -UserName alice@sandbox.test -Password 'Alice-Passw0rd'
             Add-SandboxFault -Command sqVry -Action expire
             $results = @($demo, $alice | Test-AosSession)
             $results | Should -Be $false, $true
         }
 
         It 'moves the default to the newest remaining session and clears the removed one' {
-            $alice = Connect-Alice
-            $bob = New-AosSession -Server $Sandbox.BaseUri -Credential $Bob -AllowUnencryptedAuthentication
+            $alice = New-TestSession -UserName alice@sandbox.test -Password 'Alice-Passw0rd'
+            $bob = New-TestSession -UserName bob@sandbox.test -Password 'Bob-Passw0rd'
             (Get-AosSession -Default).UserName | Should -Be 'bob@sandbox.test'
             Remove-AosSession -WhatIf
             (Get-AosMailbox)[0].UserName | Should -Be 'bob@sandbox.test'
@@ -373,7 +360,7 @@ Describe 'Reading mail' {
             try {
                 $global:AosFakeSession = New-AosSession -Server $fake.Uri -Credential (New-TestCredential) -AllowUnencryptedAuthentication
                 Remove-AosSession -Session $global:AosFakeSession -WhatIf
-                $null = Connect-Demo   # the default again
+                $null = New-TestSession   # the default again
                 $line = 'Get-AosMessage -Session $AosFakeSession -Mailbox '
                 $result = TabExpansion2 -inputScript $line -cursorColumn $line.Length
                 $result.CompletionMatches.CompletionText | Should -Be 'Inbox', "'Sent Items'", "'John''s box'", 'Drafts'

@@ -2,9 +2,8 @@
 # docs/aos-protocol.md parts A and C, the control API, recording and faults.
 
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
     Import-MimeKit
-    $Sandbox = Get-TestSandbox
 
     function Send-Mail {
         # sdmailact with the given fields (an ordered dictionary or pairs), api=lc first.
@@ -40,7 +39,7 @@ BeforeAll {
     }
 
     function Test-LoginWorks {
-        New-SandboxSession | Should -Match '^SID[A-Za-z0-9]{17}$'
+        Invoke-RawLogin | Should -Match '^SID[A-Za-z0-9]{17}$'
     }
 }
 
@@ -86,7 +85,7 @@ Describe 'The AOS sandbox' {
         }
 
         It 'gives a fresh SID on every login' {
-            $sids = 1..6 | ForEach-Object { New-SandboxSession }
+            $sids = 1..6 | ForEach-Object { Invoke-RawLogin }
             $sids | ForEach-Object { $_ | Should -MatchExactly '^SID[A-Za-z0-9]{17}$' }
             @($sids | Sort-Object -Unique -CaseSensitive).Count | Should -Be 6
         }
@@ -108,14 +107,14 @@ Describe 'The AOS sandbox' {
         }
 
         It 'answers sqVry true for a live session and false for an unknown one' {
-            $sid = New-SandboxSession
+            $sid = Invoke-RawLogin
             (Invoke-AosRaw -Path 'sqVry.user.mms' -Form @{ sid = $sid }).Body | Should -BeExactly 'true'
             Assert-False (Invoke-AosRaw -Path 'sqVry.user.mms' -Form @{ sid = 'SIDAAAAAAAAAAAAAAAAA' }) 'unknown session*'
             Assert-False (Invoke-AosRaw -Path 'sqVry.user.mms' -Form @{ api = 'lc' }) 'unknown session*'
         }
 
         It 'answers sqSpec with the profile, one value a line' {
-            $sid = New-SandboxSession -UserName 'alice@sandbox.test' -Password 'Alice-Passw0rd'
+            $sid = Invoke-RawLogin -UserName 'alice@sandbox.test' -Password 'Alice-Passw0rd'
             (Invoke-AosRaw -Path 'sqSpec.user.mms' -Form @{ sid = $sid }).Body | Should -BeExactly "alice`r`nsandbox.test`r`nAlice Example`r`nUTC`r`nen"
             Assert-False (Invoke-AosRaw -Path 'sqSpec.user.mms' -Form @{ sid = 'SIDBBBBBBBBBBBBBBBBB' }) 'unknown session*'
         }
@@ -123,7 +122,7 @@ Describe 'The AOS sandbox' {
 
     Context 'sending' {
         BeforeEach {
-            $sid = New-SandboxSession
+            $sid = Invoke-RawLogin
         }
 
         It 'spools the message with a Bcc envelope, delivers local copies and writes no Bcc header' {
@@ -271,7 +270,7 @@ Describe 'The AOS sandbox' {
 
     Context 'drafts' {
         BeforeEach {
-            $sid = New-SandboxSession
+            $sid = Invoke-RawLogin
         }
 
         It 'saves a draft without sending anything, even with no recipient' {
@@ -316,8 +315,8 @@ Describe 'The AOS sandbox' {
 
     Context 'mailboxes' {
         BeforeEach {
-            $demo = New-SandboxSession
-            $alice = New-SandboxSession -UserName 'alice@sandbox.test' -Password 'Alice-Passw0rd'
+            $demo = Invoke-RawLogin
+            $alice = Invoke-RawLogin -UserName 'alice@sandbox.test' -Password 'Alice-Passw0rd'
             $long = 'L' * 90 + "`tX" + 'y' * 60
             (Send-Mail $demo (New-Send -Subject 'First' -Body "Line1`tTabbed`r`nLine2`r`n")).Body | Should -BeExactly 'OK'
             (Send-Mail $demo (New-Send -To 'Alice <alice@sandbox.test>, bob@sandbox.test' -Subject "Second`tone" -Body $long)).Body | Should -BeExactly 'OK'
@@ -402,19 +401,19 @@ Describe 'The AOS sandbox' {
         It 'expires a session after the idle time' {
             # 2 s, not 1: on a loaded machine the login and first check may take a while.
             Set-SandboxOption -IdleSeconds 2 | Out-Null
-            $sid = New-SandboxSession
+            $sid = Invoke-RawLogin
             (Invoke-AosRaw -Path 'sqVry.user.mms' -Form @{ sid = $sid }).Body | Should -BeExactly 'true'
             Start-Sleep -Milliseconds 3200
             Assert-False (Invoke-AosRaw -Path 'sqVry.user.mms' -Form @{ sid = $sid }) 'session expired*'
             Assert-False (Send-Mail $sid (New-Send)) 'session expired*'
             Assert-False (Invoke-AosRaw -Path "$sid.openbox.mbox.mms" -Form @{ api = 'lc' }) 'session expired*'
             Assert-NothingStored
-            New-SandboxSession | Should -Not -Be $sid
+            Invoke-RawLogin | Should -Not -Be $sid
         }
 
         It 'counts every request as a use' {
             Set-SandboxOption -IdleSeconds 3 | Out-Null
-            $sid = New-SandboxSession
+            $sid = Invoke-RawLogin
             foreach ($i in 1..4) {
                 Start-Sleep -Milliseconds 1000
                 (Invoke-AosRaw -Path 'sqVry.user.mms' -Form @{ sid = $sid }).Body | Should -BeExactly 'true'
@@ -432,7 +431,7 @@ Describe 'The AOS sandbox' {
 
     Context 'faults' {
         BeforeEach {
-            $sid = New-SandboxSession
+            $sid = Invoke-RawLogin
         }
 
         It 'delays a request, then behaves normally' {
@@ -472,7 +471,7 @@ Describe 'The AOS sandbox' {
             Assert-False (Send-Mail $sid (New-Send)) 'session expired*'
             Assert-False (Invoke-AosRaw -Path 'sqVry.user.mms' -Form @{ sid = $sid }) 'session expired*'
             Assert-NothingStored
-            (Send-Mail (New-SandboxSession) (New-Send)).Body | Should -BeExactly 'OK'
+            (Send-Mail (Invoke-RawLogin) (New-Send)).Body | Should -BeExactly 'OK'
         }
 
         It 'drops the connection before acting' {
@@ -527,7 +526,7 @@ Describe 'The AOS sandbox' {
 
     Context 'request recording' {
         It 'keeps wire order, duplicates and names as sent' {
-            $sid = New-SandboxSession
+            $sid = Invoke-RawLogin
             $form = @(@('api', 'lc'), @('mheader', 'X-A: 1'), @('MTO', 'alice@sandbox.test'), @('mheader', 'X-B: 2'), @('msub', 'Order'), @('snd', 'checked'))
             (Send-Mail $sid $form).Body | Should -BeExactly 'OK'
             $records = @(Get-SandboxRequest -Command sdmailact)
@@ -550,7 +549,7 @@ Describe 'The AOS sandbox' {
         }
 
         It 'masks passwords, login ids and session ids everywhere' {
-            $sid = New-SandboxSession
+            $sid = Invoke-RawLogin
             $id = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes("alice|sandbox.test|Alice-Passw0rd"))
             $alice = (Invoke-AosRaw -Path 'cgi-bin/vo/st.login.mms' -Form ([ordered]@{ api = 'lc'; id = $id })).Body
             $null = Invoke-AosRaw -Path 'sqVry.user.mms' -Form @{ sid = $alice }
@@ -603,7 +602,7 @@ Describe 'The AOS sandbox' {
         }
 
         It 'cuts long values at 65536 characters but reports their full length' {
-            $sid = New-SandboxSession
+            $sid = Invoke-RawLogin
             $body = 'b' * 70000
             (Send-Mail $sid (New-Send -Body $body)).Body | Should -BeExactly 'OK'
             $field = (Get-SandboxRequest -Command sdmailact).Fields | Where-Object Name -EQ 'body'
@@ -629,7 +628,7 @@ Describe 'The AOS sandbox' {
         }
 
         It 'reads a 50 MB body and answers it' {
-            $sid = New-SandboxSession
+            $sid = Invoke-RawLogin
             $body = 'api=lc&mto=nobody&snd=checked&filler=' + ('x' * 50MB)
             $answer = Invoke-AosRaw -Path "$sid.sdmailact.mail.mms" -Body $body
             Assert-False $answer 'mto *'
@@ -656,7 +655,7 @@ Describe 'The AOS sandbox' {
 
     Context 'concurrency' {
         It 'stores 20 parallel sends, each whole and with its own id' {
-            $sid = New-SandboxSession
+            $sid = Invoke-RawLogin
             $helpers = Join-Path $PSScriptRoot 'TestHelpers.psm1'
             $answers = 1..20 | ForEach-Object -ThrottleLimit 4 -Parallel {
                 Import-Module $using:helpers
@@ -709,8 +708,8 @@ Describe 'The AOS sandbox' {
 
         It 'adds users that log in and receive mail until a reset' {
             Add-SandboxUser -Name carol -Domain example.org -Password 'Carol&Pw'
-            $carol = New-SandboxSession -UserName 'carol@example.org' -Password 'Carol&Pw'
-            (Send-Mail (New-SandboxSession) (New-Send -To 'carol@example.org')).Body | Should -BeExactly 'OK'
+            $carol = Invoke-RawLogin -UserName 'carol@example.org' -Password 'Carol&Pw'
+            (Send-Mail (Invoke-RawLogin) (New-Send -To 'carol@example.org')).Body | Should -BeExactly 'OK'
             @(Get-SandboxMessage -User 'carol@example.org' -Mailbox Inbox).Count | Should -Be 1
             (Get-Line (Invoke-AosRaw -Path "$carol.openbox.mbox.mms" -Form @{ api = 'lc' }).Body).Count | Should -Be 1
             Reset-Sandbox
@@ -718,7 +717,7 @@ Describe 'The AOS sandbox' {
         }
 
         It 'forgets mail, spool and sessions on reset' {
-            $sid = New-SandboxSession
+            $sid = Invoke-RawLogin
             (Send-Mail $sid (New-Send)).Body | Should -BeExactly 'OK'
             @(Get-SandboxSpool).Count | Should -Be 1
             Reset-Sandbox
@@ -744,8 +743,8 @@ Describe 'The AOS sandbox' {
                 $ready.pid | Should -Be $second.Process.Id
                 $ready.dataPath | Should -BeExactly $second.DataPath
 
-                New-SandboxSession -BaseUri $base -UserName 'carol@example.org' -Password 'pa:ss@word' | Should -Match '^SID[A-Za-z0-9]{17}$'
-                New-SandboxSession -BaseUri $base | Should -Match '^SID[A-Za-z0-9]{17}$'
+                Invoke-RawLogin -BaseUri $base -UserName 'carol@example.org' -Password 'pa:ss@word' | Should -Match '^SID[A-Za-z0-9]{17}$'
+                Invoke-RawLogin -BaseUri $base | Should -Match '^SID[A-Za-z0-9]{17}$'
                 $info = Invoke-RestMethod -Uri "$base/_sandbox/info"
                 $info.idleSeconds | Should -Be 120
                 $info.dataPath | Should -BeExactly $second.DataPath
@@ -771,7 +770,7 @@ Describe 'The AOS sandbox' {
             $third = Start-AosSandbox -SandboxPath $env:AOS_SANDBOX_DLL -DataPath $data
             try {
                 $base = $third.BaseUri.AbsoluteUri.TrimEnd('/')
-                $sid = New-SandboxSession -BaseUri $base
+                $sid = Invoke-RawLogin -BaseUri $base
                 (Invoke-AosRaw -BaseUri $base -Path "$sid.sdmailact.mail.mms" -Form (New-Send)).Body | Should -BeExactly 'OK'
                 $third | Stop-AosSandbox
                 $third.OwnsDataPath | Should -BeFalse

@@ -4,11 +4,8 @@
 # verbose stream must still tell the story (so this test can fail for the right reason).
 
 BeforeAll {
-    Import-Module $env:AOS_TEST_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1)
-    Import-Module (Join-Path $PSScriptRoot AosTestSupport.psm1) -Force
-    $script:Http = Get-SandboxHttpUri
-    $script:Password = $env:AOS_SANDBOX_PASSWORD
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
+    $script:Password = $Sandbox.DemoPassword
     $script:Forbidden = @(
         $Password
         [uri]::EscapeDataString($Password)                          # S3cret%26Pass%3Dw0rd%25%2B
@@ -56,7 +53,7 @@ Describe 'Secrets' {
             $null = Start-Transcript -Path $transcript
             try {
                 $captured = @(& {
-                        $session = New-AosSession -Server $Http -Credential (New-TestCredential) -AllowUnencryptedAuthentication -Verbose -Debug
+                        $session = New-AosSession -Server $Sandbox.BaseUri -Credential (New-TestCredential) -AllowUnencryptedAuthentication -Verbose -Debug
                         $session
                         Send-AosMessage -To 'alice@sandbox.test' -Subject 'secret test' -Body 'hello' -PassThru -Verbose -Debug
                         $null = Add-SandboxFault -Command sdmailact -Action text -Text "false`nrejected by policy"
@@ -64,7 +61,7 @@ Describe 'Secrets' {
                         $null = Add-SandboxFault -Command sdmailact -Action expire
                         Send-AosMessage -To 'alice@sandbox.test' -Subject 'renewed' -Body 'x' -PassThru -Verbose -Debug
                         Save-AosDraft -To 'alice@sandbox.test' -Subject 'a draft' -Body 'x' -Verbose -Debug
-                        try { New-AosSession -Server $Http -Credential (New-TestCredential -Password "$($Password)x") -AllowUnencryptedAuthentication -Verbose -Debug }
+                        try { New-AosSession -Server $Sandbox.BaseUri -Credential (New-TestCredential -Password "$($Password)x") -AllowUnencryptedAuthentication -Verbose -Debug }
                         catch { $_ }
                         $null = Add-SandboxFault -Command sdmailact -Action dropAfter
                         Send-AosMessage -To 'alice@sandbox.test' -Subject 'unknown outcome' -Body 'x' -Verbose -Debug
@@ -116,7 +113,7 @@ Describe 'Secrets' {
         }
 
         It 'shows neither in the session object however it is rendered' {
-            $session = New-DemoSession
+            $session = New-TestSession
             $text = @(
                 ($session | Format-List * | Out-String)
                 ($session | Format-Table * | Out-String)

@@ -1,35 +1,9 @@
 # Send-AosMessage and Save-AosDraft on the wire (B5 to B12): the whole sdmailact form, field by
-# field and in order, and the message the sandbox stored from it (spool, Inbox, Outbox, Draft).
+# field and in order, and the message the sandbox stored from it (spool, Inbox, Outbox). The draft
+# workflow (saving, overwriting, DraftId) is in Draft.Tests.ps1.
 
 BeforeAll {
-    Import-Module $env:AOS_TEST_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1)
-    Import-Module (Join-Path $PSScriptRoot AosTestSupport.psm1) -Force
-    $script:Http = Get-SandboxHttpUri
-
-    function Get-OnlySend {
-        # The one sdmailact request of this test.
-        $sends = @(Get-SandboxRequest -Command sdmailact)
-        $sends.Count | Should -Be 1 -Because 'exactly one sdmailact request was made'
-        $sends[0].Method | Should -BeExactly 'POST'
-        $sends[0].Path | Should -BeExactly '/<SID>.sdmailact.mail.mms'
-        $sends[0].ContentType | Should -Match '^application/x-www-form-urlencoded; ?charset=utf-8$'
-        $sends[0]
-    }
-
-    function Get-OnlyMessage {
-        # The one message in a user's mailbox, parsed.
-        param([string] $User, [string] $Mailbox = 'Inbox')
-        $items = @(Get-SandboxMessage -User $User -Mailbox $Mailbox)
-        $items.Count | Should -Be 1 -Because "exactly one message is in $User's $Mailbox"
-        Read-MimeMessage -Path $items[0].Path
-    }
-
-    function Get-OnlySpool {
-        $items = @(Get-SandboxSpool)
-        $items.Count | Should -Be 1 -Because 'exactly one message was spooled'
-        $items[0]
-    }
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
 
     $script:MimeText = "MIME-Version: 1.0`r`nContent-Type: text/plain; charset=utf-8`r`nContent-Transfer-Encoding: 8bit"
     # One or more RFC 2047 UTF-8 encoded-words, nothing else, all ASCII.
@@ -39,7 +13,7 @@ BeforeAll {
 Describe 'Send-AosMessage and Save-AosDraft on the wire' {
     BeforeEach {
         Reset-Sandbox
-        $script:Session = New-DemoSession
+        $script:Session = New-TestSession
     }
 
     Describe 'Send-AosMessage: the sdmailact form and the stored message' {
@@ -365,7 +339,7 @@ Describe 'Send-AosMessage and Save-AosDraft on the wire' {
             $r.Subject | Should -BeExactly 'receipt'
             @($r.Attachments) | Should -Be @('r.bin')
             $r.DraftId | Should -BeNullOrEmpty
-            $r.Server.TrimEnd('/') | Should -BeExactly $Http
+            $r.Server.TrimEnd('/') | Should -BeExactly $Sandbox.BaseUri
             $r.UserName | Should -BeExactly 'demo@sandbox.test'
             $r.Submitted | Should -BeGreaterOrEqual $before.AddSeconds(-1)
             $r.Submitted | Should -BeLessOrEqual (Get-Date).AddSeconds(1)
@@ -398,7 +372,7 @@ Describe 'Send-AosMessage and Save-AosDraft on the wire' {
 
         It 'makes no request at all with -WhatIf in the one-shot form (not even a login)' {
             $result = Invoke-Captured {
-                Send-AosMessage -Server $Http -Credential (New-TestCredential) -AllowUnencryptedAuthentication -To 'alice@sandbox.test' -Subject 'nope' -WhatIf
+                Send-AosMessage -Server $Sandbox.BaseUri -Credential (New-TestCredential) -AllowUnencryptedAuthentication -To 'alice@sandbox.test' -Subject 'nope' -WhatIf
             }
             $result.Errors.Count | Should -Be 0
             $result.Requests.Count | Should -Be 0
@@ -422,7 +396,7 @@ Describe 'Send-AosMessage and Save-AosDraft on the wire' {
         It 'logs in, sends once, and leaves the default session alone' {
             $alice = New-TestCredential -UserName 'alice@sandbox.test' -Password 'Alice-Passw0rd'
             $result = Invoke-Captured {
-                Send-AosMessage -Server $Http -Credential $alice -AllowUnencryptedAuthentication -To 'bob@sandbox.test' -Subject 'one shot' -Body 'x' -PassThru
+                Send-AosMessage -Server $Sandbox.BaseUri -Credential $alice -AllowUnencryptedAuthentication -To 'bob@sandbox.test' -Subject 'one shot' -Body 'x' -PassThru
             }
             $result.Errors.Count | Should -Be 0
             @($result.Requests.Command) | Should -Be @('login', 'sdmailact')
@@ -451,55 +425,7 @@ Describe 'Send-AosMessage and Save-AosDraft on the wire' {
         }
     }
 
-    Describe 'Save-AosDraft and -DraftId' {
-        # Each draft save carries the module's X-AosMail-Draft-Token in mheader (README: how the DraftId is found).
-        It 'saves a draft with svdrf and always outputs a result' {
-            $out = @(Save-AosDraft -To 'alice@sandbox.test' -Subject 'Draft one' -Body 'first')
-            Assert-FieldList (Get-OnlySend) @(@('api', 'lc'), @('mto', 'alice@sandbox.test'), @('msub', 'Draft one'), @('body', 'first'), @('mheader', [regex]'^X-AosMail-Draft-Token: [0-9a-f]{32}$'), @('svdrf', 'checked'))
-            $out.Count | Should -Be 1
-            $out[0] | Should -BeOfType ([AosMail.AosSendResult])
-            $out[0].Action | Should -BeExactly 'SaveDraft'
-            $out[0].ServerAnswer | Should -BeExactly 'OK'
-            (Get-OnlyMessage -User 'demo@sandbox.test' -Mailbox Draft).Subject | Should -BeExactly 'Draft one'
-            @(Get-SandboxSpool).Count | Should -Be 0
-            @(Get-SandboxMessage -User 'alice@sandbox.test' -Mailbox Inbox).Count | Should -Be 0
-        }
-
-        It 'saves a draft without recipients' {
-            $null = Save-AosDraft -Subject 'no one yet'
-            Assert-FieldList (Get-OnlySend) @(@('api', 'lc'), @('msub', 'no one yet'), @('mheader', [regex]'^X-AosMail-Draft-Token: [0-9a-f]{32}$'), @('svdrf', 'checked'))
-            (Get-OnlyMessage -User 'demo@sandbox.test' -Mailbox Draft).Subject | Should -BeExactly 'no one yet'
-        }
-
-        It 'overwrites a draft with -DraftId (same id, new content), then sends it with mid and snd' {
-            $null = Save-AosDraft -To 'alice@sandbox.test' -Subject 'Draft one' -Body 'first'
-            $drafts = @(Get-SandboxMessage -User 'demo@sandbox.test' -Mailbox Draft)
-            $drafts.Count | Should -Be 1
-            $id = $drafts[0].Id
-            $id | Should -Match '^[A-Za-z0-9._-]{1,64}$'
-
-            $saved = @(Save-AosDraft -DraftId $id -To 'alice@sandbox.test' -Subject 'Draft two' -Body 'second')
-            $saves = @(Get-SandboxRequest -Command sdmailact)
-            $saves.Count | Should -Be 2
-            Assert-FieldList $saves[1] @(@('api', 'lc'), @('mid', $id), @('mto', 'alice@sandbox.test'), @('msub', 'Draft two'), @('body', 'second'), @('mheader', [regex]'^X-AosMail-Draft-Token: [0-9a-f]{32}$'), @('svdrf', 'checked'))
-            $saved[0].DraftId | Should -BeExactly $id
-            $drafts = @(Get-SandboxMessage -User 'demo@sandbox.test' -Mailbox Draft)
-            $drafts.Count | Should -Be 1
-            $drafts[0].Id | Should -BeExactly $id
-            (Read-MimeMessage -Path $drafts[0].Path).Subject | Should -BeExactly 'Draft two'
-            (Read-MimeMessage -Path $drafts[0].Path).TextBody.TrimEnd() | Should -BeExactly 'second'
-
-            $sent = Send-AosMessage -DraftId $id -To 'alice@sandbox.test' -Subject 'Final' -Body 'third' -PassThru
-            $sends = @(Get-SandboxRequest -Command sdmailact)
-            $sends.Count | Should -Be 3
-            Assert-FieldList $sends[2] @(@('api', 'lc'), @('mid', $id), @('mto', 'alice@sandbox.test'), @('msub', 'Final'), @('body', 'third'), @('snd', 'checked'))
-            $sent.DraftId | Should -BeExactly $id
-            (Read-MimeMessage -Path (Get-OnlySpool).Path).Subject | Should -BeExactly 'Final'
-            (Get-OnlyMessage -User 'alice@sandbox.test').Subject | Should -BeExactly 'Final'
-            # The sandbox, like AOS, removes a draft once it is sent.
-            @(Get-SandboxMessage -User 'demo@sandbox.test' -Mailbox Draft).Count | Should -Be 0
-        }
-
+    Describe 'Send-AosMessage -DraftId' {
         It 'sends every field in B5 order when all are given' {
             $null = Save-AosDraft -Subject 'base'
             $id = @(Get-SandboxMessage -User 'demo@sandbox.test' -Mailbox Draft)[0].Id

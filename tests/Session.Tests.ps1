@@ -2,11 +2,7 @@
 # the session object, the default session and -Session, transport security (B16).
 
 BeforeAll {
-    Import-Module $env:AOS_TEST_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1)
-    Import-Module (Join-Path $PSScriptRoot AosTestSupport.psm1) -Force
-    $script:Http = Get-SandboxHttpUri
-    $script:Password = $env:AOS_SANDBOX_PASSWORD
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
 }
 
 Describe 'New-AosSession and sessions' {
@@ -16,7 +12,7 @@ Describe 'New-AosSession and sessions' {
 
     Describe 'New-AosSession: the login request' {
         It 'posts api, name, host, pswd in that order, form-encoded, with nothing in the URL' {
-            $null = New-DemoSession
+            $null = New-TestSession
             $logins = @(Get-SandboxRequest -Command login)
             $logins.Count | Should -Be 1
             $login = $logins[0]
@@ -26,7 +22,7 @@ Describe 'New-AosSession and sessions' {
             $login.ContentType | Should -Match '^application/x-www-form-urlencoded; ?charset=utf-8$'
             Assert-FieldList $login @(@('api', 'lc'), @('name', 'demo'), @('host', 'sandbox.test'), @('pswd', '<masked>'))
             # The password holds & = % +: only a correctly encoded form arrives at its true length.
-            ($login.Fields | Where-Object Name -EQ 'pswd').Length | Should -Be $Password.Length
+            ($login.Fields | Where-Object Name -EQ 'pswd').Length | Should -Be $Sandbox.DemoPassword.Length
             $login.Status | Should -Be 200
             # One request in all: no probing, no retry.
             @(Get-SandboxRequest).Count | Should -Be 1
@@ -34,7 +30,7 @@ Describe 'New-AosSession and sessions' {
 
         It 'takes host from -Domain when the user name has no @' {
             $cred = New-TestCredential -UserName 'alice' -Password 'Alice-Passw0rd'
-            $session = New-AosSession -Server $Http -Credential $cred -Domain 'sandbox.test' -AllowUnencryptedAuthentication
+            $session = New-AosSession -Server $Sandbox.BaseUri -Credential $cred -Domain 'sandbox.test' -AllowUnencryptedAuthentication
             Assert-FieldList (Get-SandboxRequest -Command login)[0] @(@('api', 'lc'), @('name', 'alice'), @('host', 'sandbox.test'), @('pswd', '<masked>'))
             $session.UserName | Should -BeExactly 'alice@sandbox.test'
             $session.Domain | Should -BeExactly 'sandbox.test'
@@ -43,15 +39,15 @@ Describe 'New-AosSession and sessions' {
         It 'takes host from the part after the last @ of the user name' {
             Add-SandboxUser -Name 'carol' -Domain 'other.test' -Password 'Carol-Passw0rd'
             $cred = New-TestCredential -UserName 'carol@other.test' -Password 'Carol-Passw0rd'
-            $session = New-AosSession -Server $Http -Credential $cred -AllowUnencryptedAuthentication
+            $session = New-AosSession -Server $Sandbox.BaseUri -Credential $cred -AllowUnencryptedAuthentication
             Assert-FieldList (Get-SandboxRequest -Command login)[0] @(@('api', 'lc'), @('name', 'carol'), @('host', 'other.test'), @('pswd', '<masked>'))
             $session.UserName | Should -BeExactly 'carol@other.test'
             $session.Domain | Should -BeExactly 'other.test'
         }
 
         It 'sends name alone (no host field) for a bare name without -Domain' {
-            $cred = New-TestCredential -UserName 'demo' -Password $Password
-            $session = New-AosSession -Server $Http -Credential $cred -AllowUnencryptedAuthentication
+            $cred = New-TestCredential -UserName 'demo' -Password $Sandbox.DemoPassword
+            $session = New-AosSession -Server $Sandbox.BaseUri -Credential $cred -AllowUnencryptedAuthentication
             $logins = @(Get-SandboxRequest -Command login)
             $logins.Count | Should -Be 1
             Assert-FieldList $logins[0] @(@('api', 'lc'), @('name', 'demo'), @('pswd', '<masked>'))
@@ -66,7 +62,7 @@ Describe 'New-AosSession and sessions' {
     Describe 'New-AosSession: the session object' {
         It 'returns an AosSession with exactly the documented properties and no secret' {
             $before = Get-Date
-            $session = New-DemoSession
+            $session = New-TestSession
             $after = Get-Date
             $session | Should -BeOfType ([AosMail.AosSession])
             @($session.PSObject.Properties.Name | Sort-Object) |
@@ -74,7 +70,7 @@ Describe 'New-AosSession and sessions' {
             $session.Id | Should -BeOfType ([int])
             $session.Id | Should -BeGreaterThan 0
             $session.Server | Should -BeOfType ([uri])
-            $session.Server.AbsoluteUri.TrimEnd('/') | Should -BeExactly $Http
+            $session.Server.AbsoluteUri.TrimEnd('/') | Should -BeExactly $Sandbox.BaseUri
             $session.UserName | Should -BeExactly 'demo@sandbox.test'
             $session.Domain | Should -BeExactly 'sandbox.test'
             $session.Created | Should -BeOfType ([datetime])
@@ -87,7 +83,7 @@ Describe 'New-AosSession and sessions' {
         }
 
         It 'moves LastUsed on when the session is used' {
-            $session = New-DemoSession
+            $session = New-TestSession
             $created = $session.Created
             $first = $session.LastUsed
             Start-Sleep -Milliseconds 1100
@@ -97,14 +93,14 @@ Describe 'New-AosSession and sessions' {
         }
 
         It 'keeps -DraftMailbox and -OutboxMailbox' {
-            $session = New-AosSession -Server $Http -Credential (New-TestCredential) -AllowUnencryptedAuthentication -DraftMailbox 'Drafts' -OutboxMailbox 'Sent'
+            $session = New-AosSession -Server $Sandbox.BaseUri -Credential (New-TestCredential) -AllowUnencryptedAuthentication -DraftMailbox 'Drafts' -OutboxMailbox 'Sent'
             $session.DraftMailbox | Should -BeExactly 'Drafts'
             $session.OutboxMailbox | Should -BeExactly 'Sent'
         }
 
         It 'numbers sessions in order' {
-            $a = New-DemoSession
-            $b = New-DemoSession
+            $a = New-TestSession
+            $b = New-TestSession
             $b.Id | Should -Be ($a.Id + 1)
             @(Get-SandboxRequest -Command login).Count | Should -Be 2
         }
@@ -112,8 +108,8 @@ Describe 'New-AosSession and sessions' {
 
     Describe 'The default session and -Session' {
         It 'sends with the newest session by default and with the named one under -Session' {
-            $demo = New-DemoSession
-            $alice = New-DemoSession -UserName 'alice@sandbox.test' -Password 'Alice-Passw0rd'
+            $demo = New-TestSession
+            $alice = New-TestSession -UserName 'alice@sandbox.test' -Password 'Alice-Passw0rd'
 
             Send-AosMessage -To 'bob@sandbox.test' -Subject 'via default' -Body 'x'
             Send-AosMessage -Session $demo -To 'bob@sandbox.test' -Subject 'via demo' -Body 'x'
@@ -151,7 +147,7 @@ Describe 'New-AosSession and sessions' {
 
     Describe 'Transport security' {
         It 'refuses http without -AllowUnencryptedAuthentication, before any request' {
-            $result = Invoke-Captured { New-AosSession -Server $Http -Credential (New-TestCredential) }
+            $result = Invoke-Captured { New-AosSession -Server $Sandbox.BaseUri -Credential (New-TestCredential) }
             $result.Output.Count | Should -Be 0
             Assert-OneError $result -ErrorId AosUnencryptedRefused -Category SecurityError -MessageLike '*AllowUnencryptedAuthentication*'
             $result.Requests.Count | Should -Be 0

@@ -2,9 +2,7 @@
 # pwsh a missing credential is an error (never a wait), the README's task pattern gives exit codes
 # a scheduler can act on, and its transcript holds no secret.
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1')
-    Import-Module (Join-Path $PSScriptRoot 'AosTestSupport.psm1')
-    $script:Sandbox = Get-TestSandbox
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
     $script:Module = $env:AOS_TEST_MODULE
 
     # The README's pattern, reduced to what the test controls: credential from the environment,

@@ -2,9 +2,8 @@
 # preference variable), and stays out of the way when it is off: the cmdlets drop engine lines
 # that nobody would see before they reach the pipeline thread.
 BeforeAll {
-    Import-Module $env:AOS_TEST_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1')
-    $script:Session = New-AosSession -Server (Get-TestSandbox).BaseUri -Credential (New-TestCredential) -AllowUnencryptedAuthentication
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
+    $script:Session = New-TestSession
 
     function Get-VerboseLine([scriptblock] $Script) {
         @(& $Script 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)

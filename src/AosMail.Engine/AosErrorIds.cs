@@ -2,7 +2,8 @@ namespace AosMail.Engine
 {
     /// <summary>
     /// The stable error ids the module reports. Scripts match on these, so a value never changes
-    /// once released; README lists each with its category and meaning.
+    /// once released; docs/en-US/about_AosMail_Errors.md lists each with its category and meaning
+    /// (tests/Help.Tests.ps1 checks that it names every one).
     /// </summary>
     public static class AosErrorIds
     {
