@@ -423,7 +423,11 @@ Describe 'The sandbox mail viewer' {
             (Wait-Task ($logo.EvaluateAsync('img => img.naturalWidth'))).ToString() | Should -Be '16'
             (Wait-Task ($frame.Locator('#remote').EvaluateAsync('img => img.naturalWidth'))).ToString() | Should -Be '0'
             Save-Screenshot 'message-wide'
+            # Narrow, the message sits below the list: the page scrolls to it when it is opened.
             Wait-Task ($Page.SetViewportSizeAsync(420, 860))
+            Wait-Task ((Get-Row 'Welcome aboard').ClickAsync())
+            Wait-Task ((Expect $Page.Locator('#html-frame')).ToBeInViewportAsync())
+            Wait-Task ((Expect $frame.Locator('#logo')).ToHaveJSPropertyAsync('complete', $true))
             Save-Screenshot 'message-narrow'
             Wait-Task ($Page.SetViewportSizeAsync(1280, 800))
             @(Get-SandboxRequest | Where-Object Path -EQ '/remote-probe.png').Count | Should -Be 0 -Because 'remote images are blocked until asked for'

@@ -127,7 +127,7 @@ async function loadList() {
   const rows = list.messages.map(m => el('tr', {
     tabindex: '0', 'data-url': m.url, 'data-id': m.id, class: m.read === false ? 'new' : null,
     'aria-selected': String(m.url === state.message),
-    onclick: () => openMessage(m.url).catch(report),
+    onclick: () => openMessage(m.url, true).catch(report),
     onkeydown: listKey,
   },
   el('td', { class: 'flag' }, m.read === false ? el('span', { class: 'dot', title: 'New: not read through rdmail yet' }, el('span', { class: 'sr', text: 'New' })) : null),
@@ -145,20 +145,24 @@ async function loadList() {
 function listKey(event) {
   const row = event.currentTarget;
   let target = null;
-  if (event.key === 'Enter' || event.key === ' ') target = row;
+  const opened = event.key === 'Enter' || event.key === ' ';
+  if (opened) target = row;
   else if (event.key === 'ArrowDown') target = row.nextElementSibling;
   else if (event.key === 'ArrowUp') target = row.previousElementSibling;
   if (!target) return;
   event.preventDefault();
   target.focus();
-  openMessage(target.dataset.url).catch(report);
+  openMessage(target.dataset.url, opened).catch(report);
 }
 
-async function openMessage(url) {
+/** Shows a message; reveal: in a narrow window, where it sits below the list, scroll to it. */
+async function openMessage(url, reveal) {
   state.message = url;
   for (const row of $('list').tBodies[0].rows) row.setAttribute('aria-selected', String(row.dataset.url === url));
   const detail = await getJson(url);
-  if (state.message === url) showMessage(detail);
+  if (state.message !== url) return;
+  showMessage(detail);
+  if (reveal && matchMedia('(max-width: 900px)').matches) $('message-pane').scrollIntoView();
 }
 
 function showMessage(detail) {
