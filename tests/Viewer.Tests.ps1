@@ -312,8 +312,12 @@ Describe 'The sandbox mail viewer' {
             $null = New-Item -ItemType Directory -Force -Path $Shots
 
             function Wait-Task {
-                # Playwright's API is asynchronous; a test waits for each step in turn.
+                # Playwright's API is asynchronous; a test waits for each step in turn. Each step has
+                # its own timeout; this bound only keeps a step that never ends from stalling the run.
                 param([Parameter(Mandatory)] [System.Threading.Tasks.Task] $Task)
+                $bound = [System.Threading.Tasks.Task]::Delay([TimeSpan]::FromSeconds(60))
+                $null = [System.Threading.Tasks.Task]::WhenAny([System.Threading.Tasks.Task[]]@($Task, $bound)).GetAwaiter().GetResult()
+                if (-not $Task.IsCompleted) { throw 'A browser step did not end within 60 s.' }
                 $Task.GetAwaiter().GetResult()
             }
 

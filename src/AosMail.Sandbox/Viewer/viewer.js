@@ -182,7 +182,8 @@ function showMessage(detail) {
   $('m-meta').replaceChildren(...meta.filter(([, value]) => value).flatMap(([name, value]) => [el('dt', { text: name }), el('dd', { text: value })]));
   $('tab-html').disabled = !detail.html;
   $('tab-attachments').textContent = `Attachments (${detail.attachments.length})`;
-  $('html-frame').removeAttribute('src');
+  // The frame keeps its document until the HTML tab shows another one (showHtml), so opening the
+  // same message again does not reload it.
   showTab(state.tab === 'html' && !detail.html ? 'text' : state.tab);
 }
 
