@@ -16,7 +16,8 @@
                exits non-zero when a target is missed. -Smoke: a small run that only checks it works.
                -Micro: the BenchmarkDotNet micro-benchmarks (bench/AosMail.Benchmarks) instead
       Demo     Build, then start the sandbox and run the main job through the cmdlets
-      Sandbox  Build, then run the AOS sandbox in the foreground (Ctrl+C stops it)
+      Sandbox  Build, then run the AOS sandbox in the foreground; it prints its address and its mail
+               viewer's (open that in a browser). Ctrl+C stops it
       Clean    remove every build output
     Run it with the pinned PowerShell: dotnet tool restore && dotnet pwsh ./build.ps1 Test
 .EXAMPLE
@@ -141,17 +142,34 @@ function Invoke-Package {
     $null = New-ModulePackage
 }
 
-function Get-PesterManifest {
-    $version = (Import-PowerShellDataFile -LiteralPath (Join-Path $Root 'build/tools.psd1')).Pester
-    Invoke-Native dotnet restore (Join-Path $Root 'build/Tools.proj') "-p:PesterVersion=$version" -nologo '-v:quiet'
+function Get-TestTool {
+    # Restores the test tools pinned in build/tools.psd1 and returns the files the tests load:
+    # Pester's manifest and Playwright's assembly (its driver sits in the package beside it).
+    $versions = Import-PowerShellDataFile -LiteralPath (Join-Path $Root 'build/tools.psd1')
+    Invoke-Native dotnet restore (Join-Path $Root 'build/Tools.proj') "-p:PesterVersion=$($versions.Pester)" `
+        "-p:PlaywrightVersion=$($versions.Playwright)" -nologo '-v:quiet'
     $packages = $env:NUGET_PACKAGES
     if (-not $packages) {
         $line = & dotnet nuget locals global-packages --list
         $packages = ($line -replace '^global-packages:\s*', '').Trim()
     }
-    $path = Join-Path $packages "pester/$version/tools/Pester.psd1"
-    if (-not (Test-Path -LiteralPath $path)) { throw "Pester $version was restored but '$path' is missing." }
-    $path
+    $tools = [ordered]@{
+        Pester     = Join-Path $packages "pester/$($versions.Pester)/tools/Pester.psd1"
+        Playwright = Join-Path $packages "microsoft.playwright/$($versions.Playwright)/lib/netstandard2.0/Microsoft.Playwright.dll"
+    }
+    foreach ($name in $tools.Keys) {
+        if (-not (Test-Path -LiteralPath $tools[$name])) { throw "$name was restored but '$($tools[$name])' is missing." }
+    }
+    [pscustomobject]$tools
+}
+
+function Find-Chromium {
+    # The browser of the browser tests: AOS_CHROMIUM if set, else a Chromium on PATH (Debian: apt-get install chromium).
+    if ($env:AOS_CHROMIUM) {
+        if (-not (Test-Path -LiteralPath $env:AOS_CHROMIUM)) { throw "AOS_CHROMIUM names '$env:AOS_CHROMIUM', which does not exist." }
+        return $env:AOS_CHROMIUM
+    }
+    Get-Command chromium, chromium-browser -CommandType Application -ErrorAction Ignore | Select-Object -First 1 -ExpandProperty Source
 }
 
 function Read-TrxCount {
@@ -177,7 +195,12 @@ function Invoke-Test {
     $unit = Read-TrxCount (Join-Path $ResultsDir 'engine.trx')
 
     Write-Host 'Module tests (Pester, against the sandbox)' -ForegroundColor Cyan
-    $pester = Get-PesterManifest
+    $tools = Get-TestTool
+    $chromium = Find-Chromium
+    $browserLane = if ($chromium) { "Browser tests: $chromium" }
+                   elseif ($env:CI -eq 'true') { 'Browser tests: no Chromium found; in CI that fails them (.ci/run installs it)' }
+                   else { 'Browser tests SKIPPED: no Chromium found (apt-get install chromium, or set AOS_CHROMIUM to a Chromium or Chrome)' }
+    Write-Host $browserLane -ForegroundColor ($chromium ? 'Cyan' : 'Yellow')
     Import-Module (Join-Path $Root 'build/AosSandbox.psm1') -Force
     $sandbox = Start-AosSandbox -SandboxPath $SandboxDll -LogPath (Join-Path $ResultsDir 'sandbox.log')
     $pesterResult = Join-Path $ResultsDir 'pester.json'
@@ -189,11 +212,14 @@ function Invoke-Test {
         $env:AOS_SANDBOX_USER = $sandbox.DemoUser
         $env:AOS_SANDBOX_PASSWORD = $sandbox.DemoPassword
         $env:AOS_SANDBOX_DLL = $SandboxDll
+        $env:AOS_PLAYWRIGHT = $tools.Playwright
+        $env:AOS_CHROMIUM = $chromium
+        $env:AOS_TEST_RESULTS = $ResultsDir
         # A child pwsh imports the built module the way a user does, and leaves this process clean.
         # -TestName goes as one quoted, comma-joined string: on Linux and macOS PowerShell globs an
         # unquoted argument of a native command, so '*' would become the names in this folder.
         & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'build/Invoke-PesterRun.ps1') `
-            -PesterPath $pester -TestRoot (Join-Path $Root 'tests') -TestName "$($TestName -join ',')" -ResultPath $pesterResult
+            -PesterPath $tools.Pester -TestRoot (Join-Path $Root 'tests') -TestName "$($TestName -join ',')" -ResultPath $pesterResult
     }
     finally {
         $sandbox | Stop-AosSandbox
@@ -202,6 +228,7 @@ function Invoke-Test {
               else { [pscustomobject]@{ Passed = 0; Failed = 1 } }
 
     Write-Host ("Engine: {0} passed, {1} failed; Pester: {2} passed, {3} failed" -f $unit.Passed, $unit.Failed, $module.Passed, $module.Failed)
+    if (-not $chromium) { Write-Host $browserLane -ForegroundColor Yellow }
     $passed = $unit.Passed + $module.Passed
     $failed = $unit.Failed + $module.Failed
     if ($passed -eq 0) { $failed = [Math]::Max($failed, 1) }  # a run that ran nothing is a failure

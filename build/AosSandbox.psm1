@@ -1,5 +1,5 @@
 # Starts and stops the AOS sandbox for build.ps1 (Test, Demo) and for the Pester suite.
-# The sandbox writes a "ready file" (JSON: baseUri, httpsBaseUri, dataPath, demoUser, demoPassword, pid)
+# The sandbox writes a "ready file" (JSON: baseUri, httpsBaseUri, viewerUri, dataPath, demoUser, demoPassword, pid)
 # once Kestrel listens, so callers never parse console text or guess a port.
 
 Set-StrictMode -Version 3
@@ -52,6 +52,7 @@ function Start-AosSandbox {
         PSTypeName   = 'AosSandbox'
         BaseUri      = [uri]$ready.baseUri
         HttpsBaseUri = [uri]$ready.httpsBaseUri
+        ViewerUri    = [uri]$ready.viewerUri
         DataPath     = $ready.dataPath
         DemoUser     = $ready.demoUser
         DemoPassword = $ready.demoPassword

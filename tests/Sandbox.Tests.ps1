@@ -742,6 +742,7 @@ Describe 'The AOS sandbox' {
                 $ready = Get-Content -Raw -LiteralPath (Join-Path $second.DataPath 'sandbox-ready.json') | ConvertFrom-Json
                 $ready.pid | Should -Be $second.Process.Id
                 $ready.dataPath | Should -BeExactly $second.DataPath
+                $ready.viewerUri | Should -BeExactly "$base/_sandbox/ui/"
 
                 Invoke-RawLogin -BaseUri $base -UserName 'carol@example.org' -Password 'pa:ss@word' | Should -Match '^SID[A-Za-z0-9]{17}$'
                 Invoke-RawLogin -BaseUri $base | Should -Match '^SID[A-Za-z0-9]{17}$'
@@ -752,6 +753,7 @@ Describe 'The AOS sandbox' {
                 $banner = Get-Content -Raw -LiteralPath $log
                 $banner | Should -BeLike "*$base*"
                 $banner | Should -BeLike "*$https*"
+                $banner | Should -BeLike "*Viewer:*$base/_sandbox/ui/*"
                 $banner | Should -BeLike "*$($second.DataPath)*"
                 $banner | Should -BeLike '*demo@sandbox.test*S3cret&Pass=w0rd%+*'
                 $banner | Should -BeLike "*New-AosSession -Server $base -Credential (Get-Credential demo@sandbox.test) -AllowUnencryptedAuthentication*"

@@ -70,7 +70,7 @@ public static class AosCommands
         at = address.LastIndexOf('@');
         var user = at > 0 ? state.Users.Authenticate(address[..at], address[(at + 1)..], password) : null;
         if (user is null) return AosAnswer.False("login failed: wrong user name or password");
-        return AosAnswer.Text(state.Sessions.Create(user), "OK");
+        return AosAnswer.Text(state.Sessions.Create(user), "OK") with { User = user.Address };
     }
 
     // sqVry and sqSpec answer true/false or plain values whatever "api" says: their answers are

@@ -49,6 +49,7 @@ public static class AosEndpoints
             var fault = readError is null ? state.Faults.Take(command) : null;
             record.Fault = fault?.ActionName;
             var aosRequest = new AosRequest(command ?? "", sid, fields, form.Spooled);
+            record.User = state.Sessions.Owner(sid ?? aosRequest.Get("sid"))?.Address;
             switch (fault?.Action)
             {
                 case FaultAction.DropBefore:
@@ -74,6 +75,8 @@ public static class AosEndpoints
             answer ??= route is null
                 ? AosAnswer.False(rawCommand is null ? "unknown command: the path is not <command>.<object>.mms" : $"unknown command '{rawCommand}'")
                 : AosCommands.Run(state, aosRequest, route.NeedsSid);
+            record.User ??= answer.User;
+            record.MessageId = answer.MessageId;
 
             if (fault?.Action == FaultAction.DropAfter)
             {
@@ -104,7 +107,7 @@ public static class AosEndpoints
         finally
         {
             form.Cleanup();
-            record.DurationMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            state.Recorder.Finish(record, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
     }
 

@@ -53,6 +53,12 @@ public sealed record AosAnswer(int Status, string ContentType, byte[] Body, stri
 {
     public const string TextPlain = "text/plain; charset=utf-8";
 
+    /// <summary>The account a login logged in (for the request log).</summary>
+    public string? User { get; init; }
+
+    /// <summary>The id of the message an sdmailact stored, so the viewer can show the request that made it.</summary>
+    public string? MessageId { get; init; }
+
     public static AosAnswer Text(string text, string outcome, int status = 200) =>
         new(status, TextPlain, System.Text.Encoding.UTF8.GetBytes(text), outcome);
 

@@ -13,20 +13,42 @@ public static class ControlEndpoints
 {
     public const string Prefix = "/_sandbox";
 
-    public static void Map(WebApplication app, SandboxState state)
+    /// <summary>Refuses control and viewer requests that do not come from this machine's own user:
+    /// goes first in the pipeline.</summary>
+    public static void UseGuard(WebApplication app)
     {
-        // The sandbox listens on 127.0.0.1 only; this guards the day someone changes that.
         app.Use(async (context, next) =>
         {
-            if (context.Request.Path.StartsWithSegments(Prefix)
-                && (context.Connection.RemoteIpAddress is not { } remote || !IPAddress.IsLoopback(remote)))
+            if (context.Request.Path.StartsWithSegments(Prefix) && !IsLocal(context.Request, context.Connection))
             {
                 context.Response.StatusCode = StatusCodes.Status403Forbidden;
                 return;
             }
             await next(context);
         });
+    }
 
+    /// <summary>
+    /// The sandbox listens on 127.0.0.1 only; the address check guards the day someone changes
+    /// that. A browser on this machine brings two more risks now that the viewer is a web page:
+    /// a web site whose name resolves to 127.0.0.1 (DNS rebinding: its Host header is its own
+    /// name), and a web site posting to the control API from the user's browser (its Origin is
+    /// another site). Scripts and tests send no Origin and a loopback Host.
+    /// </summary>
+    private static bool IsLocal(HttpRequest request, ConnectionInfo connection)
+    {
+        if (connection.RemoteIpAddress is not { } remote || !IPAddress.IsLoopback(remote)) return false;
+        if (!IsLoopbackName(request.Host.Host)) return false;
+        var origin = request.Headers.Origin.ToString();
+        return origin.Length == 0 || HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)
+            || (Uri.TryCreate(origin, UriKind.Absolute, out var uri) && IsLoopbackName(uri.Host));
+    }
+
+    private static bool IsLoopbackName(string host) =>
+        host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
+
+    public static void Map(WebApplication app, SandboxState state)
+    {
         var control = app.MapGroup(Prefix);
         control.MapGet("/info", () => Info(state));
 
@@ -36,7 +58,12 @@ public static class ControlEndpoints
             return Results.NoContent();
         });
 
-        control.MapGet("/requests", (string? command) => Results.Json(state.Recorder.List(command)));
+        control.MapGet("/requests", (string? command, int? last) =>
+        {
+            var requests = state.Recorder.List(command);
+            return Results.Json(last is >= 0 && last < requests.Count ? requests.Skip(requests.Count - last.Value) : requests);
+        });
+        control.MapGet("/requests/{seq:long}", (long seq) => state.Recorder.Find(seq) is { } request ? Results.Json(request) : Results.NotFound());
         control.MapDelete("/requests", () =>
         {
             state.Recorder.Clear();
@@ -56,6 +83,16 @@ public static class ControlEndpoints
             state.Faults.Add(fault, body.Times ?? 1);
             return Results.NoContent();
         });
+        control.MapGet("/faults", () => Results.Json(state.Faults.List().Select(f => new
+        {
+            command = f.Fault.Command,
+            action = f.Fault.ActionName,
+            delayMs = f.Fault.DelayMs,
+            status = f.Fault.Status,
+            text = f.Fault.Text,
+            location = f.Fault.Location,
+            remaining = f.Remaining,
+        })));
         control.MapDelete("/faults", () =>
         {
             state.Faults.Clear();
@@ -87,6 +124,7 @@ public static class ControlEndpoints
     {
         baseUri = state.BaseUri,
         httpsBaseUri = state.HttpsBaseUri,
+        viewerUri = state.ViewerUri,
         dataPath = state.Options.DataPath,
         demoUser = SandboxOptions.DemoUser,
         idleSeconds = (int)state.Sessions.Idle.TotalSeconds,

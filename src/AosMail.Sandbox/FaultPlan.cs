@@ -35,6 +35,12 @@ public sealed class FaultPlan
         lock (_lock) _entries.Add(new Entry(fault, times));
     }
 
+    /// <summary>The faults still queued, in order, each with the uses it has left.</summary>
+    public IReadOnlyList<(Fault Fault, int Remaining)> List()
+    {
+        lock (_lock) return [.. _entries.Select(e => (e.Fault, e.Remaining))];
+    }
+
     /// <summary>Takes one use of the first fault queued for this command, if any.</summary>
     public Fault? Take(string? command)
     {

@@ -82,7 +82,7 @@ public static partial class MailAction
             if (draft)
             {
                 state.Mail.Store(user.Address, "Draft", mid ?? id, content);
-                return AosAnswer.Ok();
+                return AosAnswer.Ok() with { MessageId = mid ?? id };
             }
 
             var distinct = recipients.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
@@ -93,7 +93,7 @@ public static partial class MailAction
             }
             if (request.IsChecked("keepcopy")) state.Mail.Store(user.Address, "Outbox", id, content);
             if (mid is not null) state.Mail.Delete(user.Address, "Draft", mid);
-            return AosAnswer.Ok();
+            return AosAnswer.Ok() with { MessageId = id };
         }
     }
 

@@ -7,6 +7,14 @@ namespace AosMail.Sandbox;
 /// <summary>One stored message file.</summary>
 public sealed record StoredMessage(string Id, string Path, long Size, DateTimeOffset Modified, bool Read);
 
+/// <summary>Where messages are kept: a user's mailbox, or (no user) the outgoing spool.</summary>
+public sealed record MailFolder(string? User, string Mailbox)
+{
+    public static MailFolder Spool { get; } = new(null, "Spool");
+
+    public bool IsSpool => User is null;
+}
+
 /// <summary>The sender and recipients of one spooled message, as an SMTP relay would see them
 /// (Bcc included: it is in the envelope, never in the headers).</summary>
 public sealed record Envelope(string From, IReadOnlyList<string> Recipients, DateTimeOffset Submitted);
@@ -30,6 +38,7 @@ public sealed partial class MailStore
     private readonly TimeProvider _clock;
     private readonly ConcurrentDictionary<string, object> _userLocks = new(StringComparer.OrdinalIgnoreCase);
     private long _lastId;
+    private long _version;
 
     public MailStore(string dataPath, TimeProvider clock)
     {
@@ -40,6 +49,12 @@ public sealed partial class MailStore
     }
 
     public string SpoolPath => _spoolRoot;
+
+    /// <summary>Changes whenever a message is stored, removed or read, so the viewer polls this
+    /// number rather than the folders.</summary>
+    public long Version => Interlocked.Read(ref _version);
+
+    private void Changed() => Interlocked.Increment(ref _version);
 
     /// <summary>Where large request values and the messages built from them wait while a request runs.</summary>
     public string IncomingPath { get; }
@@ -68,6 +83,8 @@ public sealed partial class MailStore
 
     private string MailboxDir(string user, string mailbox) => Path.Combine(_mailRoot, user.ToLowerInvariant(), mailbox);
 
+    private string FolderDir(MailFolder folder) => folder.User is { } user ? MailboxDir(user, folder.Mailbox) : _spoolRoot;
+
     private string MessagePath(string user, string mailbox, string id) => Path.Combine(MailboxDir(user, mailbox), id + ".eml");
 
     public void Store(string user, string mailbox, string id, MessageContent content)
@@ -76,6 +93,7 @@ public sealed partial class MailStore
         content.WriteAtomically(path);
         // An overwritten draft is a new message to its reader.
         File.Delete(Path.ChangeExtension(path, ".seen"));
+        Changed();
     }
 
     public bool Exists(string user, string mailbox, string id) => File.Exists(MessagePath(user, mailbox, id));
@@ -85,23 +103,44 @@ public sealed partial class MailStore
         var path = MessagePath(user, mailbox, id);
         File.Delete(Path.ChangeExtension(path, ".seen"));
         File.Delete(path);
+        Changed();
     }
 
     /// <summary>The messages of one mailbox, oldest first.</summary>
-    public IReadOnlyList<StoredMessage> List(string user, string mailbox)
+    public IReadOnlyList<StoredMessage> List(string user, string mailbox) => List(new MailFolder(user, mailbox));
+
+    /// <summary>The messages of a mailbox or of the spool, oldest first.</summary>
+    public IReadOnlyList<StoredMessage> List(MailFolder folder)
     {
-        var dir = MailboxDir(user, mailbox);
+        var dir = FolderDir(folder);
         if (!Directory.Exists(dir)) return [];
         var list = new List<StoredMessage>();
         foreach (var file in new DirectoryInfo(dir).EnumerateFiles("*.eml"))
         {
             var id = Path.GetFileNameWithoutExtension(file.Name);
             if (!IdPattern().IsMatch(id)) continue;
-            list.Add(new StoredMessage(id, file.FullName, file.Length, file.LastWriteTimeUtc,
-                File.Exists(Path.ChangeExtension(file.FullName, ".seen"))));
+            list.Add(Stored(id, file));
         }
         list.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
         return list;
+    }
+
+    /// <summary>One message of a mailbox or of the spool; null when there is none by that id.</summary>
+    public StoredMessage? Find(MailFolder folder, string id)
+    {
+        if (!IdPattern().IsMatch(id)) return null;
+        var file = new FileInfo(Path.Combine(FolderDir(folder), id + ".eml"));
+        return file.Exists ? Stored(id, file) : null;
+    }
+
+    private static StoredMessage Stored(string id, FileInfo file) =>
+        new(id, file.FullName, file.Length, file.LastWriteTimeUtc, File.Exists(Path.ChangeExtension(file.FullName, ".seen")));
+
+    /// <summary>The envelope of a spooled message, or null.</summary>
+    public Envelope? ReadEnvelope(string id)
+    {
+        try { return JsonSerializer.Deserialize<Envelope>(File.ReadAllBytes(Path.Combine(_spoolRoot, id + ".json")), EnvelopeJson); }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
     }
 
     public byte[]? Read(string user, string mailbox, string id)
@@ -110,14 +149,18 @@ public sealed partial class MailStore
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
     }
 
-    public void MarkRead(string user, string mailbox, string id) =>
+    public void MarkRead(string user, string mailbox, string id)
+    {
         AtomicFile.Write(Path.ChangeExtension(MessagePath(user, mailbox, id), ".seen"), []);
+        Changed();
+    }
 
     public void Spool(string id, MessageContent content, Envelope envelope)
     {
         // Envelope first: whoever sees the .eml can count on its .json being there.
         AtomicFile.Write(Path.Combine(_spoolRoot, id + ".json"), JsonSerializer.SerializeToUtf8Bytes(envelope, EnvelopeJson));
         content.WriteAtomically(Path.Combine(_spoolRoot, id + ".eml"));
+        Changed();
     }
 
     public void Clear()
@@ -126,6 +169,7 @@ public sealed partial class MailStore
         {
             if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         }
+        Changed();
     }
 }
 

@@ -36,7 +36,12 @@ builder.WebHost.ConfigureKestrel(kestrel =>
 });
 
 var app = builder.Build();
+ControlEndpoints.UseGuard(app);
+// The viewer's files are served before routing: after it, the AOS fallback route would claim them.
+ViewerEndpoints.UseFiles(app);
+app.UseRouting();
 ControlEndpoints.Map(app, state);
+ViewerEndpoints.Map(app, state);
 app.MapFallback("{**path}", context => AosEndpoints.HandleAsync(context, state));
 
 await app.StartAsync();
@@ -49,6 +54,7 @@ Console.WriteLine($"""
     AOS sandbox (AosMail) is listening.
       Base URI:   {state.BaseUri}
       HTTPS URI:  {state.HttpsBaseUri}  (self-signed certificate: use -SkipCertificateCheck)
+      Viewer:     {state.ViewerUri}  (open it in a browser: the mail that arrived, the request log, faults)
       Data:       {options.DataPath}
       Demo user:  {SandboxOptions.DemoUser}
       Password:   {SandboxOptions.DemoPassword}
@@ -63,6 +69,7 @@ if (options.ReadyFile is { } readyFile)
     {
         baseUri = state.BaseUri,
         httpsBaseUri = state.HttpsBaseUri,
+        viewerUri = state.ViewerUri,
         dataPath = options.DataPath,
         demoUser = SandboxOptions.DemoUser,
         demoPassword = SandboxOptions.DemoPassword,

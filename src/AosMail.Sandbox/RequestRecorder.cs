@@ -24,6 +24,10 @@ public sealed class RecordedRequest
     /// <summary>The fault action applied to this request, if any.</summary>
     public string? Fault { get; set; }
     public double DurationMs { get; set; }
+    /// <summary>The account the request acted for, once its login or session was accepted.</summary>
+    public string? User { get; set; }
+    /// <summary>The id of the message an sdmailact stored (spool, mailboxes or Draft).</summary>
+    public string? MessageId { get; set; }
 }
 
 public sealed partial class RequestRecorder
@@ -37,6 +41,7 @@ public sealed partial class RequestRecorder
     private readonly List<RecordedRequest> _requests = [];
     private readonly Lock _lock = new();
     private long _seq;
+    private long _version;
 
     public RecordedRequest Start(string method, string path, string? command, bool hasSid, string? contentType, long? contentLength, DateTimeOffset time,
         string? connectionId = null)
@@ -54,6 +59,7 @@ public sealed partial class RequestRecorder
             ConnectionId = connectionId,
         };
         lock (_lock) _requests.Add(record);
+        Interlocked.Increment(ref _version);
         return record;
     }
 
@@ -98,8 +104,31 @@ public sealed partial class RequestRecorder
         }
     }
 
+    public RecordedRequest? Find(long seq)
+    {
+        lock (_lock) return _requests.FirstOrDefault(r => r.Seq == seq);
+    }
+
+    /// <summary>The request that stored this message id last (a draft overwritten by mid keeps its id).</summary>
+    public RecordedRequest? FindByMessageId(string id)
+    {
+        lock (_lock) return _requests.LastOrDefault(r => r.MessageId == id);
+    }
+
+    /// <summary>The request is answered (or dropped): its record is complete.</summary>
+    public void Finish(RecordedRequest record, double durationMs)
+    {
+        record.DurationMs = durationMs;
+        Interlocked.Increment(ref _version);
+    }
+
+    /// <summary>Changes whenever a request starts or finishes or the log is cleared, so the viewer
+    /// polls this number rather than the whole log.</summary>
+    public long Version => Interlocked.Read(ref _version);
+
     public void Clear()
     {
         lock (_lock) _requests.Clear();
+        Interlocked.Increment(ref _version);
     }
 }

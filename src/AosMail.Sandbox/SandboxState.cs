@@ -36,6 +36,9 @@ public sealed class SandboxState
     public string BaseUri { get; set; } = "";
     public string HttpsBaseUri { get; set; } = "";
 
+    /// <summary>The viewer's page (ViewerEndpoints) on the http port.</summary>
+    public string ViewerUri => BaseUri + ViewerEndpoints.UiPath + "/";
+
     private TimeSpan StartIdle => TimeSpan.FromMinutes(Options.IdleMinutes);
 
     /// <summary>Back to the state right after start: no requests, faults, sessions, mail or

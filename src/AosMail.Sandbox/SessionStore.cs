@@ -62,6 +62,10 @@ public sealed class SessionStore
         return SessionState.Alive;
     }
 
+    /// <summary>Whose session this is, alive or expired, without counting a use (for the request log).</summary>
+    public Account? Owner(string? sid) =>
+        !string.IsNullOrEmpty(sid) && _sessions.TryGetValue(sid, out var session) ? session.User : null;
+
     /// <summary>The <c>expire</c> fault: the session dies now, as if it had idled out.</summary>
     public void Expire(string? sid)
     {

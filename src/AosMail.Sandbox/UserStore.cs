@@ -23,6 +23,9 @@ public sealed class UserStore
 
     public void Add(Account account) => _users[account.Address] = account;
 
+    /// <summary>Every account, ordered by address.</summary>
+    public IReadOnlyList<Account> All => [.. _users.Values.OrderBy(u => u.Address, StringComparer.Ordinal)];
+
     public Account? Find(string address) => _users.TryGetValue(address, out var user) ? user : null;
 
     /// <summary>Checks a login. Says nothing about which part was wrong, like a real server.</summary>
