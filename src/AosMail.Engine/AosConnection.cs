@@ -64,7 +64,7 @@ namespace AosMail.Engine
             OutboxMailbox = settings.OutboxMailbox;
             _timeout = settings.Timeout;
 
-            _http = new HttpClient(handler ?? CreateHandler(settings.SkipCertificateCheck), disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+            _http = new HttpClient(handler ?? AosHttpHandlerFactory.Create(settings.SkipCertificateCheck), disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
             // A test's handler may only speak SendAsync; the platform's own handler speaks both.
             _sendWhole = handler == null ? SynchronousSend : null;
             _http.DefaultRequestHeaders.ExpectContinue = false;
@@ -99,22 +99,6 @@ namespace AosMail.Engine
 
         /// <summary>For tests: whether short forms are sent synchronously by this connection.</summary>
         internal bool SendsShortFormsSynchronously => _sendWhole != null;
-
-        private static HttpClientHandler CreateHandler(bool skipCertificateCheck)
-        {
-            // B16: redirects are failures, not followed; no cookies (the SID is the session).
-            var handler = new HttpClientHandler
-            {
-                AllowAutoRedirect = false,
-                UseCookies = false,
-            };
-            if (skipCertificateCheck)
-            {
-                handler.ServerCertificateCustomValidationCallback = (message, certificate, chain, errors) => true;
-            }
-
-            return handler;
-        }
 
         /// <summary>For tests: how the connection waits before a retry.</summary>
         internal Func<TimeSpan, CancellationToken, Task> Delay { get; set; } = (delay, token) => Task.Delay(delay, token);
