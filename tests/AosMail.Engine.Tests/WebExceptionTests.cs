@@ -49,8 +49,8 @@ public class WebExceptionTests
     public void TheStatusesThatMeanNothingWasSentAreExactlyThese()
     {
         var notReached = Enum.GetValues(typeof(WebExceptionStatus)).Cast<WebExceptionStatus>()
-            .Where(s => AosTransportFault.FromWebStatus(s) == AosFaultKind.NotReached).OrderBy(s => s.ToString());
-        Assert.Equal(new[] { WebExceptionStatus.ConnectFailure, WebExceptionStatus.NameResolutionFailure, WebExceptionStatus.ProxyNameResolutionFailure }, notReached);
+            .Where(s => AosTransportFault.FromWebStatus(s) == AosFaultKind.NotReached).Select(s => s.ToString()).OrderBy(s => s, StringComparer.Ordinal);
+        Assert.Equal("ConnectFailure, NameResolutionFailure, ProxyNameResolutionFailure", string.Join(", ", notReached));
     }
 
     // The shapes .NET Framework builds: a status with the socket or stream error inside.
