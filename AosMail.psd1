@@ -9,7 +9,10 @@
     Copyright            = '(c) AosMail contributors. MIT licence.'
     Description          = 'Send mail, save and overwrite drafts through the AOS (AfterOffice Server) web-mail HTTP API, from the prompt, scheduled tasks and runbooks.'
     PowerShellVersion    = '5.1'
-    DotNetFrameworkVersion = '4.7.2'
+    # 4.7.1: the first .NET Framework with netstandard2.0 built in, and with the HttpClientHandler
+    # settings the engine uses (ServerCertificateCustomValidationCallback, MaxConnectionsPerServer).
+    # Windows PowerShell cannot check versions above 4.5 itself; docs/windows-powershell.md says how.
+    DotNetFrameworkVersion = '4.7.1'
     FormatsToProcess     = @('AosMail.Format.ps1xml')
     CmdletsToExport      = @(
         'New-AosSession'

@@ -64,7 +64,7 @@ namespace AosMail.Engine
             OutboxMailbox = settings.OutboxMailbox;
             _timeout = settings.Timeout;
 
-            _http = new HttpClient(handler ?? CreateHandler(settings.SkipCertificateCheck), disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+            _http = new HttpClient(handler ?? AosHttpHandlerFactory.Create(settings.SkipCertificateCheck), disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
             _http.DefaultRequestHeaders.ExpectContinue = false;
             var version = typeof(AosConnection).Assembly.GetName().Version ?? new Version(0, 0, 0);
             _http.DefaultRequestHeaders.UserAgent.ParseAdd($"AosMail/{version.ToString(3)}");
@@ -72,22 +72,6 @@ namespace AosMail.Engine
             _password = settings.Password;
             Created = DateTimeOffset.Now;
             _lastUsedUtcTicks = Created.UtcTicks;
-        }
-
-        private static HttpClientHandler CreateHandler(bool skipCertificateCheck)
-        {
-            // B16: redirects are failures, not followed; no cookies (the SID is the session).
-            var handler = new HttpClientHandler
-            {
-                AllowAutoRedirect = false,
-                UseCookies = false,
-            };
-            if (skipCertificateCheck)
-            {
-                handler.ServerCertificateCustomValidationCallback = (message, certificate, chain, errors) => true;
-            }
-
-            return handler;
         }
 
         /// <summary>For tests: how the connection waits before a retry.</summary>

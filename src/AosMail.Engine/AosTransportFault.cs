@@ -1,4 +1,5 @@
 using System;
+using System.Net;
 using System.Net.Sockets;
 using System.Security.Authentication;
 
@@ -24,10 +25,18 @@ namespace AosMail.Engine
     {
         /// <summary>
         /// Classifies an exception chain from HttpClient (timeouts are recognised by the caller,
-        /// which owns the timeout token). Looks through inner and aggregated exceptions.
+        /// which owns the timeout token). Looks through inner and aggregated exceptions. On .NET
+        /// Framework (Windows PowerShell) the cause is a WebException whose status says where the
+        /// request failed; on .NET Core it is a SocketException, IOException or AuthenticationException.
         /// </summary>
         public static AosFaultKind Classify(Exception exception)
         {
+            var web = Find<WebException>(exception);
+            if (web != null && FromWebStatus(web.Status) is AosFaultKind known)
+            {
+                return known;
+            }
+
             if (Find<AuthenticationException>(exception) != null)
             {
                 return AosFaultKind.TlsFailure;
@@ -59,6 +68,30 @@ namespace AosMail.Engine
             }
         }
 
+        /// <summary>
+        /// The WebException statuses that tell for sure: before a connection (name resolution,
+        /// connect), in the TLS handshake, or a timeout. Null for the others (the connection broke,
+        /// closed or answered garbage after the request may have been written): the inner
+        /// exceptions decide, and without a clearer one the request may have reached the server.
+        /// </summary>
+        internal static AosFaultKind? FromWebStatus(WebExceptionStatus status)
+        {
+            switch (status)
+            {
+                case WebExceptionStatus.NameResolutionFailure:
+                case WebExceptionStatus.ProxyNameResolutionFailure:
+                case WebExceptionStatus.ConnectFailure:
+                    return AosFaultKind.NotReached;
+                case WebExceptionStatus.SecureChannelFailure:
+                case WebExceptionStatus.TrustFailure:
+                    return AosFaultKind.TlsFailure;
+                case WebExceptionStatus.Timeout:
+                    return AosFaultKind.Timeout;
+                default:
+                    return null;
+            }
+        }
+
         /// <summary>Socket errors that only happen before a connection exists.</summary>
         internal static bool IsBeforeConnect(SocketError error)
         {
@@ -84,6 +117,12 @@ namespace AosMail.Engine
             if (socket != null)
             {
                 return AosProtocol.SidAnywhere.Replace($"{socket.Message} ({socket.SocketErrorCode})", AosProtocol.SidMask);
+            }
+
+            var web = Find<WebException>(exception);
+            if (web != null)
+            {
+                return AosProtocol.SidAnywhere.Replace(web.Message + " (" + web.Status + ")", AosProtocol.SidMask);
             }
 
             var inner = exception;

@@ -41,7 +41,7 @@ public class ConversationTests
         {
             Assert.Equal(HttpMethod.Post, request.Method);
             Assert.Equal("application/x-www-form-urlencoded; charset=utf-8", request.Content!.Headers.ContentType!.ToString());
-            var body = await request.Content.ReadAsStringAsync(cancellationToken);
+            var body = await request.Content.ReadAsStringAsync();
             Assert.Equal(body.Length, request.Content.Headers.ContentLength);
             var path = request.RequestUri!.AbsolutePath;
             Requests.Enqueue((path, body));

@@ -144,6 +144,7 @@ public sealed class StreamingBodyTests : IDisposable
         Assert.True(exclusive.Length > 0);
     }
 
+#if NET // GC.GetTotalAllocatedBytes: .NET Core 3 and later
     [Fact]
     public async Task ALargeAttachmentIsNeverHeldInMemory()
     {
@@ -163,6 +164,7 @@ public sealed class StreamingBodyTests : IDisposable
         // Two passes over 24 MB (about 35 MB of encoded form each): buffers only, no copy.
         Assert.True(allocated < 4 * 1024 * 1024, $"allocated {allocated:N0} bytes while streaming {sink.Count:N0}");
     }
+#endif
 
     [Fact]
     public async Task ProgressCountsEveryByteHandedToTheStream()
@@ -174,7 +176,7 @@ public sealed class StreamingBodyTests : IDisposable
         var sink = new CountingStream();
         await content.CopyToAsync(sink);
         Assert.True(totals.Count > 2);
-        Assert.Equal(sink.Count, totals[^1]);
+        Assert.Equal(sink.Count, totals[totals.Count - 1]);
         Assert.Equal(totals.OrderBy(t => t), totals);
     }
 

@@ -1,8 +1,7 @@
 using System;
 using System.IO;
 using System.Management.Automation;
-using System.Reflection;
-using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
 
 namespace AosMail.Internal
 {
@@ -20,10 +19,16 @@ namespace AosMail.Internal
         internal static readonly string DependencyFolder =
             Path.Combine(Path.GetDirectoryName(typeof(ModuleLoader).Assembly.Location)!, "bin");
 
-        private static readonly bool IsNetFramework =
-            RuntimeInformation.FrameworkDescription.StartsWith(".NET Framework", StringComparison.OrdinalIgnoreCase);
+        /// <summary>
+        /// Chosen by what the runtime can do, not by its name: PowerShell 7's runtime has
+        /// AssemblyLoadContext in its core library; .NET Framework (Windows PowerShell) and Mono
+        /// have not. Looked up by name so that finding out loads nothing.
+        /// </summary>
+        internal static readonly bool HasLoadContexts =
+            typeof(object).Assembly.GetType("System.Runtime.Loader.AssemblyLoadContext", throwOnError: false) != null;
 
         private static readonly object Gate = new object();
+        private static DependencyResolver? _resolver;
         private static bool _registered;
 
         public void OnImport()
@@ -31,14 +36,14 @@ namespace AosMail.Internal
             lock (Gate)
             {
                 if (_registered) return;
-                if (IsNetFramework)
+                if (HasLoadContexts)
                 {
-                    AppDomain.CurrentDomain.AssemblyResolve += ResolveOnNetFramework;
+                    RegisterLoadContext();
                 }
                 else
                 {
-                    // In its own class so that Windows PowerShell never compiles AssemblyLoadContext code.
-                    IsolatedLoadContext.Register(DependencyFolder);
+                    _resolver ??= new DependencyResolver(DependencyFolder);
+                    AppDomain.CurrentDomain.AssemblyResolve += _resolver.Resolve;
                 }
 
                 _registered = true;
@@ -50,29 +55,26 @@ namespace AosMail.Internal
             lock (Gate)
             {
                 if (!_registered) return;
-                if (IsNetFramework)
+                if (HasLoadContexts)
                 {
-                    AppDomain.CurrentDomain.AssemblyResolve -= ResolveOnNetFramework;
+                    UnregisterLoadContext();
                 }
                 else
                 {
-                    IsolatedLoadContext.Unregister();
+                    AppDomain.CurrentDomain.AssemblyResolve -= _resolver!.Resolve;
                 }
 
                 _registered = false;
             }
         }
 
-        /// <summary>
-        /// Windows PowerShell has no load contexts: the best it offers is to serve our copies from
-        /// bin when the default probe fails, by simple name (acting as a binding redirect). MimeKit
-        /// is strong-named, so a different MimeKit version already loaded by another module can
-        /// still live beside ours; the same version is shared.
-        /// </summary>
-        private static Assembly? ResolveOnNetFramework(object? sender, ResolveEventArgs args)
-        {
-            string path = Path.Combine(DependencyFolder, new AssemblyName(args.Name).Name + ".dll");
-            return File.Exists(path) ? Assembly.LoadFrom(path) : null;
-        }
+        // The load-context calls sit in methods of their own: the JIT resolves every type a method
+        // mentions before running it, so a branch that Windows PowerShell never takes would still
+        // make it look for System.Runtime.Loader (and fail the import) if it were inline above.
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void RegisterLoadContext() => IsolatedLoadContext.Register(DependencyFolder);
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void UnregisterLoadContext() => IsolatedLoadContext.Unregister();
     }
 }
