@@ -25,8 +25,7 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module $env:AOS_TEST_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot 'AosTestSupport.psm1')
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
     $script:ModuleRoot = Split-Path $env:AOS_TEST_MODULE
 
     # The names of what PowerShell 7 added and 5.1 cannot run: syntax (found in the parse tree) and
