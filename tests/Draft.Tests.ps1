@@ -1,6 +1,7 @@
 # The draft workflow through the built module against the sandbox: Save-AosDraft's DraftId
-# (Draft listing before/after the save, the per-save token when several drafts appear), the
-# save -> overwrite -> send loop, and drafts piped from Get-AosMessage into the send cmdlets.
+# (Draft listing before/after the save; the candidates' content compared with what was posted
+# when several drafts appear), the save -> overwrite -> send loop, and drafts piped from
+# Get-AosMessage into the send cmdlets. Nothing of the module's own goes into a draft (B24).
 
 BeforeAll {
     Import-Module $env:AOS_TEST_MODULE -Force
@@ -44,9 +45,9 @@ Describe 'Drafts' {
         foreach ($list in $requests[0], $requests[2]) {
             @($list.Fields | ForEach-Object { "$($_.Name)=$($_.Value)" }) | Should -Be 'api=lc', 'mbox=Draft'
         }
-        $header = $requests[1].Fields | Where-Object Name -EQ 'mheader'
-        $header.Value | Should -Match '^X-AosMail-Draft-Token: [0-9a-f]{32}$'
-        [IO.File]::ReadAllText($file.Path) | Should -Match ([regex]::Escape($header.Value))
+        # Exactly the fields the caller gave: no mheader of the module's own (B24).
+        @($requests[1].Fields | ForEach-Object { "$($_.Name)=$($_.Value)" }) | Should -Be 'api=lc', 'mto=bob@sandbox.test', 'msub=Plan', 'body=v1', 'svdrf=checked'
+        [IO.File]::ReadAllText($file.Path) | Should -Not -Match '(?im)^X-AosMail'
     }
 
     It 'gives two drafts with the same subject different, correct DraftIds' {
@@ -57,8 +58,42 @@ Describe 'Drafts' {
         Get-Body (Get-Draft | Where-Object Id -EQ $two.DraftId).Path | Should -Be 'second'
     }
 
-    It 'picks its own draft by token when another client saves a draft at the same moment' {
-        # Our save is held for 3 s; meanwhile another client saves a draft with the same subject.
+    It 'picks its own draft by content when another client saves a draft <Case> at the same moment' -ForEach @(
+        @{ Case = 'with the same subject'; Ours = @{ To = 'bob@sandbox.test'; Subject = 'Race'; Body = 'ours' }; Theirs = [ordered]@{ mto = 'bob@sandbox.test'; msub = 'Race'; body = 'theirs' } }
+        @{ Case = 'to another recipient'; Ours = @{ To = 'bob@sandbox.test'; Subject = 'Race'; Body = 'same' }; Theirs = [ordered]@{ mto = 'alice@sandbox.test'; msub = 'Race'; body = 'same' } }
+        @{ Case = 'with the same text but no attachment'; Ours = @{ To = 'bob@sandbox.test'; Subject = 'Race'; Body = 'same'; Attachments = 'race.csv' }; Theirs = [ordered]@{ mto = 'bob@sandbox.test'; msub = 'Race'; body = 'same' } }
+    ) {
+        Set-Content -LiteralPath (Join-Path $TestDrive 'race.csv') -Value 'a,b'
+        # Our save is held for 3 s; meanwhile another client saves its draft.
+        Add-SandboxFault -Command sdmailact -Action delay -DelayMs 3000
+        $sid = New-SandboxSession
+        $form = [ordered]@{ api = 'lc' } + $Theirs + [ordered]@{ svdrf = 'checked' }
+        $helpers = Join-Path $PSScriptRoot 'TestHelpers.psm1'
+        $other = Start-ThreadJob -ArgumentList $helpers, $sid, $Sandbox.BaseUri, $env:AOS_SANDBOX_URI, $form -ScriptBlock {
+            param($helpers, $sid, $base, $uri, $form)
+            $env:AOS_SANDBOX_URI = $uri
+            Import-Module $helpers
+            Start-Sleep -Milliseconds 800
+            (Invoke-AosRaw -BaseUri $base -Path "$sid.sdmailact.mail.mms" -Form $form).Body
+        }
+        Clear-SandboxRequest
+        Push-Location $TestDrive
+        try { $saved = Save-AosDraft @Ours } finally { Pop-Location }
+        $other | Wait-Job | Receive-Job | Should -Be 'OK'
+        $other | Remove-Job
+        @(Get-Draft).Count | Should -Be 2
+        $mine = Read-MimeMessage -Path (Get-Draft | Where-Object Id -EQ $saved.DraftId).Path
+        @($mine.To.Mailboxes.Address) | Should -Be $Ours.To
+        $mine.TextBody.TrimEnd() | Should -Be $Ours.Body
+        @($mine.Attachments).Count | Should -Be @($Ours['Attachments'] | Where-Object { $_ }).Count
+        # Two new ids, so the candidates were read (rdmail) and compared; the saved draft has nothing of the module's own.
+        @(Get-SandboxRequest -Command rdmail).Count | Should -BeGreaterOrEqual 1
+        $save = @(Get-SandboxRequest -Command sdmailact)[0]
+        $expected = @('api', 'mto', 'msub', 'body') + @(if ($Ours['Attachments']) { 'mheader' }) + 'svdrf'
+        @($save.Fields.Name) | Should -Be $expected
+    }
+
+    It 'leaves DraftId empty, with a warning, when two identical drafts are saved at the same moment' {
         Add-SandboxFault -Command sdmailact -Action delay -DelayMs 3000
         $sid = New-SandboxSession
         $helpers = Join-Path $PSScriptRoot 'TestHelpers.psm1'
@@ -67,16 +102,26 @@ Describe 'Drafts' {
             $env:AOS_SANDBOX_URI = $uri
             Import-Module $helpers
             Start-Sleep -Milliseconds 800
-            (Invoke-AosRaw -BaseUri $base -Path "$sid.sdmailact.mail.mms" -Form ([ordered]@{ api = 'lc'; msub = 'Race'; body = 'theirs'; svdrf = 'checked' })).Body
+            (Invoke-AosRaw -BaseUri $base -Path "$sid.sdmailact.mail.mms" -Form ([ordered]@{ api = 'lc'; msub = 'Twin'; body = 'same'; svdrf = 'checked' })).Body
         }
-        Clear-SandboxRequest
-        $saved = Save-AosDraft -Subject 'Race' -Body 'ours'
+        $saved = Save-AosDraft -Subject 'Twin' -Body 'same' -WarningVariable warned -WarningAction SilentlyContinue
         $other | Wait-Job | Receive-Job | Should -Be 'OK'
         $other | Remove-Job
         @(Get-Draft).Count | Should -Be 2
-        Get-Body (Get-Draft | Where-Object Id -EQ $saved.DraftId).Path | Should -Be 'ours'
-        # Two new ids, so the candidates were read (rdmail) until the token matched.
-        @(Get-SandboxRequest -Command rdmail).Count | Should -BeGreaterOrEqual 1
+        $saved.DraftId | Should -BeNullOrEmpty
+        "$warned" | Should -BeLike '*2 of the 2 new messages*identical drafts*'
+    }
+
+    It 'does not send on the bookkeeping header a draft saved by AosMail 0.1 carries' {
+        $sid = New-SandboxSession
+        $null = Invoke-AosRaw -Path "$sid.sdmailact.mail.mms" -Form ([ordered]@{
+                api = 'lc'; mto = 'bob@sandbox.test'; msub = 'Old draft'; body = 'old'
+                mheader = "X-Company: Example`r`nX-AosMail-Draft-Token: 0123456789abcdef0123456789abcdef"; svdrf = 'checked'
+            })
+        Get-AosMessage -Mailbox Draft | Send-AosMessage
+        $delivered = Read-MimeMessage -Path (Get-SandboxMessage -User bob@sandbox.test -Mailbox Inbox)[0].Path
+        $delivered.Headers['X-Company'] | Should -Be 'Example'
+        $delivered.Headers['X-AosMail-Draft-Token'] | Should -BeNullOrEmpty
     }
 
     It 'runs the loop save -> overwrite -> send: one delivery, the draft gone, a copy in Outbox' {

@@ -452,10 +452,10 @@ Describe 'Send-AosMessage and Save-AosDraft on the wire' {
     }
 
     Describe 'Save-AosDraft and -DraftId' {
-        # Each draft save carries the module's X-AosMail-Draft-Token in mheader (README: how the DraftId is found).
+        # A draft save posts exactly the fields the caller gave: no mheader unless headers or MIME need one (B24).
         It 'saves a draft with svdrf and always outputs a result' {
             $out = @(Save-AosDraft -To 'alice@sandbox.test' -Subject 'Draft one' -Body 'first')
-            Assert-FieldList (Get-OnlySend) @(@('api', 'lc'), @('mto', 'alice@sandbox.test'), @('msub', 'Draft one'), @('body', 'first'), @('mheader', [regex]'^X-AosMail-Draft-Token: [0-9a-f]{32}$'), @('svdrf', 'checked'))
+            Assert-FieldList (Get-OnlySend) @(@('api', 'lc'), @('mto', 'alice@sandbox.test'), @('msub', 'Draft one'), @('body', 'first'), @('svdrf', 'checked'))
             $out.Count | Should -Be 1
             $out[0] | Should -BeOfType ([AosMail.AosSendResult])
             $out[0].Action | Should -BeExactly 'SaveDraft'
@@ -467,7 +467,7 @@ Describe 'Send-AosMessage and Save-AosDraft on the wire' {
 
         It 'saves a draft without recipients' {
             $null = Save-AosDraft -Subject 'no one yet'
-            Assert-FieldList (Get-OnlySend) @(@('api', 'lc'), @('msub', 'no one yet'), @('mheader', [regex]'^X-AosMail-Draft-Token: [0-9a-f]{32}$'), @('svdrf', 'checked'))
+            Assert-FieldList (Get-OnlySend) @(@('api', 'lc'), @('msub', 'no one yet'), @('svdrf', 'checked'))
             (Get-OnlyMessage -User 'demo@sandbox.test' -Mailbox Draft).Subject | Should -BeExactly 'no one yet'
         }
 
@@ -481,7 +481,7 @@ Describe 'Send-AosMessage and Save-AosDraft on the wire' {
             $saved = @(Save-AosDraft -DraftId $id -To 'alice@sandbox.test' -Subject 'Draft two' -Body 'second')
             $saves = @(Get-SandboxRequest -Command sdmailact)
             $saves.Count | Should -Be 2
-            Assert-FieldList $saves[1] @(@('api', 'lc'), @('mid', $id), @('mto', 'alice@sandbox.test'), @('msub', 'Draft two'), @('body', 'second'), @('mheader', [regex]'^X-AosMail-Draft-Token: [0-9a-f]{32}$'), @('svdrf', 'checked'))
+            Assert-FieldList $saves[1] @(@('api', 'lc'), @('mid', $id), @('mto', 'alice@sandbox.test'), @('msub', 'Draft two'), @('body', 'second'), @('svdrf', 'checked'))
             $saved[0].DraftId | Should -BeExactly $id
             $drafts = @(Get-SandboxMessage -User 'demo@sandbox.test' -Mailbox Draft)
             $drafts.Count | Should -Be 1

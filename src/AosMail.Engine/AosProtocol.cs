@@ -43,12 +43,6 @@ namespace AosMail.Engine
         public const string ListingStatusRead = "Read";
         public const string ListingStatusNew = "New";
 
-        /// <summary>
-        /// Draft ids: the header Save-AosDraft adds to each draft (a fresh random token per save),
-        /// so that its new id can be told apart from drafts other clients save at the same moment.
-        /// </summary>
-        public const string DraftTokenHeader = "X-AosMail-Draft-Token";
-
         // B3: login fields, in this order.
         public const string FieldName = "name";
         public const string FieldHost = "host";

@@ -80,8 +80,6 @@ namespace AosMail.Commands
             AosMessage? message = BuildMessage(row);
             if (message is null) return;
 
-            // Draft ids: each save carries a fresh token, so its new id can be found (SaveDraftAsync).
-            string? token = Kind == AosSubmitKind.SaveDraft ? AosConnection.StampDraftToken(message) : null;
             // A draft named without new content keeps its saved content (AOS would replace it by the form's).
             bool keepSaved = message.DraftId is not null && Body is null && !(InputObject?.BaseObject is string)
                 && !BodyAsHtml && message.Attachments.Count == 0;
@@ -111,13 +109,13 @@ namespace AosMail.Commands
                     WriteVerbose($"No new body given: the saved content of draft {prepared.DraftId} ({saved.Length} bytes) is kept.");
                 }
 
-                if (token is null)
+                if (Kind == AosSubmitKind.Send)
                 {
                     result = Run((log, progress, ct) => Connection.SubmitAsync(prepared, log, progress, ct), prepared.MayReportProgress);
                 }
                 else
                 {
-                    AosDraftSaveResult saved = Run((log, ct) => Connection.SaveDraftAsync(prepared, token, log, ct));
+                    AosDraftSaveResult saved = Run((log, ct) => Connection.SaveDraftAsync(prepared, log, ct));
                     result = saved.Submit;
                     draftId = saved.DraftId;
                     if (draftId is null)
