@@ -49,11 +49,17 @@ namespace AosMail.Engine
             }
 
             _base = CheckServer(settings.Server, settings.AllowUnencryptedAuthentication);
-            if (string.IsNullOrWhiteSpace(settings.UserName) || settings.Password == null)
+            if (string.IsNullOrWhiteSpace(settings.UserName) || settings.Password == null || settings.Password.Length == 0)
             {
+                // An empty password cannot log in: refused here, so the server never sees the attempt.
                 throw new AosException(AosErrorIds.NoCredential, AosErrorCategory.InvalidArgument,
-                    $"A user name and a password are needed to log in to {settings.Server.AbsoluteUri}.", settings.UserName);
+                    $"A user name and a password are needed to log in to {settings.Server.AbsoluteUri}{(string.IsNullOrWhiteSpace(settings.UserName) ? "" : $"; the password given for '{settings.UserName}' is empty")}.",
+                    settings.UserName);
             }
+
+            CheckMailbox(settings.InboxMailbox);
+            CheckMailbox(settings.DraftMailbox);
+            CheckMailbox(settings.OutboxMailbox);
 
             SplitUserName(settings.UserName, settings.Domain, out var name, out var host);
             UserName = name;

@@ -12,6 +12,7 @@ namespace AosMail.Engine
         public const string InvalidSubject = "AosInvalidSubject";
         public const string InvalidHeaderName = "AosInvalidHeaderName";
         public const string HeaderInjection = "AosHeaderInjection";
+        public const string InvalidHeaderValue = "AosInvalidHeaderValue";
         public const string ReservedHeader = "AosReservedHeader";
         public const string AttachmentNotFound = "AosAttachmentNotFound";
         public const string InvalidPriority = "AosInvalidPriority";

@@ -52,7 +52,7 @@ namespace AosMail.Engine
 
             ValidateSubject(message.Subject);
             ValidateHeaders(message.Headers);
-            ValidatePriority(message.Priority);
+            ValidatePriority(message.Priority, message.Headers);
             ValidateDraftId(message.DraftId);
             ValidateAttachments(message.Attachments);
 
@@ -133,6 +133,12 @@ namespace AosMail.Engine
                     throw InvalidAddress(entry, $"An empty address was given in {kind}.");
                 }
 
+                int control = IndexOfControl(entry);
+                if (control >= 0)
+                {
+                    throw InvalidAddress(entry, Invariant($"The {kind} entry '{Escape(entry)}' contains the control character U+{(int)entry[control]:X4}, which has no place in an address (a mail header would break at it)."));
+                }
+
                 if (!InternetAddressList.TryParse(AddressParser, entry, out var list) || list.Count == 0)
                 {
                     throw InvalidAddress(entry, $"The {kind} entry '{entry}' is not a valid e-mail address or address list.");
@@ -197,6 +203,15 @@ namespace AosMail.Engine
                 throw new AosException(AosErrorIds.InvalidSubject, AosErrorCategory.InvalidArgument,
                     $"The subject must be one line, but it contains a line break or NUL: '{Escape(subject)}'.", subject);
             }
+
+            int line = AosProtocol.SubjectHeaderPrefix.Length + (EncodeSubject(subject)?.Length ?? 0);
+            if (line > AosProtocol.MaxHeaderLineLength)
+            {
+                throw new AosException(AosErrorIds.InvalidSubject, AosErrorCategory.InvalidArgument,
+                    Invariant($"The subject '{Shorten(subject!)}' is too long: {subject!.Length} characters make a Subject line of {line} characters as sent, ")
+                    + Invariant($"and a mail header line holds at most {AosProtocol.MaxHeaderLineLength} (RFC 5322). An ASCII subject may have up to {AosProtocol.MaxHeaderLineLength - AosProtocol.SubjectHeaderPrefix.Length} characters; ")
+                    + "other text is encoded for mail (RFC 2047), which makes it longer, so fewer fit.", subject);
+            }
         }
 
         private static string? EncodeSubject(string? subject)
@@ -260,12 +275,29 @@ namespace AosMail.Engine
 
         // ---- B11, B12 ----
 
-        private static void ValidatePriority(int? priority)
+        private static void ValidatePriority(int? priority, IList<KeyValuePair<string, string>> headers)
         {
-            if (priority.HasValue && (priority.Value < AosProtocol.PriorityHighest || priority.Value > AosProtocol.PriorityLowest))
+            if (!priority.HasValue)
+            {
+                return;
+            }
+
+            if (priority.Value < AosProtocol.PriorityHighest || priority.Value > AosProtocol.PriorityLowest)
             {
                 throw new AosException(AosErrorIds.InvalidPriority, AosErrorCategory.InvalidArgument,
                     Invariant($"The priority must be 1 (highest) to 5 (lowest); {priority.Value} was given."), priority.Value);
+            }
+
+            foreach (var header in headers)
+            {
+                foreach (var name in AosProtocol.PriorityHeaders)
+                {
+                    if (string.Equals(header.Key, name, StringComparison.OrdinalIgnoreCase))
+                    {
+                        throw new AosException(AosErrorIds.ConflictingParameters, AosErrorCategory.InvalidArgument,
+                            $"-Priority and the header '{header.Key}' both set the priority, and could contradict each other: give one of them (-Priority sends mprio; the server writes X-Priority from it).", header.Key);
+                    }
+                }
             }
         }
 
@@ -430,12 +462,58 @@ namespace AosMail.Engine
             return true;
         }
 
+        /// <summary>
+        /// The first C0 or C1 control character, DEL, or Unicode line or paragraph separator
+        /// (U+2028, U+2029; U+0085 is C1): characters a header breaks at or chokes on. -1 if none.
+        /// </summary>
+        private static int IndexOfControl(string value)
+        {
+            for (int i = 0; i < value.Length; i++)
+            {
+                if (IsControl(value[i]))
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
+
+        private static bool IsControl(char c) => c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == '\u2028' || c == '\u2029';
+
+        private static string Shorten(string value) => value.Length <= 40 ? value : value.Substring(0, 40) + "\u2026";
+
         private static bool HasLineBreakOrNul(string value) =>
             value.IndexOf('\r') >= 0 || value.IndexOf('\n') >= 0 || value.IndexOf('\0') >= 0;
 
-        /// <summary>Shows CR, LF and NUL as \r, \n and \0 so a message stays one readable line.</summary>
-        internal static string Escape(string value) =>
-            value.Replace("\r", "\\r").Replace("\n", "\\n").Replace("\0", "\\0");
+        /// <summary>
+        /// Shows CR, LF and NUL as \r, \n and \0, and other control characters as \uXXXX, so a
+        /// message stays one readable line.
+        /// </summary>
+        internal static string Escape(string value)
+        {
+            if (IndexOfControl(value) < 0)
+            {
+                return value;
+            }
+
+            var builder = new StringBuilder(value.Length + 16);
+            foreach (char c in value)
+            {
+                switch (c)
+                {
+                    case '\r': builder.Append("\\r"); break;
+                    case '\n': builder.Append("\\n"); break;
+                    case '\0': builder.Append("\\0"); break;
+                    default:
+                        if (IsControl(c)) builder.Append(Invariant($"\\u{(int)c:X4}"));
+                        else builder.Append(c);
+                        break;
+                }
+            }
+
+            return builder.ToString();
+        }
 
         private static FormatOptions CreateWireFormat()
         {

@@ -96,6 +96,28 @@ public class ConnectionTests
     }
 
     [Fact]
+    public void EmptyPasswordIsReported()
+    {
+        var settings = Settings("https://mail.example.com/");
+        settings.Password = new System.Security.SecureString();
+        var error = Assert.Throws<AosException>(() => new AosConnection(settings));
+        Assert.Equal(AosErrorIds.NoCredential, error.ErrorId);
+        Assert.Contains("empty", error.Message);
+    }
+
+    [Theory]
+    [InlineData(" ")]
+    [InlineData("Dra\nft")]
+    public void MailboxNamesAreChecked(string name)
+    {
+        var settings = Settings("https://mail.example.com/");
+        settings.DraftMailbox = name;
+        var error = Assert.Throws<AosException>(() => new AosConnection(settings));
+        Assert.Equal(AosErrorIds.InvalidMailbox, error.ErrorId);
+        Assert.Equal(name, error.Target);
+    }
+
+    [Fact]
     public async System.Threading.Tasks.Task TestWithoutASessionIsFalseWithoutNetwork()
     {
         // Port 9 on a TEST-NET address: any request would fail, so false proves no request was made.

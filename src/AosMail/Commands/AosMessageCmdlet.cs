@@ -76,7 +76,7 @@ namespace AosMail.Commands
         {
             object? row = InputObject?.BaseObject is string ? null : InputObject;
 
-            if (!CheckPipedMessage(row)) return;
+            if (!CheckPipedMessage(row) || !CheckUnboundPriority(row)) return;
             AosMessage? message = BuildMessage(row);
             if (message is null) return;
 
@@ -169,6 +169,25 @@ namespace AosMail.Commands
             return true;
         }
 
+        /// <summary>
+        /// A row's Priority that PowerShell could not convert is not bound at all (an optional
+        /// parameter bound by property name is skipped when its conversion fails), so the message
+        /// would go with no priority. The row's raw value is checked instead: a non-blank one
+        /// that did not bind is not a priority. (BoundParameters cannot tell: it keeps a name
+        /// bound from an earlier row.)
+        /// </summary>
+        private bool CheckUnboundPriority(object? row)
+        {
+            if (Priority.HasValue || !(row is PSObject record)) return true;
+            object? raw = record.Properties[nameof(Priority)]?.Value;
+            string text = raw is null ? "" : LanguagePrimitives.ConvertTo<string>(raw) ?? "";
+            if (string.IsNullOrWhiteSpace(text)) return true;
+
+            WriteError(NewError(AosErrorIds.InvalidPriority, AosErrorCategory.InvalidArgument,
+                $"'{text}' is not a priority: give Highest, High, Normal, Low or Lowest, or 1 (highest) to 5 (lowest), or leave the cell empty. Nothing was sent for this row.", row));
+            return false;
+        }
+
         /// <summary>Binds the parameters into an engine message; null after writing an error.</summary>
         private AosMessage? BuildMessage(object? row)
         {
@@ -186,9 +205,17 @@ namespace AosMail.Commands
             AddNonBlank(message.To, ToRecipients);
             AddNonBlank(message.Cc, Cc);
             AddNonBlank(message.Bcc, Bcc);
-            foreach (KeyValuePair<string, string> header in HeaderList.From(Header))
+            try
             {
-                message.Headers.Add(header);
+                foreach (KeyValuePair<string, string> header in HeaderList.From(Header))
+                {
+                    message.Headers.Add(header);
+                }
+            }
+            catch (AosException e)
+            {
+                WriteError(ToErrorRecord(e, row ?? e.Target));
+                return null;
             }
 
             foreach (string path in Attachments ?? Array.Empty<string>())

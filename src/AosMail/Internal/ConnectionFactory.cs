@@ -21,8 +21,9 @@ namespace AosMail.Internal
                 SkipCertificateCheck = skipCertificateCheck,
                 Timeout = TimeSpan.FromSeconds(timeoutSec),
             };
-            if (!string.IsNullOrWhiteSpace(draftMailbox)) settings.DraftMailbox = draftMailbox!;
-            if (!string.IsNullOrWhiteSpace(outboxMailbox)) settings.OutboxMailbox = outboxMailbox!;
+            // Given names are checked by the connection like -Mailbox (a blank one is an error, not the default).
+            if (draftMailbox != null) settings.DraftMailbox = draftMailbox;
+            if (outboxMailbox != null) settings.OutboxMailbox = outboxMailbox;
             try
             {
                 return new AosConnection(settings);
