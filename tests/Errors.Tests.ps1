@@ -60,6 +60,18 @@ BeforeDiscovery {
         @{ Name = 'a $null header value'; Cmd = 'Send'; Params = @{ Header = @{ 'X-Empty' = $null } }; ErrorId = 'AosInvalidHeaderValue'; Category = 'InvalidArgument'; Offending = 'X-Empty' }
         @{ Name = 'a $null in a repeated header'; Cmd = 'Draft'; Params = @{ Header = @{ 'X-Tag' = @('a', $null) } }; ErrorId = 'AosInvalidHeaderValue'; Category = 'InvalidArgument'; Offending = 'X-Tag' }
         @{ Name = 'reserved header Resent-From'; Cmd = 'Send'; Params = @{ Header = @{ 'Resent-From' = 'boss@example.org' } }; ErrorId = 'AosReservedHeader'; Category = 'InvalidArgument'; Offending = 'Resent-From' }
+        @{ Name = '-TextBody with a plain -Body'; Cmd = 'Send'; Params = @{ TextBody = 'also text' }; ErrorId = 'AosConflictingParameters'; Category = 'InvalidArgument'; Offending = '-TextBody'; Target = 'also text' }
+        @{ Name = 'a cid with no inline attachment'; Cmd = 'Send'; Params = @{ Body = '<img src="cid:logo">'; BodyAsHtml = $true }; ErrorId = 'AosMissingInlineAttachment'; Category = 'ObjectNotFound'; Offending = 'cid:logo'; Target = 'logo' }
+        @{ Name = 'inline attachments without an HTML body'; Cmd = 'Draft'; Params = @{ InlineAttachments = @{ logo = 'logo.png' } }; ErrorId = 'AosConflictingParameters'; Category = 'InvalidArgument'; Offending = '-BodyAsHtml'; Target = 'logo' }
+        @{ Name = 'a content id with a space'; Cmd = 'Send'; Params = @{ Body = '<img src="cid:my logo">'; BodyAsHtml = $true; InlineAttachments = @{ 'my logo' = @{ Name = 'l.png'; Content = [byte[]](1) } } }; ErrorId = 'AosInvalidAttachment'; Category = 'InvalidArgument'; Offending = 'my logo' }
+        @{ Name = 'attachment content that is a number'; Cmd = 'Send'; Params = @{ Attachments = @{ Name = 'a.bin'; Content = 5 } }; ErrorId = 'AosInvalidAttachment'; Category = 'InvalidArgument'; Offending = 'Int32'; Target = 'a.bin' }
+        @{ Name = 'attachment content without a name'; Cmd = 'Draft'; Params = @{ Attachments = @{ Content = [byte[]](1, 2) } }; ErrorId = 'AosInvalidAttachment'; Category = 'InvalidArgument'; Offending = 'file name'; Target = '2 bytes without a name' }
+        @{ Name = 'a missing -BodyPath'; Cmd = 'Send'; Params = @{ Body = $null; BodyPath = 'nosuch-body.txt' }; ErrorId = 'AosBodyFileNotFound'; Category = 'ObjectNotFound'; Offending = 'nosuch-body.txt' }
+        @{ Name = '-Body with -BodyPath'; Cmd = 'Draft'; Params = @{ BodyPath = 'body.txt' }; ErrorId = 'AosConflictingParameters'; Category = 'InvalidArgument'; Offending = '-BodyPath'; Target = 'body.txt' }
+        @{ Name = '-Encoding without -BodyPath'; Cmd = 'Send'; Params = @{ Encoding = 'latin1' }; ErrorId = 'AosConflictingParameters'; Category = 'InvalidArgument'; Offending = '-BodyPath'; Target = 'iso-8859-1' }
+        @{ Name = 'a bad -ReplyTo'; Cmd = 'Send'; Params = @{ ReplyTo = 'nobody@' }; ErrorId = 'AosInvalidAddress'; Category = 'InvalidArgument'; Offending = 'nobody@' }
+        @{ Name = '-ReplyTo with a Reply-To header'; Cmd = 'Draft'; Params = @{ ReplyTo = 'help@sandbox.test'; Header = @{ 'reply-to' = 'x@sandbox.test' } }; ErrorId = 'AosConflictingParameters'; Category = 'InvalidArgument'; Offending = 'Reply-To'; Target = 'reply-to' }
+        @{ Name = '-RequestReadReceipt with the header it writes'; Cmd = 'Send'; Params = @{ RequestReadReceipt = $true; Header = @{ 'Disposition-Notification-To' = 'x@sandbox.test' } }; ErrorId = 'AosConflictingParameters'; Category = 'InvalidArgument'; Offending = '-RequestReadReceipt'; Target = 'Disposition-Notification-To' }
         @{ Name = 'reserved header resent-message-id'; Cmd = 'Draft'; Params = @{ Header = @{ 'resent-message-id' = '<x@y>' } }; ErrorId = 'AosReservedHeader'; Category = 'InvalidArgument'; Offending = 'resent-message-id' }
     )
 

@@ -496,7 +496,7 @@ namespace AosMail.Engine
 
         /// <summary>
         /// B15: faults before the server was reached are retried (with back-off); faults after that
-        /// are retried once for reads and logins, never for a submission; TLS failures never.
+        /// are retried once for reads and logins, never for a submission; TLS failures and changed attachments never.
         /// Null: no more tries.
         /// </summary>
         private static TimeSpan? NextRetryDelay(AosFaultKind fault, bool isSubmission, ref int notReachedFailures, ref int reachedFailures)
@@ -506,6 +506,7 @@ namespace AosMail.Engine
                 case AosFaultKind.NotReached:
                     return notReachedFailures < AosProtocol.NotReachedBackoff.Count ? AosProtocol.NotReachedBackoff[notReachedFailures++] : (TimeSpan?)null;
                 case AosFaultKind.TlsFailure:
+                case AosFaultKind.ContentChanged:
                     return null;
                 default:
                     if (isSubmission || reachedFailures >= AosProtocol.ReadRetriesAfterReach)
@@ -532,6 +533,11 @@ namespace AosMail.Engine
                     return new AosException(AosErrorIds.ConnectionFailed, AosErrorCategory.SecurityError,
                         $"The TLS connection to {Server.AbsoluteUri} could not be established ({command}): {cause}. Nothing was sent. "
                         + "If the server's certificate is self-signed or from a private authority, trust it on this machine, or use -SkipCertificateCheck (which accepts any certificate).",
+                        Server, outcome.Error);
+
+                case AosFaultKind.ContentChanged:
+                    return new AosException(AosErrorIds.AttachmentChanged, AosErrorCategory.InvalidData,
+                        $"{cause}. The request to {Server.AbsoluteUri} ({command}) was cut before it was complete, so nothing was sent. Send again once the file no longer changes.",
                         Server, outcome.Error);
             }
 

@@ -118,6 +118,13 @@ namespace AosMail.Engine
         public const int MaxHeaderLineLength = 998;
         public const string SubjectHeaderPrefix = "Subject: ";
 
+        // B10: headers that parameters compose (-ReplyTo, -RequestReadReceipt, RFC 8098).
+        public const string ReplyToHeader = "Reply-To";
+        public const string ReadReceiptHeader = "Disposition-Notification-To";
+
+        // B9: inline parts' content ids (Content-ID: <id>); ids this long are surely a mistake.
+        public const int MaxContentIdLength = 250;
+
         // B8 / B9: the module's MIME headers.
         public const string MimeVersionHeader = "MIME-Version: 1.0";
         public const string PlainUtf8ContentType = "Content-Type: text/plain; charset=utf-8";

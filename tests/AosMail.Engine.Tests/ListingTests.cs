@@ -176,6 +176,18 @@ public class ListingTests
         Assert.False(AosConnection.MatchesPosted(StoredDraft(ours), oursHtml.Fields));
         // Identical HTML drafts: the same single-part content type, so no boundary tells them apart.
         Assert.True(AosConnection.MatchesPosted(StoredDraft(theirsHtml), oursHtml.Fields));
+
+        // Multipart drafts with the same content: each has a boundary of its own.
+        AosPreparedSubmission Alternative()
+        {
+            var message = new AosMessage { Subject = "Same", Body = "<p>same</p>", BodyIsHtml = true, TextBody = "same" };
+            return AosFormBuilder.Prepare(message, AosSubmitKind.SaveDraft);
+        }
+
+        var one = Alternative();
+        var two = Alternative();
+        Assert.True(AosConnection.MatchesPosted(StoredDraft(one), one.Fields));
+        Assert.False(AosConnection.MatchesPosted(StoredDraft(two), one.Fields));
     }
 
     [Fact]

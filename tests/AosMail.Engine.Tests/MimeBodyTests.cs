@@ -71,8 +71,8 @@ public sealed class MimeBodyTests : IDisposable
         var bin = File("data.bin", 77, 2);
         var message = new AosMessage { Body = "See attached.\nBye" };
         message.To.Add("a@x.org");
-        message.Attachments.Add(pdf);
-        message.Attachments.Add(bin);
+        message.Attachments.Add(AosAttachmentSource.FromFile(pdf));
+        message.Attachments.Add(AosAttachmentSource.FromFile(bin));
         var prepared = AosFormBuilder.Prepare(message, AosSubmitKind.Send);
         Assert.Equal(2, prepared.AttachmentCount);
         AssertWireSafe(prepared);
@@ -107,7 +107,7 @@ public sealed class MimeBodyTests : IDisposable
         var png = File("chart.png", 500, 3);
         var message = new AosMessage { Body = "<b>Chart</b>", BodyIsHtml = true };
         message.To.Add("a@x.org");
-        message.Attachments.Add(png);
+        message.Attachments.Add(AosAttachmentSource.FromFile(png));
         var prepared = AosFormBuilder.Prepare(message, AosSubmitKind.Send);
         AssertWireSafe(prepared);
         var parsed = Reassemble(prepared);
@@ -128,7 +128,7 @@ public sealed class MimeBodyTests : IDisposable
         var path = File(name, 64, 4);
         var message = new AosMessage();
         message.To.Add("a@x.org");
-        message.Attachments.Add(path);
+        message.Attachments.Add(AosAttachmentSource.FromFile(path));
         var prepared = AosFormBuilder.Prepare(message, AosSubmitKind.Send);
         AssertWireSafe(prepared);
         var body = Field(prepared, "body");

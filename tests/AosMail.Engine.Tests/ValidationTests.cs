@@ -257,7 +257,7 @@ public class ValidationTests
     {
         var message = Valid();
         var path = Path.Combine(Path.GetTempPath(), "aosmail-no-such-file-" + System.Guid.NewGuid().ToString("N") + ".pdf");
-        message.Attachments.Add(path);
+        message.Attachments.Add(AosAttachmentSource.FromFile(path));
         var error = Fails(message);
         Assert.Equal(AosErrorIds.AttachmentNotFound, error.ErrorId);
         Assert.Equal(AosErrorCategory.ObjectNotFound, error.Category);
@@ -268,7 +268,7 @@ public class ValidationTests
     public void AFolderIsNotAnAttachment()
     {
         var message = Valid();
-        message.Attachments.Add(Path.GetTempPath());
+        message.Attachments.Add(AosAttachmentSource.FromFile(Path.GetTempPath()));
         Assert.Equal(AosErrorIds.AttachmentNotFound, Fails(message).ErrorId);
     }
 
@@ -277,7 +277,7 @@ public class ValidationTests
     {
         var message = new AosMessage { Subject = "a\nb", Priority = 9, DraftId = "bad id" };
         message.Headers.Add(new KeyValuePair<string, string>("From", "x"));
-        message.Attachments.Add("/no/such/file");
+        message.Attachments.Add(AosAttachmentSource.FromFile("/no/such/file"));
         message.To.Add("broken");
         Assert.Equal(AosErrorIds.InvalidAddress, Fails(message).ErrorId);
         message.To.Clear();
