@@ -259,6 +259,32 @@ Describe 'Composing' {
         }
     }
 
+    Describe 'The help examples' {
+        It 'runs <Command> example <Index> against the sandbox' -ForEach @(
+            @{ Command = 'Send-AosMessage'; Index = 5; User = 'alice@sandbox.test'; Mailbox = 'Inbox'; Count = 1 }
+            @{ Command = 'Send-AosMessage'; Index = 6; User = 'alice@sandbox.test'; Mailbox = 'Inbox'; Count = 2 }
+            @{ Command = 'Save-AosDraft'; Index = 5; User = 'demo@sandbox.test'; Mailbox = 'Draft'; Count = 1 }
+        ) {
+            $code = [string]@((Get-Help $Command -Full).examples.example)[$Index - 1].code
+            Push-Location $TestDrive
+            try { $result = Invoke-Captured ([scriptblock]::Create($code)) } finally { Pop-Location }
+            $result.Errors.Count | Should -Be 0 -Because ($result.Errors | Out-String)
+            $result.Warnings.Count | Should -Be 0 -Because ($result.Warnings | Out-String)
+            $stored = @(Get-SandboxMessage -User $User -Mailbox $Mailbox)
+            $stored.Count | Should -Be $Count
+            foreach ($item in $stored) {
+                $mail = Read-MimeMessage -Path $item.Path
+                if ($Index -eq 5) {
+                    Should -ActualValue $mail.Body -BeOfType ([MimeKit.Multipart])
+                    @($mail.BodyParts | Where-Object ContentId).Count | Should -Be 1 -Because 'the example shows one inline image'
+                }
+                else {
+                    $mail.TextBody.Trim() | Should -BeLike 'Dear Alice,*backup of last night finished.'
+                }
+            }
+        }
+    }
+
     Describe 'Attachments that are not plain files' {
         It 'refuses a FIFO at once (AosInvalidAttachment) instead of blocking, with no request' -Skip:$IsWindows {
             $fifo = Join-Path $TestDrive 'pipe'
