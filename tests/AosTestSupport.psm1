@@ -171,5 +171,25 @@ function Invoke-ChildPwsh {
     & $process @prefix -NoProfile -NonInteractive -EncodedCommand $encoded 2>&1
 }
 
+function Start-TestProxy {
+    <#
+    Starts a forward HTTP proxy on 127.0.0.1 (tests/TestProxy.cs) that records every request it
+    sees; with -Credential it answers requests without that Basic credential with 407. Its Uri
+    property is what -Proxy takes, its Requests property what it saw. Stop it with Stop-TestProxy.
+    #>
+    param([pscredential] $Credential)
+    if (-not ('AosMail.Tests.TestProxy' -as [type])) {
+        Add-Type -LiteralPath (Join-Path $PSScriptRoot 'TestProxy.cs')
+    }
+    if ($Credential) { [AosMail.Tests.TestProxy]::new($Credential.UserName, $Credential.GetNetworkCredential().Password) }
+    else { [AosMail.Tests.TestProxy]::new($null, $null) }
+}
+
+function Stop-TestProxy {
+    param([Parameter(ValueFromPipeline)] $Proxy)
+    process { if ($Proxy) { $Proxy.Dispose() } }
+}
+
 Export-ModuleMember -Function Get-SandboxHttpUri, New-DemoSession, Format-FieldList, Assert-FieldList, Invoke-Captured, Assert-OneError,
-    Get-ErrorId, New-RandomFile, Get-PartBytes, Get-MessageBodyText, Get-MessageHeaderText, Get-FreeLocalPort, Invoke-ChildPwsh
+    Get-ErrorId, New-RandomFile, Get-PartBytes, Get-MessageBodyText, Get-MessageHeaderText, Get-FreeLocalPort, Invoke-ChildPwsh,
+    Start-TestProxy, Stop-TestProxy

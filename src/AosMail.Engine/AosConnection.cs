@@ -57,6 +57,7 @@ namespace AosMail.Engine
                     settings.UserName);
             }
 
+            AosProxy.Check(settings);
             CheckMailbox(settings.InboxMailbox);
             CheckMailbox(settings.DraftMailbox);
             CheckMailbox(settings.OutboxMailbox);
@@ -69,8 +70,9 @@ namespace AosMail.Engine
             DraftMailbox = settings.DraftMailbox;
             OutboxMailbox = settings.OutboxMailbox;
             _timeout = settings.Timeout;
+            Proxy = settings.Proxy;
 
-            _http = new HttpClient(handler ?? CreateHandler(settings.SkipCertificateCheck), disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+            _http = new HttpClient(handler ?? AosProxy.Apply(CreateHandler(settings.SkipCertificateCheck), settings), disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
             _http.DefaultRequestHeaders.ExpectContinue = false;
             var version = typeof(AosConnection).Assembly.GetName().Version ?? new Version(0, 0, 0);
             _http.DefaultRequestHeaders.UserAgent.ParseAdd($"AosMail/{version.ToString(3)}");
@@ -100,6 +102,9 @@ namespace AosMail.Engine
         internal Func<TimeSpan, CancellationToken, Task> Delay { get; set; } = (delay, token) => Task.Delay(delay, token);
 
         public Uri Server { get; }
+
+        /// <summary>The proxy every request goes through, or null for the system's default proxy.</summary>
+        public Uri? Proxy { get; }
 
         /// <summary>The login name as sent in "name" (B3).</summary>
         public string UserName { get; }
@@ -354,6 +359,14 @@ namespace AosMail.Engine
             if (answer.IsRedirect)
             {
                 throw RedirectRefused(AosProtocol.LoginCommand, answer);
+            }
+
+            if (answer.Code == (int)HttpStatusCode.ProxyAuthenticationRequired)
+            {
+                throw new AosException(AosErrorIds.LoginFailed, AosErrorCategory.AuthenticationError,
+                    $"The proxy {(Proxy == null ? "(the system's default proxy)" : Proxy.GetLeftPart(UriPartial.Authority))} refused the login to {Server.AbsoluteUri} ({answer.Status}): "
+                    + "it wants a credential of its own. Give it with -ProxyCredential, or -ProxyUseDefaultCredentials for a proxy that takes your Windows sign-in. Nothing reached the AOS server.",
+                    Account);
             }
 
             if (!answer.IsSuccess || !AosAnswer.IsSessionId(answer.Text))

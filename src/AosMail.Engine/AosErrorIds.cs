@@ -21,6 +21,7 @@ namespace AosMail.Engine
         public const string InvalidPriority = "AosInvalidPriority";
         public const string InvalidDraftId = "AosInvalidDraftId";
         public const string InvalidServer = "AosInvalidServer";
+        public const string InvalidProxy = "AosInvalidProxy";
         public const string UnencryptedRefused = "AosUnencryptedRefused";
         public const string NoSession = "AosNoSession";
         public const string NoCredential = "AosNoCredential";
