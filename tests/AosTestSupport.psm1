@@ -171,6 +171,24 @@ function Invoke-ChildPwsh {
     & $process @prefix -NoProfile -NonInteractive -EncodedCommand $encoded 2>&1
 }
 
+function Get-OnlySend {
+    # The one sdmailact request of this test: a POST with the form content type to the SID-prefixed command.
+    $sends = @(Get-SandboxRequest -Command sdmailact)
+    $sends.Count | Should -Be 1 -Because 'exactly one sdmailact request was made'
+    $sends[0].Method | Should -BeExactly 'POST'
+    $sends[0].Path | Should -BeExactly '/<SID>.sdmailact.mail.mms'
+    $sends[0].ContentType | Should -Match '^application/x-www-form-urlencoded; ?charset=utf-8$'
+    $sends[0]
+}
+
+function Get-OnlyMessage {
+    # The one message in a user's mailbox, parsed with MimeKit.
+    param([Parameter(Mandatory)] [string] $User, [string] $Mailbox = 'Inbox')
+    $items = @(Get-SandboxMessage -User $User -Mailbox $Mailbox)
+    $items.Count | Should -Be 1 -Because "exactly one message is in $User's $Mailbox"
+    Read-MimeMessage -Path $items[0].Path
+}
+
 function Start-TestProxy {
     <#
     Starts a forward HTTP proxy on 127.0.0.1 (tests/TestProxy.cs) that records every request it
@@ -192,4 +210,4 @@ function Stop-TestProxy {
 
 Export-ModuleMember -Function Get-SandboxHttpUri, New-DemoSession, Format-FieldList, Assert-FieldList, Invoke-Captured, Assert-OneError,
     Get-ErrorId, New-RandomFile, Get-PartBytes, Get-MessageBodyText, Get-MessageHeaderText, Get-FreeLocalPort, Invoke-ChildPwsh,
-    Start-TestProxy, Stop-TestProxy
+    Get-OnlySend, Get-OnlyMessage, Start-TestProxy, Stop-TestProxy

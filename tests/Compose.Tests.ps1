@@ -10,19 +10,6 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot AosTestSupport.psm1) -Force
     $script:Http = Get-SandboxHttpUri
 
-    function Get-OnlySend {
-        $sends = @(Get-SandboxRequest -Command sdmailact)
-        $sends.Count | Should -Be 1 -Because 'exactly one sdmailact request was made'
-        $sends[0]
-    }
-
-    function Get-OnlyMessage {
-        param([string] $User = 'alice@sandbox.test', [string] $Mailbox = 'Inbox')
-        $items = @(Get-SandboxMessage -User $User -Mailbox $Mailbox)
-        $items.Count | Should -Be 1 -Because "exactly one message is in $User's $Mailbox"
-        Read-MimeMessage -Path $items[0].Path
-    }
-
     function Get-FieldValue {
         param($Request, [string] $Name)
         ($Request.Fields | Where-Object Name -EQ $Name).Value
@@ -57,7 +44,7 @@ Describe 'Composing' {
             $send = Get-OnlySend
             Assert-FieldList $send @(@('api', 'lc'), @('mto', 'alice@sandbox.test'), @('msub', 'two bodies'),
                 @('body', [regex]'^--'), @('mheader', [regex]'^MIME-Version: 1\.0\r\nContent-Type: multipart/alternative; boundary='), @('snd', 'checked'))
-            $mail = Get-OnlyMessage
+            $mail = Get-OnlyMessage -User alice@sandbox.test
             Should -ActualValue $mail.Body -BeOfType ([MimeKit.MultipartAlternative])
             @($mail.Body).Count | Should -Be 2
             @($mail.Body)[0].ContentType.MimeType | Should -Be 'text/plain'
@@ -73,7 +60,7 @@ Describe 'Composing' {
 
         It 'binds TextBody from a CSV row' {
             [pscustomobject]@{ To = 'alice@sandbox.test'; Subject = 'row'; Body = '<p>row</p>'; TextBody = 'row' } | Send-AosMessage -BodyAsHtml
-            Should -ActualValue (Get-OnlyMessage).Body -BeOfType ([MimeKit.MultipartAlternative])
+            Should -ActualValue (Get-OnlyMessage -User alice@sandbox.test).Body -BeOfType ([MimeKit.MultipartAlternative])
         }
     }
 
@@ -90,7 +77,7 @@ Describe 'Composing' {
             @($send.Fields.Name) -join ',' | Should -BeExactly 'api,mto,msub,body,mheader,snd'
             $null = Get-Boundary (Get-FieldValue $send mheader) 'mixed'
 
-            $mail = Get-OnlyMessage
+            $mail = Get-OnlyMessage -User alice@sandbox.test
             $mixed = $mail.Body
             $mixed.ContentType.MimeType | Should -Be 'multipart/mixed'
             $alternative = @($mixed)[0]
@@ -139,7 +126,7 @@ Describe 'Composing' {
             $result.Errors.Count | Should -Be 0
             $result.Warnings.Count | Should -Be 1
             "$($result.Warnings[0])" | Should -BeLike "*'logo' is not referred to*"
-            @((Get-OnlyMessage).Body)[1].ContentId | Should -Be 'logo'
+            @((Get-OnlyMessage -User alice@sandbox.test).Body)[1].ContentId | Should -Be 'logo'
         }
 
         It 'refuses inline attachments without an HTML body (AosConflictingParameters), with no request' {
@@ -160,7 +147,7 @@ Describe 'Composing' {
             $bytes = [byte[]]::new(5000)
             [Security.Cryptography.RandomNumberGenerator]::Fill($bytes)
             Send-AosMessage -To alice@sandbox.test -Subject 'memory' -Body 'attached' -Attachments (& $Make $bytes)
-            $attachment = @((Get-OnlyMessage).Attachments)
+            $attachment = @((Get-OnlyMessage -User alice@sandbox.test).Attachments)
             $attachment.Count | Should -Be 1
             $attachment[0].FileName | Should -BeExactly $Name
             $attachment[0].ContentType.MimeType | Should -Be $Type
@@ -175,7 +162,7 @@ Describe 'Composing' {
             $result = Send-AosMessage -To alice@sandbox.test -Subject 'mixed kinds' -PassThru `
                 -Attachments @{ Name = 'notes.txt'; Content = 'Grüße, Zeile 1' }, (Get-Item -LiteralPath $file.FullName), $file.FullName
             @($result.Attachments) | Should -Be @('notes.txt', 'from-get-item.bin', 'from-get-item.bin')
-            $attachments = @((Get-OnlyMessage).Attachments)
+            $attachments = @((Get-OnlyMessage -User alice@sandbox.test).Attachments)
             [Text.Encoding]::UTF8.GetString((Get-PartBytes $attachments[0])) | Should -BeExactly 'Grüße, Zeile 1'
             ConvertTo-Base64 (Get-PartBytes $attachments[1]) | Should -BeExactly (ConvertTo-Base64 ([IO.File]::ReadAllBytes($file.FullName)))
         }
@@ -188,7 +175,7 @@ Describe 'Composing' {
             Assert-FieldList (Get-OnlySend) @(@('api', 'lc'), @('mto', 'alice@sandbox.test'), @('msub', 'reply elsewhere'), @('body', 'x'),
                 @('mheader', "X-Company: Example`r`nReply-To: Help Desk <help@sandbox.test>, bob@sandbox.test`r`nDisposition-Notification-To: demo@sandbox.test"),
                 @('snd', 'checked'))
-            $mail = Get-OnlyMessage
+            $mail = Get-OnlyMessage -User alice@sandbox.test
             @($mail.ReplyTo.Mailboxes.Address) | Should -Be @('help@sandbox.test', 'bob@sandbox.test')
             $mail.Headers['Disposition-Notification-To'] | Should -BeExactly 'demo@sandbox.test'
         }
@@ -201,7 +188,7 @@ Describe 'Composing' {
             $rows | Send-AosMessage -ErrorVariable problems -ErrorAction SilentlyContinue
             @($problems).Count | Should -Be 1
             $problems[0] | Get-ErrorId | Should -BeExactly 'AosInvalidAddress'
-            @((Get-OnlyMessage).ReplyTo.Mailboxes.Address) | Should -Be @('help@sandbox.test')
+            @((Get-OnlyMessage -User alice@sandbox.test).ReplyTo.Mailboxes.Address) | Should -Be @('help@sandbox.test')
         }
     }
 
@@ -230,7 +217,7 @@ Describe 'Composing' {
             $html = Join-Path $TestDrive 'page.html'
             Set-Content -LiteralPath $html -Value '<h1>From a file</h1>' -NoNewline
             [pscustomobject]@{ To = 'alice@sandbox.test'; Subject = 'html file'; BodyPath = $html } | Send-AosMessage -BodyAsHtml
-            (Get-OnlyMessage).HtmlBody.TrimEnd() | Should -BeExactly '<h1>From a file</h1>'
+            (Get-OnlyMessage -User alice@sandbox.test).HtmlBody.TrimEnd() | Should -BeExactly '<h1>From a file</h1>'
         }
 
         It 'completes -Encoding with the names it takes' {

@@ -7,24 +7,6 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot AosTestSupport.psm1) -Force
     $script:Http = Get-SandboxHttpUri
 
-    function Get-OnlySend {
-        # The one sdmailact request of this test.
-        $sends = @(Get-SandboxRequest -Command sdmailact)
-        $sends.Count | Should -Be 1 -Because 'exactly one sdmailact request was made'
-        $sends[0].Method | Should -BeExactly 'POST'
-        $sends[0].Path | Should -BeExactly '/<SID>.sdmailact.mail.mms'
-        $sends[0].ContentType | Should -Match '^application/x-www-form-urlencoded; ?charset=utf-8$'
-        $sends[0]
-    }
-
-    function Get-OnlyMessage {
-        # The one message in a user's mailbox, parsed.
-        param([string] $User, [string] $Mailbox = 'Inbox')
-        $items = @(Get-SandboxMessage -User $User -Mailbox $Mailbox)
-        $items.Count | Should -Be 1 -Because "exactly one message is in $User's $Mailbox"
-        Read-MimeMessage -Path $items[0].Path
-    }
-
     function Get-OnlySpool {
         $items = @(Get-SandboxSpool)
         $items.Count | Should -Be 1 -Because 'exactly one message was spooled'

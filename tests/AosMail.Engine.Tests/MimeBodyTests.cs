@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using MimeKit;
 using Xunit;
+using static AosMail.Engine.Tests.MimeWire;
 
 namespace AosMail.Engine.Tests;
 
@@ -16,15 +17,6 @@ public sealed class MimeBodyTests : IDisposable
 
     private string File(string name, int size, int seed) => _files.Create(name, size, seed);
 
-    private static string Field(AosPreparedSubmission prepared, string name) => prepared.Fields.Single(f => f.Name == name).Materialize();
-
-    /// <summary>What the sandbox does: mheader lines become headers, body follows.</summary>
-    private static MimeMessage Reassemble(AosPreparedSubmission prepared)
-    {
-        var raw = Field(prepared, "mheader") + "\r\n\r\n" + Field(prepared, "body");
-        return MimeMessage.Load(new MemoryStream(Encoding.UTF8.GetBytes(raw)));
-    }
-
     private static void AssertWireSafe(AosPreparedSubmission prepared)
     {
         var body = Field(prepared, "body");
@@ -35,13 +27,6 @@ public sealed class MimeBodyTests : IDisposable
         {
             Assert.Matches("^[!-9;-~]+: \\S", line);
         }
-    }
-
-    private static byte[] Bytes(MimePart part)
-    {
-        using var stream = new MemoryStream();
-        part.Content!.DecodeTo(stream);
-        return stream.ToArray();
     }
 
     [Fact]
