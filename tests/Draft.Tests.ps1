@@ -1,7 +1,7 @@
-# The draft workflow through the built module against the sandbox: Save-AosDraft's form on the
-# wire (svdrf, the per-save token), its DraftId (Draft listing before/after the save, the token
+# The draft workflow through the built module against the sandbox: Save-AosDraft's DraftId
+# (Draft listing before/after the save; the candidates' content compared with what was posted
 # when several drafts appear), the save -> overwrite -> send loop, and drafts piped from
-# Get-AosMessage into the send cmdlets.
+# Get-AosMessage into the send cmdlets. Nothing of the module's own goes into a draft (B24).
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSetup.ps1')
@@ -20,7 +20,7 @@ Describe 'Drafts' {
 
     It 'saves a draft with svdrf and always outputs a result' {
         $out = @(Save-AosDraft -To 'alice@sandbox.test' -Subject 'Draft one' -Body 'first')
-        Assert-FieldList (Get-OnlySend) @(@('api', 'lc'), @('mto', 'alice@sandbox.test'), @('msub', 'Draft one'), @('body', 'first'), @('mheader', [regex]'^X-AosMail-Draft-Token: [0-9a-f]{32}$'), @('svdrf', 'checked'))
+        Assert-FieldList (Get-OnlySend) @(@('api', 'lc'), @('mto', 'alice@sandbox.test'), @('msub', 'Draft one'), @('body', 'first'), @('svdrf', 'checked'))
         $out.Count | Should -Be 1
         $out[0] | Should -BeOfType ([AosMail.AosSendResult])
         $out[0].Action | Should -BeExactly 'SaveDraft'
@@ -32,7 +32,7 @@ Describe 'Drafts' {
 
     It 'saves a draft without recipients' {
         $null = Save-AosDraft -Subject 'no one yet'
-        Assert-FieldList (Get-OnlySend) @(@('api', 'lc'), @('msub', 'no one yet'), @('mheader', [regex]'^X-AosMail-Draft-Token: [0-9a-f]{32}$'), @('svdrf', 'checked'))
+        Assert-FieldList (Get-OnlySend) @(@('api', 'lc'), @('msub', 'no one yet'), @('svdrf', 'checked'))
         (Get-OnlyMessage -User 'demo@sandbox.test' -Mailbox Draft).Subject | Should -BeExactly 'no one yet'
     }
 
@@ -49,9 +49,9 @@ Describe 'Drafts' {
         foreach ($list in $requests[0], $requests[2]) {
             @($list.Fields | ForEach-Object { "$($_.Name)=$($_.Value)" }) | Should -Be 'api=lc', 'mbox=Draft'
         }
-        $header = $requests[1].Fields | Where-Object Name -EQ 'mheader'
-        $header.Value | Should -Match '^X-AosMail-Draft-Token: [0-9a-f]{32}$'
-        [IO.File]::ReadAllText($file.Path) | Should -Match ([regex]::Escape($header.Value))
+        # Exactly the fields the caller gave: no mheader of the module's own (B24).
+        @($requests[1].Fields | ForEach-Object { "$($_.Name)=$($_.Value)" }) | Should -Be 'api=lc', 'mto=bob@sandbox.test', 'msub=Plan', 'body=v1', 'svdrf=checked'
+        [IO.File]::ReadAllText($file.Path) | Should -Not -Match '(?im)^X-AosMail'
     }
 
     It 'gives two drafts with the same subject different, correct DraftIds' {
@@ -62,8 +62,42 @@ Describe 'Drafts' {
         Get-MessageBodyText (Get-Draft | Where-Object Id -EQ $two.DraftId).Path | Should -Be 'second'
     }
 
-    It 'picks its own draft by token when another client saves a draft at the same moment' {
-        # Our save is held for 3 s; meanwhile another client saves a draft with the same subject.
+    It 'picks its own draft by content when another client saves a draft <Case> at the same moment' -ForEach @(
+        @{ Case = 'with the same subject'; Ours = @{ To = 'bob@sandbox.test'; Subject = 'Race'; Body = 'ours' }; Theirs = [ordered]@{ mto = 'bob@sandbox.test'; msub = 'Race'; body = 'theirs' } }
+        @{ Case = 'to another recipient'; Ours = @{ To = 'bob@sandbox.test'; Subject = 'Race'; Body = 'same' }; Theirs = [ordered]@{ mto = 'alice@sandbox.test'; msub = 'Race'; body = 'same' } }
+        @{ Case = 'with the same text but no attachment'; Ours = @{ To = 'bob@sandbox.test'; Subject = 'Race'; Body = 'same'; Attachments = 'race.csv' }; Theirs = [ordered]@{ mto = 'bob@sandbox.test'; msub = 'Race'; body = 'same' } }
+    ) {
+        Set-Content -LiteralPath (Join-Path $TestDrive 'race.csv') -Value 'a,b'
+        # Our save is held for 3 s; meanwhile another client saves its draft.
+        Add-SandboxFault -Command sdmailact -Action delay -DelayMs 3000
+        $sid = Invoke-RawLogin
+        $form = [ordered]@{ api = 'lc' } + $Theirs + [ordered]@{ svdrf = 'checked' }
+        $helpers = Join-Path $PSScriptRoot 'TestHelpers.psm1'
+        $other = Start-ThreadJob -ArgumentList $helpers, $sid, $Sandbox.BaseUri, $env:AOS_SANDBOX_URI, $form -ScriptBlock {
+            param($helpers, $sid, $base, $uri, $form)
+            $env:AOS_SANDBOX_URI = $uri
+            Import-Module $helpers
+            Start-Sleep -Milliseconds 800
+            (Invoke-AosRaw -BaseUri $base -Path "$sid.sdmailact.mail.mms" -Form $form).Body
+        }
+        Clear-SandboxRequest
+        Push-Location $TestDrive
+        try { $saved = Save-AosDraft @Ours } finally { Pop-Location }
+        $other | Wait-Job | Receive-Job | Should -Be 'OK'
+        $other | Remove-Job
+        @(Get-Draft).Count | Should -Be 2
+        $mine = Read-MimeMessage -Path (Get-Draft | Where-Object Id -EQ $saved.DraftId).Path
+        @($mine.To.Mailboxes.Address) | Should -Be $Ours.To
+        $mine.TextBody.TrimEnd() | Should -Be $Ours.Body
+        @($mine.Attachments).Count | Should -Be @($Ours['Attachments'] | Where-Object { $_ }).Count
+        # Two new ids, so the candidates were read (rdmail) and compared; the saved draft has nothing of the module's own.
+        @(Get-SandboxRequest -Command rdmail).Count | Should -BeGreaterOrEqual 1
+        $save = @(Get-SandboxRequest -Command sdmailact)[0]
+        $expected = @('api', 'mto', 'msub', 'body') + @(if ($Ours['Attachments']) { 'mheader' }) + 'svdrf'
+        @($save.Fields.Name) | Should -Be $expected
+    }
+
+    It 'leaves DraftId empty, with a warning, when two identical drafts are saved at the same moment' {
         Add-SandboxFault -Command sdmailact -Action delay -DelayMs 3000
         $sid = Invoke-RawLogin
         $helpers = Join-Path $PSScriptRoot 'TestHelpers.psm1'
@@ -72,16 +106,26 @@ Describe 'Drafts' {
             $env:AOS_SANDBOX_URI = $uri
             Import-Module $helpers
             Start-Sleep -Milliseconds 800
-            (Invoke-AosRaw -BaseUri $base -Path "$sid.sdmailact.mail.mms" -Form ([ordered]@{ api = 'lc'; msub = 'Race'; body = 'theirs'; svdrf = 'checked' })).Body
+            (Invoke-AosRaw -BaseUri $base -Path "$sid.sdmailact.mail.mms" -Form ([ordered]@{ api = 'lc'; msub = 'Twin'; body = 'same'; svdrf = 'checked' })).Body
         }
-        Clear-SandboxRequest
-        $saved = Save-AosDraft -Subject 'Race' -Body 'ours'
+        $saved = Save-AosDraft -Subject 'Twin' -Body 'same' -WarningVariable warned -WarningAction SilentlyContinue
         $other | Wait-Job | Receive-Job | Should -Be 'OK'
         $other | Remove-Job
         @(Get-Draft).Count | Should -Be 2
-        Get-MessageBodyText (Get-Draft | Where-Object Id -EQ $saved.DraftId).Path | Should -Be 'ours'
-        # Two new ids, so the candidates were read (rdmail) until the token matched.
-        @(Get-SandboxRequest -Command rdmail).Count | Should -BeGreaterOrEqual 1
+        $saved.DraftId | Should -BeNullOrEmpty
+        "$warned" | Should -BeLike '*2 of the 2 new messages*identical drafts*'
+    }
+
+    It 'does not send on the bookkeeping header a draft saved by AosMail 0.1 carries' {
+        $sid = Invoke-RawLogin
+        $null = Invoke-AosRaw -Path "$sid.sdmailact.mail.mms" -Form ([ordered]@{
+                api = 'lc'; mto = 'bob@sandbox.test'; msub = 'Old draft'; body = 'old'
+                mheader = "X-Company: Example`r`nX-AosMail-Draft-Token: 0123456789abcdef0123456789abcdef"; svdrf = 'checked'
+            })
+        Get-AosMessage -Mailbox Draft | Send-AosMessage
+        $delivered = Read-MimeMessage -Path (Get-SandboxMessage -User bob@sandbox.test -Mailbox Inbox)[0].Path
+        $delivered.Headers['X-Company'] | Should -Be 'Example'
+        $delivered.Headers['X-AosMail-Draft-Token'] | Should -BeNullOrEmpty
     }
 
     It 'runs the loop save -> overwrite (same id, mid on the wire) -> send as saved: one delivery, the draft gone, a copy in Outbox' {
@@ -93,7 +137,7 @@ Describe 'Drafts' {
         $d2 = Save-AosDraft -DraftId $d.DraftId -To bob@sandbox.test -Subject 'Loop v2' -Body 'second'
         $saves = @(Get-SandboxRequest -Command sdmailact)
         $saves.Count | Should -Be 2
-        Assert-FieldList $saves[1] @(@('api', 'lc'), @('mid', $d.DraftId), @('mto', 'bob@sandbox.test'), @('msub', 'Loop v2'), @('body', 'second'), @('mheader', [regex]'^X-AosMail-Draft-Token: [0-9a-f]{32}$'), @('svdrf', 'checked'))
+        Assert-FieldList $saves[1] @(@('api', 'lc'), @('mid', $d.DraftId), @('mto', 'bob@sandbox.test'), @('msub', 'Loop v2'), @('body', 'second'), @('svdrf', 'checked'))
         $d2.DraftId | Should -BeExactly $d.DraftId
         @(Get-Draft).Count | Should -Be 1
         (Get-Draft)[0].Id | Should -BeExactly $d.DraftId
@@ -105,7 +149,7 @@ Describe 'Drafts' {
         $sent.DraftId | Should -BeExactly $d.DraftId
         $sends = @(Get-SandboxRequest -Command sdmailact)
         $sends.Count | Should -Be 3
-        # The saved subject and body are posted again; the token is not (a plain draft has no other header).
+        # The saved subject and body are posted again (a plain draft has no header to carry over).
         Assert-FieldList $sends[2] @(@('api', 'lc'), @('mid', $d.DraftId), @('mto', 'bob@sandbox.test'), @('msub', 'Loop v2'), @('body', 'second'), @('snd', 'checked'), @('keepcopy', 'checked'))
         # The sandbox, like AOS, removes a draft once it is sent.
         @(Get-Draft).Count | Should -Be 0

@@ -11,7 +11,7 @@ BeforeAll {
     }
     $script:SessionColumns = 'Id', 'UserName', 'Server', 'Created', 'LastUsed'
     $script:ResultColumns = 'Action', 'To', 'Subject', 'Attachments', 'DurationMs', 'ServerAnswer'
-    $script:SessionProperties = 'Id', 'Server', 'UserName', 'Domain', 'Created', 'LastUsed', 'DraftMailbox', 'OutboxMailbox'
+    $script:SessionProperties = 'Id', 'Server', 'Proxy', 'UserName', 'Domain', 'Created', 'LastUsed', 'DraftMailbox', 'OutboxMailbox'
     $script:ResultProperties = 'Action', 'To', 'Cc', 'Bcc', 'Subject', 'Attachments', 'DraftId', 'Server', 'UserName',
         'Submitted', 'Duration', 'ServerAnswer', 'RequestBytes', 'SessionRenewed'
     $script:Secret = 'SID[A-Za-z0-9]{4,61}'

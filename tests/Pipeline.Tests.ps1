@@ -4,7 +4,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSetup.ps1')
 
-    # 55 rows: 50 good, 5 bad (keys below). Priorities cycle through blank, numbers and names.
+    # 55 rows: 49 good, 6 bad (keys below). Priorities cycle through blank, numbers and names.
     $script:PriorityCycle = @(
         @{ Cell = ''; Wire = $null }, @{ Cell = '1'; Wire = '1' }, @{ Cell = 'High'; Wire = '2' },
         @{ Cell = 'low'; Wire = '4' }, @{ Cell = '5'; Wire = '5' }, @{ Cell = 'Normal'; Wire = '3' })
@@ -14,6 +14,8 @@ BeforeAll {
         23 = @{ Column = 'Attachments'; Value = 'missing.bin'; ErrorId = 'AosAttachmentNotFound'; Category = 'ObjectNotFound' }
         31 = @{ Column = 'Priority'; Value = '6'; ErrorId = 'AosInvalidPriority'; Category = 'InvalidArgument' }
         42 = @{ Column = 'DraftId'; Value = '../x'; ErrorId = 'AosInvalidDraftId'; Category = 'InvalidArgument' }
+        # Not a priority at all: PowerShell leaves the parameter unbound, the module reads the cell.
+        47 = @{ Column = 'Priority'; Value = 'Urgent'; ErrorId = 'AosInvalidPriority'; Category = 'InvalidArgument' }
     }
 
     function New-Row {
@@ -78,11 +80,11 @@ Describe 'The pipeline' {
 
             # The wire: one sdmailact per good row, in row order, and nothing for a bad one.
             $good = @($rows | Where-Object { -not $BadRows.ContainsKey([int]$_.Key) })
-            $good.Count | Should -Be 50
+            $good.Count | Should -Be 49
             $sends = @(Get-SandboxRequest -Command sdmailact)
-            $sends.Count | Should -Be 50
+            $sends.Count | Should -Be $good.Count
             @(Get-SandboxRequest -Command login).Count | Should -Be 1
-            for ($i = 0; $i -lt 50; $i++) {
+            for ($i = 0; $i -lt $good.Count; $i++) {
                 $row = $good[$i]
                 $key = [int]$row.Key
                 $fields = $sends[$i].Fields
@@ -104,10 +106,10 @@ Describe 'The pipeline' {
 
             # The store: each good subject exactly once in the spool and the Outbox.
             $spool = @(Get-SandboxSpool)
-            $spool.Count | Should -Be 50
+            $spool.Count | Should -Be $good.Count
             $spooled = @($spool | ForEach-Object { (Read-MimeMessage -Path $_.Path).Subject } | Sort-Object)
             $spooled | Should -Be @($good.Subject | Sort-Object)
-            @(Get-SandboxMessage -User 'demo@sandbox.test' -Mailbox Outbox).Count | Should -Be 50
+            @(Get-SandboxMessage -User 'demo@sandbox.test' -Mailbox Outbox).Count | Should -Be $good.Count
             $aliceRows = @($good | Where-Object { $_.To -eq 'alice@sandbox.test' })
             @(Get-SandboxMessage -User 'alice@sandbox.test' -Mailbox Inbox).Count | Should -Be $aliceRows.Count
 
@@ -132,13 +134,12 @@ Describe 'The pipeline' {
     }
 
     Describe 'Strings and objects down the pipeline' {
-        It 'makes a piped string the body, one message per string' {
-            'first text', 'second text' | Send-AosMessage -To 'alice@sandbox.test' -Subject 'piped'
+        It 'makes one piped string the body (several are refused: tests/Compose.Tests.ps1)' {
+            'first text' | Send-AosMessage -To 'alice@sandbox.test' -Subject 'piped'
             $sends = @(Get-SandboxRequest -Command sdmailact)
-            $sends.Count | Should -Be 2
+            $sends.Count | Should -Be 1
             Assert-FieldList $sends[0] @(@('api', 'lc'), @('mto', 'alice@sandbox.test'), @('msub', 'piped'), @('body', 'first text'), @('snd', 'checked'))
-            Assert-FieldList $sends[1] @(@('api', 'lc'), @('mto', 'alice@sandbox.test'), @('msub', 'piped'), @('body', 'second text'), @('snd', 'checked'))
-            @(Get-SandboxMessage -User 'alice@sandbox.test' -Mailbox Inbox).Count | Should -Be 2
+            @(Get-SandboxMessage -User 'alice@sandbox.test' -Mailbox Inbox).Count | Should -Be 1
         }
 
         It 'binds Priority names and numbers from objects' {

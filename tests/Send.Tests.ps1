@@ -152,6 +152,13 @@ Describe 'Send-AosMessage and Save-AosDraft on the wire' {
             Assert-FieldList (Get-OnlySend) @(@('api', 'lc'), @('mto', 'alice@sandbox.test'), @('msub', $subject.Trim()), @('snd', 'checked'))
         }
 
+        It 'sends an ASCII subject of 989 characters, the longest a Subject line of 998 holds, intact' {
+            $subject = 'x' * 989
+            Send-AosMessage -To 'alice@sandbox.test' -Subject $subject
+            Assert-FieldList (Get-OnlySend) @(@('api', 'lc'), @('mto', 'alice@sandbox.test'), @('msub', $subject), @('snd', 'checked'))
+            (Get-OnlyMessage -User 'alice@sandbox.test').Subject | Should -BeExactly $subject
+        }
+
         It 'writes 40 recipients as one unfolded list' {
             $to = @(1..40 | ForEach-Object { "Recipient Number $_ <recipient.number.$_@example.org>" }) + 'alice@sandbox.test'
             Send-AosMessage -To $to -Subject 'many'

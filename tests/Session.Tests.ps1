@@ -66,7 +66,7 @@ Describe 'New-AosSession and sessions' {
             $after = Get-Date
             $session | Should -BeOfType ([AosMail.AosSession])
             @($session.PSObject.Properties.Name | Sort-Object) |
-                Should -Be @('Created', 'Domain', 'DraftMailbox', 'Id', 'LastUsed', 'OutboxMailbox', 'Server', 'UserName')
+                Should -Be @('Created', 'Domain', 'DraftMailbox', 'Id', 'LastUsed', 'OutboxMailbox', 'Proxy', 'Server', 'UserName')
             $session.Id | Should -BeOfType ([int])
             $session.Id | Should -BeGreaterThan 0
             $session.Server | Should -BeOfType ([uri])

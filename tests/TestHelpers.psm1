@@ -546,9 +546,28 @@ function Invoke-ChildPwsh {
     & $process @prefix -NoProfile -NonInteractive -EncodedCommand $encoded 2>&1
 }
 
+function Start-TestProxy {
+    <#
+    Starts a forward HTTP proxy on 127.0.0.1 (tests/TestProxy.cs) that records every request it
+    sees; with -Credential it answers requests without that Basic credential with 407. Its Uri
+    property is what -Proxy takes, its Requests property what it saw. Stop it with Stop-TestProxy.
+    #>
+    param([pscredential] $Credential)
+    if (-not ('AosMail.Tests.TestProxy' -as [type])) {
+        Add-Type -LiteralPath (Join-Path $PSScriptRoot 'TestProxy.cs')
+    }
+    if ($Credential) { [AosMail.Tests.TestProxy]::new($Credential.UserName, $Credential.GetNetworkCredential().Password) }
+    else { [AosMail.Tests.TestProxy]::new($null, $null) }
+}
+
+function Stop-TestProxy {
+    param([Parameter(ValueFromPipeline)] $Proxy)
+    process { if ($Proxy) { $Proxy.Dispose() } }
+}
+
 Export-ModuleMember -Function Get-TestSandbox, Reset-Sandbox, Get-SandboxRequest, Clear-SandboxRequest,
     Add-SandboxFault, Clear-SandboxFault, Set-SandboxOption, Add-SandboxUser, Get-SandboxMessage,
     Get-SandboxSpool, Import-MimeKit, Read-MimeMessage, New-TestCredential, Invoke-AosRaw, Invoke-RawLogin,
     New-TestSession, Format-FieldList, Assert-FieldList, Get-OnlySend, Get-OnlyMessage, Get-OnlySpool,
     Invoke-Captured, Assert-OneError, Get-ErrorId, New-RandomFile, Get-PartBytes, Get-MessageBodyText,
-    Get-MessageHeaderText, Get-FreeLocalPort, Invoke-ChildPwsh
+    Get-MessageHeaderText, Get-FreeLocalPort, Invoke-ChildPwsh, Start-TestProxy, Stop-TestProxy

@@ -40,7 +40,7 @@ public class FormBenchmarks
         File.WriteAllBytes(path, bytes);
         var message = new AosMessage { Subject = "Bench", Body = "<p>Grüße</p>", BodyIsHtml = true };
         message.To.Add("bob@sandbox.test");
-        message.Attachments.Add(path);
+        message.Attachments.Add(AosAttachmentSource.FromFile(path));
         _prepared = AosFormBuilder.Prepare(message, AosSubmitKind.Send);
 
         var plain = new AosMessage { Subject = "Bench", Body = "Row 1 of the bulk benchmark.\nSecond line." };

@@ -1,32 +1,35 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
-using System.IO;
 using System.Linq;
-using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
 using static System.FormattableString;
 using MimeKit;
+using MimeKit.Utils;
 
 namespace AosMail.Engine
 {
     /// <summary>
     /// Draft saves and how a saved draft's id is found: AOS answers a save with "OK" only, so the
-    /// Draft mailbox is listed before and after the save.
+    /// Draft mailbox is listed before and after the save (docs/aos-protocol.md B24: nothing of the
+    /// module's own is added to the draft to find it).
     /// </summary>
     public sealed partial class AosConnection
     {
+        private static readonly Regex Whitespace = new Regex("\\s+", RegexOptions.CultureInvariant);
+
         /// <summary>
-        /// Saves a draft and finds its id (AOS answers a save with "OK" only): the Draft mailbox's
-        /// ids are listed before and after the save. An overwritten draft whose id is still listed
-        /// keeps it; otherwise the one new id is the draft's. When several new ids appear (another
-        /// client saved at the same moment), each candidate's headers are read and the one carrying
-        /// this save's <paramref name="token"/> (see <see cref="StampDraftToken"/>) is chosen.
-        /// Listing Draft before the save may fail (nothing is saved then); once the server confirmed
-        /// the save, failures only leave DraftId null with the reason in Problem.
+        /// Saves a draft and finds its id: the Draft mailbox's ids are listed before and after the
+        /// save. An overwritten draft whose id is still listed keeps it; otherwise the one new id is
+        /// the draft's. When several new ids appear (another client saved at the same moment), each
+        /// candidate is read and compared with what was posted (<see cref="MatchesPosted"/>); the one
+        /// candidate that matches is the draft. Listing Draft before the save may fail (nothing is
+        /// saved then); once the server confirmed the save, failures only leave DraftId null with
+        /// the reason in Problem.
         /// </summary>
-        public async Task<AosDraftSaveResult> SaveDraftAsync(AosPreparedSubmission submission, string token, IAosLog log, CancellationToken cancellationToken)
+        public async Task<AosDraftSaveResult> SaveDraftAsync(AosPreparedSubmission submission, IAosLog log, CancellationToken cancellationToken)
         {
             if (submission == null)
             {
@@ -63,19 +66,26 @@ namespace AosMail.Engine
                         $"no new message appeared in the mailbox '{DraftMailbox}' after the save");
                 }
 
-                log.Verbose(Invariant($"{added.Count} new ids appeared in '{DraftMailbox}' (another client saving too?); reading them for this save's token."));
+                log.Verbose(Invariant($"{added.Count} new ids appeared in '{DraftMailbox}' (another client saving too?); reading them to compare with what was saved."));
+                var matches = new List<string>();
                 foreach (var candidate in added)
                 {
                     var raw = await ReadMessageAsync(DraftMailbox, candidate, log, cancellationToken).ConfigureAwait(false);
-                    if (CarriesToken(raw, token))
+                    if (MatchesPosted(raw, submission.Fields))
                     {
-                        log.Verbose($"The draft's id is {candidate} (it carries this save's {AosProtocol.DraftTokenHeader}).");
-                        return new AosDraftSaveResult(result, candidate, null);
+                        matches.Add(candidate);
                     }
                 }
 
-                return new AosDraftSaveResult(result, null,
-                    Invariant($"{added.Count} new messages appeared in '{DraftMailbox}' and none carries this save's {AosProtocol.DraftTokenHeader}"));
+                if (matches.Count == 1)
+                {
+                    log.Verbose($"The draft's id is {matches[0]} (the one new draft whose content is what was saved).");
+                    return new AosDraftSaveResult(result, matches[0], null);
+                }
+
+                return new AosDraftSaveResult(result, null, matches.Count == 0
+                    ? Invariant($"{added.Count} new messages appeared in '{DraftMailbox}' and none has the content that was saved")
+                    : Invariant($"{matches.Count} of the {added.Count} new messages in '{DraftMailbox}' have the content that was saved (identical drafts saved at the same moment)"));
             }
             catch (AosException ex)
             {
@@ -83,41 +93,65 @@ namespace AosMail.Engine
             }
         }
 
-        /// <summary>Adds a fresh <c>X-AosMail-Draft-Token</c> header to a draft about to be saved and returns the token.</summary>
-        public static string StampDraftToken(AosMessage message)
+        /// <summary>
+        /// Whether a stored draft holds what a save posted: the same To and Cc addresses, the same
+        /// subject (RFC 2047-decoded), each posted mheader line among its headers, and, for a plain
+        /// body, the same text. A MIME body is not compared: its Content-Type in mheader carries a
+        /// boundary MimeKit made at random, which tells it apart. Whitespace differences are
+        /// ignored, since a server may refold what it stores.
+        /// </summary>
+        internal static bool MatchesPosted(byte[] raw, IReadOnlyList<AosFormField> posted)
         {
-            if (message == null)
-            {
-                throw new ArgumentNullException(nameof(message));
-            }
+            AosDraftContent.SplitHeaderBlock(AosAnswer.Decode(raw ?? Array.Empty<byte>()), out var headerBlock, out var body);
+            var stored = AosDraftContent.HeaderFields(headerBlock).ToList();
+            string? Stored(string name) => stored.Where(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).FirstOrDefault();
+            string? Posted(string name) => posted.Where(f => f.Name == name && !f.IsStreamed).Select(f => f.Value).FirstOrDefault();
 
-            var bytes = new byte[16];
-            using (var random = RandomNumberGenerator.Create())
-            {
-                random.GetBytes(bytes);
-            }
-
-            var token = BitConverter.ToString(bytes).Replace("-", "").ToLowerInvariant();
-            message.Headers.Add(new KeyValuePair<string, string>(AosProtocol.DraftTokenHeader, token));
-            return token;
-        }
-
-        internal static bool CarriesToken(byte[] raw, string token)
-        {
-            try
-            {
-                using (var stream = new MemoryStream(raw, writable: false))
-                {
-                    var headers = HeaderList.Load(stream);
-                    return headers.Any(h => string.Equals(h.Field, AosProtocol.DraftTokenHeader, StringComparison.OrdinalIgnoreCase)
-                        && string.Equals(h.Value.Trim(), token, StringComparison.Ordinal));
-                }
-            }
-            catch (FormatException)
+            if (!SameAddresses(Posted(AosProtocol.FieldTo), Stored("To"))
+                || !SameAddresses(Posted(AosProtocol.FieldCc), Stored("Cc"))
+                || !string.Equals(DecodedText(Posted(AosProtocol.FieldSubject)), DecodedText(Stored("Subject")), StringComparison.Ordinal))
             {
                 return false;
             }
+
+            foreach (var line in AosDraftContent.HeaderFields(Posted(AosProtocol.FieldHeader) ?? ""))
+            {
+                var value = Collapse(line.Value);
+                if (!stored.Any(h => string.Equals(h.Key, line.Key, StringComparison.OrdinalIgnoreCase) && Collapse(h.Value) == value))
+                {
+                    return false;
+                }
+            }
+
+            bool streamedBody = posted.Any(f => f.Name == AosProtocol.FieldBody && f.IsStreamed);
+            return streamedBody || TrimBody(Posted(AosProtocol.FieldBody)) == TrimBody(body);
         }
+
+        private static bool SameAddresses(string? posted, string? stored)
+        {
+            var a = AddrSpecs(posted);
+            var b = AddrSpecs(stored);
+            return a.SequenceEqual(b, StringComparer.OrdinalIgnoreCase);
+        }
+
+        private static IReadOnlyList<string> AddrSpecs(string? list)
+        {
+            if (string.IsNullOrWhiteSpace(list))
+            {
+                return Array.Empty<string>();
+            }
+
+            return InternetAddressList.TryParse(list!, out var parsed)
+                ? parsed.Mailboxes.Select(m => m.Address).ToList()
+                : new List<string> { Collapse(list) };
+        }
+
+        private static string DecodedText(string? value) =>
+            string.IsNullOrEmpty(value) ? "" : Collapse(Rfc2047.DecodeText(Encoding.UTF8.GetBytes(value)));
+
+        private static string Collapse(string? value) => Whitespace.Replace(value ?? "", " ").Trim();
+
+        private static string TrimBody(string? body) => AosFormBuilder.NormalizeNewLines(body ?? "").TrimEnd('\r', '\n', ' ', '\t');
 
         private async Task<HashSet<string>> ListIdsAsync(IAosLog log, CancellationToken cancellationToken)
         {

@@ -125,12 +125,13 @@ namespace AosMail.Engine
             return answer;
         }
 
+        /// <summary>B18: a mailbox name (given to a read command or to a session) is one line, not blank.</summary>
         private static void CheckMailbox(string mailbox)
         {
             if (string.IsNullOrWhiteSpace(mailbox) || mailbox.IndexOfAny(new[] { '\r', '\n', '\0' }) >= 0)
             {
                 throw new AosException(AosErrorIds.InvalidMailbox, AosErrorCategory.InvalidArgument,
-                    "A mailbox name is needed (one line, not blank), for example Inbox.", mailbox);
+                    $"A mailbox name is needed (one line, not blank), for example Inbox; '{AosFormBuilder.Escape(mailbox ?? "")}' was given.", mailbox);
             }
         }
 

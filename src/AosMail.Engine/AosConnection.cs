@@ -49,11 +49,18 @@ namespace AosMail.Engine
             }
 
             _base = CheckServer(settings.Server, settings.AllowUnencryptedAuthentication);
-            if (string.IsNullOrWhiteSpace(settings.UserName) || settings.Password == null)
+            if (string.IsNullOrWhiteSpace(settings.UserName) || settings.Password == null || settings.Password.Length == 0)
             {
+                // An empty password cannot log in: refused here, so the server never sees the attempt.
                 throw new AosException(AosErrorIds.NoCredential, AosErrorCategory.InvalidArgument,
-                    $"A user name and a password are needed to log in to {settings.Server.AbsoluteUri}.", settings.UserName);
+                    $"A user name and a password are needed to log in to {settings.Server.AbsoluteUri}{(string.IsNullOrWhiteSpace(settings.UserName) ? "" : $"; the password given for '{settings.UserName}' is empty")}.",
+                    settings.UserName);
             }
+
+            AosProxy.Check(settings);
+            CheckMailbox(settings.InboxMailbox);
+            CheckMailbox(settings.DraftMailbox);
+            CheckMailbox(settings.OutboxMailbox);
 
             SplitUserName(settings.UserName, settings.Domain, out var name, out var host);
             UserName = name;
@@ -63,8 +70,9 @@ namespace AosMail.Engine
             DraftMailbox = settings.DraftMailbox;
             OutboxMailbox = settings.OutboxMailbox;
             _timeout = settings.Timeout;
+            Proxy = settings.Proxy;
 
-            _http = new HttpClient(handler ?? AosHttpHandlerFactory.Create(settings.SkipCertificateCheck), disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+            _http = new HttpClient(handler ?? AosProxy.Apply(AosHttpHandlerFactory.Create(settings.SkipCertificateCheck), settings), disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
             _http.DefaultRequestHeaders.ExpectContinue = false;
             var version = typeof(AosConnection).Assembly.GetName().Version ?? new Version(0, 0, 0);
             _http.DefaultRequestHeaders.UserAgent.ParseAdd($"AosMail/{version.ToString(3)}");
@@ -78,6 +86,9 @@ namespace AosMail.Engine
         internal Func<TimeSpan, CancellationToken, Task> Delay { get; set; } = (delay, token) => Task.Delay(delay, token);
 
         public Uri Server { get; }
+
+        /// <summary>The proxy every request goes through, or null for the system's default proxy.</summary>
+        public Uri? Proxy { get; }
 
         /// <summary>The login name as sent in "name" (B3).</summary>
         public string UserName { get; }
@@ -334,6 +345,14 @@ namespace AosMail.Engine
                 throw RedirectRefused(AosProtocol.LoginCommand, answer);
             }
 
+            if (answer.Code == (int)HttpStatusCode.ProxyAuthenticationRequired)
+            {
+                throw new AosException(AosErrorIds.LoginFailed, AosErrorCategory.AuthenticationError,
+                    $"The proxy {(Proxy == null ? "(the system's default proxy)" : Proxy.GetLeftPart(UriPartial.Authority))} refused the login to {Server.AbsoluteUri} ({answer.Status}): "
+                    + "it wants a credential of its own. Give it with -ProxyCredential, or -ProxyUseDefaultCredentials for a proxy that takes your Windows sign-in. Nothing reached the AOS server.",
+                    Account);
+            }
+
             if (!answer.IsSuccess || !AosAnswer.IsSessionId(answer.Text))
             {
                 var hint = answer.Text.IndexOf('<') >= 0
@@ -474,7 +493,7 @@ namespace AosMail.Engine
 
         /// <summary>
         /// B15: faults before the server was reached are retried (with back-off); faults after that
-        /// are retried once for reads and logins, never for a submission; TLS failures never.
+        /// are retried once for reads and logins, never for a submission; TLS failures and changed attachments never.
         /// Null: no more tries.
         /// </summary>
         private static TimeSpan? NextRetryDelay(AosFaultKind fault, bool isSubmission, ref int notReachedFailures, ref int reachedFailures)
@@ -484,6 +503,7 @@ namespace AosMail.Engine
                 case AosFaultKind.NotReached:
                     return notReachedFailures < AosProtocol.NotReachedBackoff.Count ? AosProtocol.NotReachedBackoff[notReachedFailures++] : (TimeSpan?)null;
                 case AosFaultKind.TlsFailure:
+                case AosFaultKind.ContentChanged:
                     return null;
                 default:
                     if (isSubmission || reachedFailures >= AosProtocol.ReadRetriesAfterReach)
@@ -510,6 +530,11 @@ namespace AosMail.Engine
                     return new AosException(AosErrorIds.ConnectionFailed, AosErrorCategory.SecurityError,
                         $"The TLS connection to {Server.AbsoluteUri} could not be established ({command}): {cause}. Nothing was sent. "
                         + "If the server's certificate is self-signed or from a private authority, trust it on this machine, or use -SkipCertificateCheck (which accepts any certificate).",
+                        Server, outcome.Error);
+
+                case AosFaultKind.ContentChanged:
+                    return new AosException(AosErrorIds.AttachmentChanged, AosErrorCategory.InvalidData,
+                        $"{cause}. The request to {Server.AbsoluteUri} ({command}) was cut before it was complete, so nothing was sent. Send again once the file no longer changes.",
                         Server, outcome.Error);
             }
 

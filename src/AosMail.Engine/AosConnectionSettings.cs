@@ -1,4 +1,5 @@
 using System;
+using System.Net;
 using System.Security;
 
 namespace AosMail.Engine
@@ -16,6 +17,18 @@ namespace AosMail.Engine
 
         /// <summary>Kept as a SecureString until the login form is written (never a plain string field).</summary>
         public SecureString Password { get; set; } = null!;
+
+        /// <summary>
+        /// A proxy for every request, as Invoke-RestMethod's -Proxy: null means the system's
+        /// default proxy (HttpClient.DefaultProxy: the environment's or the OS's settings).
+        /// </summary>
+        public Uri? Proxy { get; set; }
+
+        /// <summary>The proxy's own credential (Proxy-Authorization), never put in the proxy URI.</summary>
+        public NetworkCredential? ProxyCredential { get; set; }
+
+        /// <summary>Authenticate to the proxy as the signed-in user (Windows integrated authentication).</summary>
+        public bool ProxyUseDefaultCredentials { get; set; }
 
         public bool AllowUnencryptedAuthentication { get; set; }
         public bool SkipCertificateCheck { get; set; }

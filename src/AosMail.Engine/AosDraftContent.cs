@@ -11,14 +11,16 @@ namespace AosMail.Engine
     /// gives no new body, the module reads the draft (rdmail) and posts its saved content again:
     /// the body after the header block as it is, and its own header lines (the user's headers
     /// and the MIME headers, docs/aos-protocol.md B9/B10) in mheader. Headers the server writes (From, To, Cc, Bcc,
-    /// Subject, Date, Message-ID, X-Priority) and the draft token are not copied; the saved
-    /// Subject, Cc and priority are used only when the command gives none.
+    /// Subject, Date, Message-ID, X-Priority) are not copied; the saved Subject, Cc and priority
+    /// are used only when the command gives none.
     /// </summary>
     public static class AosDraftContent
     {
+        // X-AosMail-Draft-Token: drafts saved by AosMail 0.1 carry this bookkeeping header, which
+        // must not go out to recipients when such a draft is sent (B24).
         private static readonly HashSet<string> NotCopied = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
         {
-            "From", "To", "Cc", "Bcc", "Subject", "Date", "Message-ID", "X-Priority", AosProtocol.DraftTokenHeader,
+            "From", "To", "Cc", "Bcc", "Subject", "Date", "Message-ID", "X-Priority", "X-AosMail-Draft-Token",
         };
 
         /// <summary>The submission with the saved draft's body and headers (B5 order kept).</summary>
@@ -65,7 +67,7 @@ namespace AosMail.Engine
                 prepared.Subject ?? (subject == null ? null : AosListingParser.DecodeText(subject)), prepared.AttachmentCount, prepared.DraftId);
         }
 
-        private static void SplitHeaderBlock(string text, out string headers, out string body)
+        internal static void SplitHeaderBlock(string text, out string headers, out string body)
         {
             int crlf = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
             int lf = text.IndexOf("\n\n", StringComparison.Ordinal);
@@ -83,6 +85,18 @@ namespace AosMail.Engine
             {
                 headers = text;
                 body = "";
+            }
+        }
+
+        /// <summary>A header block's fields as name and value (the value unfolded and trimmed).</summary>
+        internal static IEnumerable<KeyValuePair<string, string>> HeaderFields(string block)
+        {
+            foreach (var header in Unfold(block))
+            {
+                int colon = header.IndexOf(':');
+                if (colon <= 0) continue;
+                yield return new KeyValuePair<string, string>(header.Substring(0, colon).Trim(),
+                    header.Substring(colon + 1).Replace("\r\n", "").Trim());
             }
         }
 

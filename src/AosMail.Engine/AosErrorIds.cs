@@ -13,11 +13,16 @@ namespace AosMail.Engine
         public const string InvalidSubject = "AosInvalidSubject";
         public const string InvalidHeaderName = "AosInvalidHeaderName";
         public const string HeaderInjection = "AosHeaderInjection";
+        public const string InvalidHeaderValue = "AosInvalidHeaderValue";
         public const string ReservedHeader = "AosReservedHeader";
         public const string AttachmentNotFound = "AosAttachmentNotFound";
+        public const string InvalidAttachment = "AosInvalidAttachment";
+        public const string MissingInlineAttachment = "AosMissingInlineAttachment";
+        public const string BodyFileNotFound = "AosBodyFileNotFound";
         public const string InvalidPriority = "AosInvalidPriority";
         public const string InvalidDraftId = "AosInvalidDraftId";
         public const string InvalidServer = "AosInvalidServer";
+        public const string InvalidProxy = "AosInvalidProxy";
         public const string UnencryptedRefused = "AosUnencryptedRefused";
         public const string NoSession = "AosNoSession";
         public const string NoCredential = "AosNoCredential";
@@ -26,12 +31,14 @@ namespace AosMail.Engine
         public const string InvalidPath = "AosInvalidPath";
         public const string FileExists = "AosFileExists";
         public const string ConflictingParameters = "AosConflictingParameters";
+        public const string AmbiguousPipelineInput = "AosAmbiguousPipelineInput";
 
         // Conversation with the server.
         public const string LoginFailed = "AosLoginFailed";
         public const string SessionExpired = "AosSessionExpired";
         public const string ServerRejected = "AosServerRejected";
         public const string OutcomeUnknown = "AosOutcomeUnknown";
+        public const string AttachmentChanged = "AosAttachmentChanged";
         public const string ConnectionFailed = "AosConnectionFailed";
         public const string MessageNotFound = "AosMessageNotFound";
         public const string NotADraft = "AosNotADraft";

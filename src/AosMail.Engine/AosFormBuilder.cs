@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Text;
 using System.Text.RegularExpressions;
 using MimeKit;
@@ -28,6 +29,11 @@ namespace AosMail.Engine
         private static readonly ParserOptions AddressParser = CreateAddressParser();
         private static readonly Regex Folding = new Regex("\r?\n(?=[ \t])", RegexOptions.CultureInvariant);
 
+        // A cid: URL (RFC 2392) where HTML or CSS puts a URL: after a quote, '=' or '(' (src="cid:logo",
+        // url(cid:logo)), so text such as "ticket CID:42" is not taken for one. The id ends at a quote, space, ')' or '>'.
+        private static readonly Regex ContentIdReference = new Regex("(?<=[\"'=(]\\s*)cid:([^\"'\\s)>]+)", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase);
+        private static readonly Regex ContentIdText = new Regex("^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.@-]+\\z", RegexOptions.CultureInvariant);
+
         public static AosPreparedSubmission Prepare(AosMessage message, AosSubmitKind kind)
         {
             if (message == null)
@@ -40,21 +46,28 @@ namespace AosMail.Engine
                 throw new ArgumentOutOfRangeException(nameof(kind));
             }
 
-            // Validation first, in a stable order: recipients, subject, headers, priority, draft id, attachments.
+            // Validation first, in a stable order: recipients, subject, headers, priority, draft id, body, attachments.
             var to = ParseRecipients(message.To, "To");
             var cc = ParseRecipients(message.Cc, "Cc");
             var bcc = ParseRecipients(message.Bcc, "Bcc");
+            var replyTo = ParseRecipients(message.ReplyTo, "ReplyTo");
             if (kind == AosSubmitKind.Send && to.Count + cc.Count + bcc.Count == 0)
             {
                 throw new AosException(AosErrorIds.NoRecipient, AosErrorCategory.InvalidArgument,
                     "A message to send needs at least one recipient in To, Cc or Bcc (a draft needs none).");
             }
 
+            var receiptTo = ParseReadReceiptAddress(message.ReadReceiptTo);
             ValidateSubject(message.Subject);
             ValidateHeaders(message.Headers);
-            ValidatePriority(message.Priority);
+            ValidatePriority(message.Priority, message.Headers);
+            ValidateComposedHeader(message.Headers, AosProtocol.ReplyToHeader, "-ReplyTo", replyTo.Count > 0);
+            ValidateComposedHeader(message.Headers, AosProtocol.ReadReceiptHeader, "-RequestReadReceipt", receiptTo != null);
             ValidateDraftId(message.DraftId);
-            ValidateAttachments(message.Attachments);
+            var bodyText = ReadBody(message);
+            var attachments = CheckedParts(message.Attachments.Select(a => new KeyValuePair<string, AosAttachmentSource>("", a)));
+            var inline = CheckedParts(message.InlineAttachments);
+            var warnings = CheckContentIds(message, bodyText);
 
             var fields = new Dictionary<string, AosFormField>(StringComparer.Ordinal);
             Add(fields, AosProtocol.FieldApi, AosProtocol.ApiMachineReadable);
@@ -64,13 +77,24 @@ namespace AosMail.Engine
             Add(fields, AosProtocol.FieldBcc, FormatAddresses(bcc));
             Add(fields, AosProtocol.FieldSubject, EncodeSubject(message.Subject));
 
+            // B10: the user's headers in their order, then the ones parameters compose, then (BuildBody) MIME's.
             var headerLines = new List<string>();
             foreach (var header in message.Headers)
             {
                 headerLines.Add(header.Key + ": " + EncodeHeaderValue(header.Value ?? ""));
             }
 
-            var body = BuildBody(message, headerLines, out var mimeBody);
+            if (replyTo.Count > 0)
+            {
+                headerLines.Add(AosProtocol.ReplyToHeader + ": " + FormatAddresses(replyTo));
+            }
+
+            if (receiptTo != null)
+            {
+                headerLines.Add(AosProtocol.ReadReceiptHeader + ": " + FormatAddresses(new List<MailboxAddress> { receiptTo }));
+            }
+
+            var body = BuildBody(message, bodyText, attachments, inline, headerLines, out var mimeBody);
             if (mimeBody != null)
             {
                 fields[AosProtocol.FieldBody] = AosFormField.Streamed(AosProtocol.FieldBody, mimeBody);
@@ -94,7 +118,7 @@ namespace AosMail.Engine
 
             return new AosPreparedSubmission(kind, InWireOrder(fields),
                 AddrSpecs(to), AddrSpecs(cc), AddrSpecs(bcc),
-                message.Subject, message.Attachments.Count, message.DraftId);
+                message.Subject, message.Attachments.Count, message.DraftId, warnings);
         }
 
         /// <summary>B5: optional fields without a value are left out.</summary>
@@ -133,6 +157,12 @@ namespace AosMail.Engine
                     throw InvalidAddress(entry, $"An empty address was given in {kind}.");
                 }
 
+                int control = IndexOfControl(entry);
+                if (control >= 0)
+                {
+                    throw InvalidAddress(entry, Invariant($"The {kind} entry '{Escape(entry)}' contains the control character U+{(int)entry[control]:X4}, which has no place in an address (a mail header would break at it)."));
+                }
+
                 if (!InternetAddressList.TryParse(AddressParser, entry, out var list) || list.Count == 0)
                 {
                     throw InvalidAddress(entry, $"The {kind} entry '{entry}' is not a valid e-mail address or address list.");
@@ -160,6 +190,42 @@ namespace AosMail.Engine
 
         private static AosException InvalidAddress(string? entry, string message) =>
             new AosException(AosErrorIds.InvalidAddress, AosErrorCategory.InvalidArgument, message, entry);
+
+        /// <summary>The read receipt goes to the sending account: it must be one full address.</summary>
+        private static MailboxAddress? ParseReadReceiptAddress(string? address)
+        {
+            if (address == null)
+            {
+                return null;
+            }
+
+            if (!MailboxAddress.TryParse(AddressParser, address, out var mailbox) || IndexOfControl(address) >= 0
+                || string.IsNullOrEmpty(mailbox.LocalPart) || string.IsNullOrEmpty(mailbox.Domain))
+            {
+                throw InvalidAddress(address,
+                    $"A read receipt goes to the sending account, but '{Escape(address)}' is not a full address of the form local@domain: log in with the user name as name@domain, or give -Domain.");
+            }
+
+            return mailbox;
+        }
+
+        /// <summary>A header a parameter composes (Reply-To from -ReplyTo ...) cannot also come from -Header.</summary>
+        private static void ValidateComposedHeader(IList<KeyValuePair<string, string>> headers, string name, string parameter, bool composed)
+        {
+            if (!composed)
+            {
+                return;
+            }
+
+            foreach (var header in headers)
+            {
+                if (string.Equals(header.Key, name, StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new AosException(AosErrorIds.ConflictingParameters, AosErrorCategory.InvalidArgument,
+                        $"{parameter} writes the header {name}, and -Header gives '{header.Key}' too: give one of them.", header.Key);
+                }
+            }
+        }
 
         private static string? FormatAddresses(List<MailboxAddress> mailboxes)
         {
@@ -196,6 +262,15 @@ namespace AosMail.Engine
             {
                 throw new AosException(AosErrorIds.InvalidSubject, AosErrorCategory.InvalidArgument,
                     $"The subject must be one line, but it contains a line break or NUL: '{Escape(subject)}'.", subject);
+            }
+
+            int line = AosProtocol.SubjectHeaderPrefix.Length + (EncodeSubject(subject)?.Length ?? 0);
+            if (line > AosProtocol.MaxHeaderLineLength)
+            {
+                throw new AosException(AosErrorIds.InvalidSubject, AosErrorCategory.InvalidArgument,
+                    Invariant($"The subject '{Shorten(subject!)}' is too long: {subject!.Length} characters make a Subject line of {line} characters as sent, ")
+                    + Invariant($"and a mail header line holds at most {AosProtocol.MaxHeaderLineLength} (RFC 5322). An ASCII subject may have up to {AosProtocol.MaxHeaderLineLength - AosProtocol.SubjectHeaderPrefix.Length} characters; ")
+                    + "other text is encoded for mail (RFC 2047), which makes it longer, so fewer fit.", subject);
             }
         }
 
@@ -260,12 +335,29 @@ namespace AosMail.Engine
 
         // ---- B11, B12 ----
 
-        private static void ValidatePriority(int? priority)
+        private static void ValidatePriority(int? priority, IList<KeyValuePair<string, string>> headers)
         {
-            if (priority.HasValue && (priority.Value < AosProtocol.PriorityHighest || priority.Value > AosProtocol.PriorityLowest))
+            if (!priority.HasValue)
+            {
+                return;
+            }
+
+            if (priority.Value < AosProtocol.PriorityHighest || priority.Value > AosProtocol.PriorityLowest)
             {
                 throw new AosException(AosErrorIds.InvalidPriority, AosErrorCategory.InvalidArgument,
                     Invariant($"The priority must be 1 (highest) to 5 (lowest); {priority.Value} was given."), priority.Value);
+            }
+
+            foreach (var header in headers)
+            {
+                foreach (var name in AosProtocol.PriorityHeaders)
+                {
+                    if (string.Equals(header.Key, name, StringComparison.OrdinalIgnoreCase))
+                    {
+                        throw new AosException(AosErrorIds.ConflictingParameters, AosErrorCategory.InvalidArgument,
+                            $"-Priority and the header '{header.Key}' both set the priority, and could contradict each other: give one of them (-Priority sends mprio; the server writes X-Priority from it).", header.Key);
+                    }
+                }
             }
         }
 
@@ -278,33 +370,181 @@ namespace AosMail.Engine
             }
         }
 
-        // ---- attachments ----
+        // ---- body and attachments ----
 
-        private static void ValidateAttachments(IList<string> attachments)
+        /// <summary>The body: <see cref="AosMessage.Body"/>, or the text of <see cref="AosMessage.BodyPath"/>, checked against the other body parameters.</summary>
+        private static string? ReadBody(AosMessage message)
         {
-            foreach (var path in attachments)
+            var body = message.Body;
+            if (message.BodyPath != null)
             {
-                if (string.IsNullOrEmpty(path) || !File.Exists(path))
+                if (!string.IsNullOrEmpty(message.Body))
                 {
-                    throw new AosException(AosErrorIds.AttachmentNotFound, AosErrorCategory.ObjectNotFound,
-                        $"The attachment '{path}' does not exist or is not a file.", path);
+                    throw new AosException(AosErrorIds.ConflictingParameters, AosErrorCategory.InvalidArgument,
+                        "-Body and -BodyPath both give the body: give one of them.", message.BodyPath);
+                }
+
+                if (!AosFileKind.IsRegularFile(message.BodyPath))
+                {
+                    throw new AosException(AosErrorIds.BodyFileNotFound, AosErrorCategory.ObjectNotFound,
+                        $"The body file '{message.BodyPath}' does not exist or is not a regular file.", message.BodyPath);
+                }
+
+                using (var reader = new StreamReader(message.BodyPath, message.BodyEncoding ?? new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true))
+                {
+                    body = reader.ReadToEnd();
                 }
             }
+            else if (message.BodyEncoding != null)
+            {
+                throw new AosException(AosErrorIds.ConflictingParameters, AosErrorCategory.InvalidArgument,
+                    "-Encoding says how -BodyPath is encoded; it has no meaning without -BodyPath.", message.BodyEncoding.WebName);
+            }
+
+            bool html = message.BodyIsHtml && !string.IsNullOrEmpty(body);
+            if (!message.BodyIsHtml && !string.IsNullOrEmpty(body) && !string.IsNullOrEmpty(message.TextBody))
+            {
+                throw new AosException(AosErrorIds.ConflictingParameters, AosErrorCategory.InvalidArgument,
+                    "-TextBody is the plain-text alternative of an HTML body: use it with -Body and -BodyAsHtml, or give the text as -Body alone.", message.TextBody);
+            }
+
+            if (message.InlineAttachments.Count > 0 && !html)
+            {
+                throw new AosException(AosErrorIds.ConflictingParameters, AosErrorCategory.InvalidArgument,
+                    $"-InlineAttachments are shown by an HTML body: give -Body with -BodyAsHtml, referring to each as <img src=\"cid:{message.InlineAttachments[0].Key}\">.",
+                    message.InlineAttachments[0].Key);
+            }
+
+            return body;
         }
+
+        /// <summary>
+        /// Each part's source checked (a regular file that exists, or bytes with a name; a content
+        /// id where one is given) and its length taken now: the request is measured with it, and a
+        /// file that changes later is caught while it is sent (<see cref="AosFixedLengthStream"/>).
+        /// </summary>
+        private static List<AosMimeBody.Part> CheckedParts(IEnumerable<KeyValuePair<string, AosAttachmentSource>> sources)
+        {
+            var parts = new List<AosMimeBody.Part>();
+            var contentIds = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var entry in sources)
+            {
+                var source = entry.Value ?? throw new ArgumentException("An attachment source is null.", nameof(sources));
+                string contentId = entry.Key;
+                if (contentId.Length > 0 && !IsContentId(contentId))
+                {
+                    throw new AosException(AosErrorIds.InvalidAttachment, AosErrorCategory.InvalidArgument,
+                        $"'{Escape(contentId)}' is not a usable content id: use letters, digits and . _ - @ (for example 'logo'), as in <img src=\"cid:logo\">.", contentId);
+                }
+
+                if (contentId.Length > 0 && !contentIds.Add(contentId))
+                {
+                    throw new AosException(AosErrorIds.InvalidAttachment, AosErrorCategory.InvalidArgument,
+                        $"The content id '{contentId}' is given twice in -InlineAttachments.", contentId);
+                }
+
+                long length;
+                if (source.Content != null)
+                {
+                    length = source.Content.LongLength;
+                }
+                else if (string.IsNullOrEmpty(source.Path) || !File.Exists(source.Path))
+                {
+                    throw new AosException(AosErrorIds.AttachmentNotFound, AosErrorCategory.ObjectNotFound,
+                        $"The attachment '{source.Path}' does not exist or is not a file.", source.Path);
+                }
+                else if (!AosFileKind.IsRegularFile(source.Path!))
+                {
+                    throw new AosException(AosErrorIds.InvalidAttachment, AosErrorCategory.InvalidArgument,
+                        $"The attachment '{source.Path}' is not a regular file (a pipe, a device or a socket?): reading it could block or never end, so it cannot be attached.", source.Path);
+                }
+                else
+                {
+                    length = new FileInfo(source.Path).Length;
+                }
+
+                if (string.IsNullOrWhiteSpace(source.FileName) || IndexOfControl(source.FileName) >= 0)
+                {
+                    throw new AosException(AosErrorIds.InvalidAttachment, AosErrorCategory.InvalidArgument,
+                        $"An attachment needs a file name (one line, not blank), which also gives its content type; '{Escape(source.FileName ?? "")}' was given for {source}.", source);
+                }
+
+                var part = new MimePart(MimeTypes.GetMimeType(source.FileName))
+                {
+                    ContentDisposition = new ContentDisposition(contentId.Length > 0 ? ContentDisposition.Inline : ContentDisposition.Attachment),
+                    ContentTransferEncoding = ContentEncoding.Base64,
+                    // A non-ASCII name becomes RFC 2231 parameters (WireFormat); MimeKit declares
+                    // the narrowest charset that holds it (iso-8859-1, else utf-8).
+                    FileName = source.FileName,
+                };
+                if (contentId.Length > 0)
+                {
+                    part.ContentId = contentId;
+                }
+
+                parts.Add(new AosMimeBody.Part(part, source, length));
+            }
+
+            return parts;
+        }
+
+        /// <summary>
+        /// Every cid: the HTML refers to needs an inline attachment (else the image is broken: an
+        /// error); an inline attachment the HTML never refers to is sent, but mail programs may
+        /// show it as an attachment (a warning).
+        /// </summary>
+        private static IReadOnlyList<string> CheckContentIds(AosMessage message, string? body)
+        {
+            var warnings = new List<string>();
+            if (message.InlineAttachments.Count == 0 && !message.BodyIsHtml)
+            {
+                return warnings;
+            }
+
+            var given = new HashSet<string>(message.InlineAttachments.Select(e => e.Key), StringComparer.Ordinal);
+            var referenced = new HashSet<string>(StringComparer.Ordinal);
+            foreach (Match match in ContentIdReference.Matches(message.BodyIsHtml ? body ?? "" : ""))
+            {
+                var contentId = Uri.UnescapeDataString(match.Groups[1].Value);
+                referenced.Add(contentId);
+                if (!given.Contains(contentId))
+                {
+                    throw new AosException(AosErrorIds.MissingInlineAttachment, AosErrorCategory.ObjectNotFound,
+                        $"The HTML refers to 'cid:{contentId}', but -InlineAttachments has no entry '{contentId}'"
+                        + (given.Count == 0 ? "" : $" (it has: {string.Join(", ", given)}; content ids are case-sensitive)")
+                        + ", so the image would be broken.", contentId);
+                }
+            }
+
+            foreach (var contentId in message.InlineAttachments.Select(e => e.Key).Where(id => !referenced.Contains(id)))
+            {
+                warnings.Add($"The inline attachment '{contentId}' is not referred to by the HTML (no \"cid:{contentId}\"); it is sent, and mail programs may show it as an attachment.");
+            }
+
+            return warnings;
+        }
+
+        /// <summary>An RFC 5322 dot-atom-like id, optionally with a domain: what MimeKit writes as Content-ID &lt;id&gt;.</summary>
+        private static bool IsContentId(string value) =>
+            value.Length <= AosProtocol.MaxContentIdLength && ContentIdText.IsMatch(value);
 
         // ---- B8, B9: body ----
 
         /// <summary>
         /// Returns the plain body field (or null) and appends the module's MIME header lines; for
         /// a MIME message the body is <paramref name="mimeBody"/> instead, written when it is sent.
-        /// No attachment is read here: its part is base64 by construction, so Prepare leaves it be.
+        /// The structure is the usual one: mixed(alternative(text, related(html, inline parts)),
+        /// attachments), each level present only when needed. No attachment is read here: its part
+        /// is base64 by construction, so Prepare leaves it be.
         /// </summary>
-        private static string? BuildBody(AosMessage message, List<string> headerLines, out AosMimeBody? mimeBody)
+        private static string? BuildBody(AosMessage message, string? body, List<AosMimeBody.Part> attachments, List<AosMimeBody.Part> inline,
+            List<string> headerLines, out AosMimeBody? mimeBody)
         {
             mimeBody = null;
-            var text = string.IsNullOrEmpty(message.Body) ? null : NormalizeNewLines(message.Body!);
-            bool mime = message.Attachments.Count > 0 || (message.BodyIsHtml && text != null);
-            if (!mime)
+            var html = message.BodyIsHtml && !string.IsNullOrEmpty(body) ? NormalizeNewLines(body!) : null;
+            var plain = message.BodyIsHtml || string.IsNullOrEmpty(body) ? message.TextBody : body;
+            var text = string.IsNullOrEmpty(plain) ? null : NormalizeNewLines(plain!);
+            if (html == null && attachments.Count == 0)
             {
                 if (text == null)
                 {
@@ -321,42 +561,41 @@ namespace AosMail.Engine
                 return text;
             }
 
-            var parts = new List<MimeEntity>();
-            if (text != null)
+            MimeEntity? content = text == null ? null : TextEntity("plain", text);
+            if (html != null)
             {
-                var part = new TextPart(message.BodyIsHtml ? "html" : "plain");
-                part.SetText(Encoding.UTF8, text);
-                parts.Add(part);
-            }
-
-            var attachments = new List<KeyValuePair<MimePart, string>>();
-            foreach (var path in message.Attachments)
-            {
-                var fileName = Path.GetFileName(path);
-                // A non-ASCII file name becomes RFC 2231 parameters (WireFormat); MimeKit declares
-                // the narrowest charset that holds it (iso-8859-1, else utf-8). The content is
-                // set for each pass over the body (AosMimeBody), from a file opened for that pass.
-                var attachment = new MimePart(MimeTypes.GetMimeType(fileName))
+                MimeEntity shown = TextEntity("html", html);
+                if (inline.Count > 0)
                 {
-                    ContentDisposition = new ContentDisposition(ContentDisposition.Attachment),
-                    ContentTransferEncoding = ContentEncoding.Base64,
-                    FileName = fileName,
-                };
-                parts.Add(attachment);
-                attachments.Add(new KeyValuePair<MimePart, string>(attachment, path));
+                    // The first part of multipart/related is its root (RFC 2387): the HTML.
+                    var related = new MultipartRelated { shown };
+                    foreach (var part in inline)
+                    {
+                        related.Add(part.Mime);
+                    }
+
+                    shown = related;
+                }
+
+                content = content == null ? shown : new MultipartAlternative { content, shown };
             }
 
             MimeEntity entity;
-            if (parts.Count == 1 && message.Attachments.Count == 0)
+            if (attachments.Count == 0)
             {
-                entity = parts[0];
+                entity = content!;
             }
             else
             {
                 var mixed = new Multipart("mixed");
-                foreach (var part in parts)
+                if (content != null)
                 {
-                    mixed.Add(part);
+                    mixed.Add(content);
+                }
+
+                foreach (var part in attachments)
+                {
+                    mixed.Add(part.Mime);
                 }
 
                 entity = mixed;
@@ -372,8 +611,15 @@ namespace AosMail.Engine
                 headerLines.Add("Content-Transfer-Encoding: " + transferEncoding.Trim());
             }
 
-            mimeBody = new AosMimeBody(entity, attachments);
+            mimeBody = new AosMimeBody(entity, inline.Concat(attachments).ToList());
             return null;
+        }
+
+        private static TextPart TextEntity(string subtype, string text)
+        {
+            var part = new TextPart(subtype);
+            part.SetText(Encoding.UTF8, text);
+            return part;
         }
 
         // ---- helpers ----
@@ -430,12 +676,58 @@ namespace AosMail.Engine
             return true;
         }
 
+        /// <summary>
+        /// The first C0 or C1 control character, DEL, or Unicode line or paragraph separator
+        /// (U+2028, U+2029; U+0085 is C1): characters a header breaks at or chokes on. -1 if none.
+        /// </summary>
+        private static int IndexOfControl(string value)
+        {
+            for (int i = 0; i < value.Length; i++)
+            {
+                if (IsControl(value[i]))
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
+
+        private static bool IsControl(char c) => c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == '\u2028' || c == '\u2029';
+
+        private static string Shorten(string value) => value.Length <= 40 ? value : value.Substring(0, 40) + "\u2026";
+
         private static bool HasLineBreakOrNul(string value) =>
             value.IndexOf('\r') >= 0 || value.IndexOf('\n') >= 0 || value.IndexOf('\0') >= 0;
 
-        /// <summary>Shows CR, LF and NUL as \r, \n and \0 so a message stays one readable line.</summary>
-        internal static string Escape(string value) =>
-            value.Replace("\r", "\\r").Replace("\n", "\\n").Replace("\0", "\\0");
+        /// <summary>
+        /// Shows CR, LF and NUL as \r, \n and \0, and other control characters as \uXXXX, so a
+        /// message stays one readable line.
+        /// </summary>
+        internal static string Escape(string value)
+        {
+            if (IndexOfControl(value) < 0)
+            {
+                return value;
+            }
+
+            var builder = new StringBuilder(value.Length + 16);
+            foreach (char c in value)
+            {
+                switch (c)
+                {
+                    case '\r': builder.Append("\\r"); break;
+                    case '\n': builder.Append("\\n"); break;
+                    case '\0': builder.Append("\\0"); break;
+                    default:
+                        if (IsControl(c)) builder.Append(Invariant($"\\u{(int)c:X4}"));
+                        else builder.Append(c);
+                        break;
+                }
+            }
+
+            return builder.ToString();
+        }
 
         private static FormatOptions CreateWireFormat()
         {

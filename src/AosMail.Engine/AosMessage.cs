@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Text;
 
 namespace AosMail.Engine
 {
@@ -16,8 +17,32 @@ namespace AosMail.Engine
         public string? Body { get; set; }
         public bool BodyIsHtml { get; set; }
 
-        /// <summary>Absolute file-system paths; the cmdlets resolve PowerShell provider paths first.</summary>
-        public IList<string> Attachments { get; } = new List<string>();
+        /// <summary>A file (absolute path) whose text is the body, instead of <see cref="Body"/>.</summary>
+        public string? BodyPath { get; set; }
+
+        /// <summary>How <see cref="BodyPath"/> is encoded: UTF-8 when null; a byte order mark wins either way.</summary>
+        public Encoding? BodyEncoding { get; set; }
+
+        /// <summary>
+        /// The plain-text alternative of an HTML body (multipart/alternative, text first); without
+        /// an HTML body it is the plain body.
+        /// </summary>
+        public string? TextBody { get; set; }
+
+        /// <summary>Files (absolute paths: the cmdlets resolve PowerShell provider paths first) or bytes.</summary>
+        public IList<AosAttachmentSource> Attachments { get; } = new List<AosAttachmentSource>();
+
+        /// <summary>
+        /// Parts of an HTML body, by content id: the HTML shows each as &lt;img src="cid:id"&gt;
+        /// (multipart/related, Content-ID and Content-Disposition: inline).
+        /// </summary>
+        public IList<KeyValuePair<string, AosAttachmentSource>> InlineAttachments { get; } = new List<KeyValuePair<string, AosAttachmentSource>>();
+
+        /// <summary>Reply-To: addresses, each entry one address or an address list, as in To.</summary>
+        public IList<string> ReplyTo { get; } = new List<string>();
+
+        /// <summary>Where a read receipt goes (Disposition-Notification-To, RFC 8098), or null for none.</summary>
+        public string? ReadReceiptTo { get; set; }
 
         /// <summary>1 (highest) to 5 (lowest), or null for "not asked for" (docs/aos-protocol.md B11: then no mprio).</summary>
         public int? Priority { get; set; }

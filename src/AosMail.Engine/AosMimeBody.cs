@@ -20,25 +20,28 @@ namespace AosMail.Engine
 
     /// <summary>
     /// docs/aos-protocol.md B9: the body of a MIME message, kept as the MimeKit entity rather than as text. Each pass
-    /// opens the attachment files afresh, lets MimeKit write the entity's content (base64 and all)
-    /// straight into the given stream, and closes them again; nothing holds the encoded body, and
-    /// between passes no file is open. The entity's boundary is fixed when it is built, so every
+    /// gives the attachment parts their content (files opened afresh, each read as the length it
+    /// had when the message was prepared, see <see cref="AosFixedLengthStream"/>; bytes given in
+    /// memory as they are), lets MimeKit write the entity's content (base64 and all) straight into
+    /// the given stream, and takes the content away again; nothing holds the encoded body, and
+    /// between passes no file is open. The entity's boundaries are fixed when it is built, so every
     /// pass writes the same bytes.
     /// </summary>
     internal sealed class AosMimeBody : IAosValueWriter
     {
         private readonly SemaphoreSlim _gate = new SemaphoreSlim(1, 1);
-        private readonly IReadOnlyList<KeyValuePair<MimePart, string>> _attachments;
+        private readonly IReadOnlyList<Part> _parts;
 
-        public AosMimeBody(MimeEntity entity, IReadOnlyList<KeyValuePair<MimePart, string>> attachments)
+        public AosMimeBody(MimeEntity entity, IReadOnlyList<Part> parts)
         {
             Entity = entity ?? throw new ArgumentNullException(nameof(entity));
-            _attachments = attachments ?? throw new ArgumentNullException(nameof(attachments));
+            _parts = parts ?? throw new ArgumentNullException(nameof(parts));
         }
 
         /// <summary>The prepared entity (its attachment parts have no content between passes).</summary>
         public MimeEntity Entity { get; }
 
+        /// <summary>The measuring pass (and tests): a file that changed is read as far as its prepared length.</summary>
         public void WriteTo(Stream output, CancellationToken cancellationToken)
         {
             WithContent(entity =>
@@ -48,13 +51,14 @@ namespace AosMail.Engine
             });
         }
 
+        /// <summary>The sending pass: a file whose length changed throws <see cref="AosContentChangedException"/>.</summary>
         public async Task WriteToAsync(Stream output, CancellationToken cancellationToken)
         {
             // One pass at a time: the parts' content is set for the pass and cleared after it.
             await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                var streams = Open();
+                var streams = Open(strict: true);
                 try
                 {
                     await Entity.WriteToAsync(AosFormBuilder.WireFormat, output, true, cancellationToken).ConfigureAwait(false);
@@ -70,13 +74,13 @@ namespace AosMail.Engine
             }
         }
 
-        /// <summary>For tests and the buffered reference: the entity's content, with the files opened for it.</summary>
+        /// <summary>For tests and the measuring pass: the entity's content, with the files opened for it.</summary>
         internal T WithContent<T>(Func<MimeEntity, T> use)
         {
             _gate.Wait();
             try
             {
-                var streams = Open();
+                var streams = Open(strict: false);
                 try
                 {
                     return use(Entity);
@@ -92,17 +96,27 @@ namespace AosMail.Engine
             }
         }
 
-        private List<Stream> Open()
+        private List<Stream> Open(bool strict)
         {
-            var streams = new List<Stream>(_attachments.Count);
+            var streams = new List<Stream>(_parts.Count);
             try
             {
-                foreach (var attachment in _attachments)
+                foreach (var part in _parts)
                 {
-                    // Sequential reads of a large file: a big buffer and the OS read-ahead hint.
-                    var stream = new FileStream(attachment.Value, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
+                    Stream stream;
+                    if (part.Source.Content != null)
+                    {
+                        stream = new MemoryStream(part.Source.Content, writable: false);
+                    }
+                    else
+                    {
+                        // Sequential reads of a large file: a big buffer and the OS read-ahead hint.
+                        var file = new FileStream(part.Source.Path!, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
+                        stream = new AosFixedLengthStream(file, part.Length, strict, part.Source.FileName);
+                    }
+
                     streams.Add(stream);
-                    attachment.Key.Content = new MimeContent(stream);
+                    part.Mime.Content = new MimeContent(stream);
                 }
             }
             catch
@@ -116,15 +130,30 @@ namespace AosMail.Engine
 
         private void Close(List<Stream> streams)
         {
-            foreach (var attachment in _attachments)
+            foreach (var part in _parts)
             {
-                attachment.Key.Content = null;
+                part.Mime.Content = null;
             }
 
             foreach (var stream in streams)
             {
                 stream.Dispose();
             }
+        }
+
+        /// <summary>An attachment or inline part, where its content comes from, and its length when the message was prepared.</summary>
+        internal sealed class Part
+        {
+            public Part(MimePart mime, AosAttachmentSource source, long length)
+            {
+                Mime = mime;
+                Source = source;
+                Length = length;
+            }
+
+            public MimePart Mime { get; }
+            public AosAttachmentSource Source { get; }
+            public long Length { get; }
         }
     }
 }

@@ -11,7 +11,7 @@ namespace AosMail.Engine
     {
         public AosPreparedSubmission(AosSubmitKind kind, IReadOnlyList<AosFormField> fields,
             IReadOnlyList<string> to, IReadOnlyList<string> cc, IReadOnlyList<string> bcc,
-            string? subject, int attachmentCount, string? draftId)
+            string? subject, int attachmentCount, string? draftId, IReadOnlyList<string>? warnings = null)
         {
             Kind = kind;
             Fields = fields;
@@ -21,6 +21,7 @@ namespace AosMail.Engine
             Subject = subject;
             AttachmentCount = attachmentCount;
             DraftId = draftId;
+            Warnings = warnings ?? new string[0];
         }
 
         public AosSubmitKind Kind { get; }
@@ -40,6 +41,9 @@ namespace AosMail.Engine
         public string? Subject { get; }
         public int AttachmentCount { get; }
         public string? DraftId { get; }
+
+        /// <summary>What is sent as asked but is likely a mistake (an inline attachment the HTML never shows), for the user to hear of.</summary>
+        public IReadOnlyList<string> Warnings { get; }
 
         /// <summary>
         /// Whether sending this form can report upload progress, which starts at

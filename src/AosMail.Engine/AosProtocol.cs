@@ -43,12 +43,6 @@ namespace AosMail.Engine
         public const string ListingStatusRead = "Read";
         public const string ListingStatusNew = "New";
 
-        /// <summary>
-        /// Draft ids: the header Save-AosDraft adds to each draft (a fresh random token per save),
-        /// so that its new id can be told apart from drafts other clients save at the same moment.
-        /// </summary>
-        public const string DraftTokenHeader = "X-AosMail-Draft-Token";
-
         // B3: login fields, in this order.
         public const string FieldName = "name";
         public const string FieldHost = "host";
@@ -101,16 +95,35 @@ namespace AosMail.Engine
         public const int PriorityHighest = 1;
         public const int PriorityLowest = 5;
 
-        // B10: header names the module owns or the server writes.
+        // B10: header names the module owns or the server writes, and the Resent-* family (RFC 5322
+        // 3.6.6), which only a server that re-sends a message may write.
         public static readonly IReadOnlyList<string> ReservedHeaders = new[]
         {
             "From", "To", "Cc", "Bcc", "Subject", "Date", "Message-ID",
             "MIME-Version", "Content-Type", "Content-Transfer-Encoding",
         };
 
+        public const string ReservedHeaderPrefix = "Resent-";
+
         private static readonly HashSet<string> ReservedHeaderSet = new HashSet<string>(ReservedHeaders, StringComparer.OrdinalIgnoreCase);
 
-        public static bool IsReservedHeader(string name) => ReservedHeaderSet.Contains(name);
+        public static bool IsReservedHeader(string name) =>
+            ReservedHeaderSet.Contains(name) || name.StartsWith(ReservedHeaderPrefix, StringComparison.OrdinalIgnoreCase);
+
+        // B11: headers that carry a priority of their own; with -Priority (mprio) they would contradict it.
+        public static readonly IReadOnlyList<string> PriorityHeaders = new[] { "X-Priority", "X-MSMail-Priority", "Importance", "Priority" };
+
+        // B7: RFC 5322 2.1.1: a header line holds at most 998 characters. The server writes the
+        // subject on one line ("Subject: " + msub), so msub may hold 998 - 9.
+        public const int MaxHeaderLineLength = 998;
+        public const string SubjectHeaderPrefix = "Subject: ";
+
+        // B10: headers that parameters compose (-ReplyTo, -RequestReadReceipt, RFC 8098).
+        public const string ReplyToHeader = "Reply-To";
+        public const string ReadReceiptHeader = "Disposition-Notification-To";
+
+        // B9: inline parts' content ids (Content-ID: <id>); ids this long are surely a mistake.
+        public const int MaxContentIdLength = 250;
 
         // B8 / B9: the module's MIME headers.
         public const string MimeVersionHeader = "MIME-Version: 1.0";

@@ -19,6 +19,12 @@ namespace AosMail.Engine
 
         /// <summary>No answer in time: the request may have arrived.</summary>
         Timeout,
+
+        /// <summary>
+        /// An attachment changed while it was written (<see cref="AosContentChangedException"/>): the
+        /// request was cut before its body was complete, so nothing was sent (B22); retrying does not help.
+        /// </summary>
+        ContentChanged,
     }
 
     internal static class AosTransportFault
@@ -31,6 +37,11 @@ namespace AosMail.Engine
         /// </summary>
         public static AosFaultKind Classify(Exception exception)
         {
+            if (Find<AosContentChangedException>(exception) != null)
+            {
+                return AosFaultKind.ContentChanged;
+            }
+
             var web = Find<WebException>(exception);
             if (web != null && FromWebStatus(web.Status) is AosFaultKind known)
             {
@@ -64,6 +75,7 @@ namespace AosMail.Engine
                 case AosFaultKind.NotReached: return "could not connect (nothing was sent)";
                 case AosFaultKind.TlsFailure: return "TLS handshake failed (nothing was sent)";
                 case AosFaultKind.Timeout: return "timed out (the request may have arrived)";
+                case AosFaultKind.ContentChanged: return "an attachment changed while it was sent (the request was cut: nothing was sent)";
                 default: return "failed after connecting (the request may have arrived)";
             }
         }

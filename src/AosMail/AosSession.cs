@@ -22,6 +22,9 @@ namespace AosMail
 
         public Uri Server => Connection.Server;
 
+        /// <summary>The proxy the session's requests go through; null for the system's default proxy.</summary>
+        public Uri? Proxy => Connection.Proxy;
+
         /// <summary>The account, as name@host when a host is known.</summary>
         public string UserName => Connection.Account;
 

@@ -96,6 +96,62 @@ public class ConnectionTests
     }
 
     [Fact]
+    public void EmptyPasswordIsReported()
+    {
+        var settings = Settings("https://mail.example.com/");
+        settings.Password = new System.Security.SecureString();
+        var error = Assert.Throws<AosException>(() => new AosConnection(settings));
+        Assert.Equal(AosErrorIds.NoCredential, error.ErrorId);
+        Assert.Contains("empty", error.Message);
+    }
+
+    [Fact]
+    public void AProxyIsUsedForEveryRequestWithItsOwnCredential()
+    {
+        var settings = Settings("https://mail.example.com/");
+        settings.Proxy = new Uri("http://127.0.0.1:3128");
+        settings.ProxyCredential = new System.Net.NetworkCredential("proxy-user", "p");
+        using var handler = AosProxy.Apply(new System.Net.Http.HttpClientHandler(), settings);
+        var proxy = Assert.IsType<System.Net.WebProxy>(handler.Proxy);
+        Assert.True(handler.UseProxy);
+        Assert.False(proxy.IsBypassed(new Uri("http://127.0.0.1:5080/st.login.mms")));
+        Assert.Same(settings.ProxyCredential, proxy.Credentials);
+
+        settings.Proxy = null;
+        settings.ProxyCredential = null;
+        using var systemDefault = AosProxy.Apply(new System.Net.Http.HttpClientHandler(), settings);
+        Assert.Null(systemDefault.Proxy);
+        Assert.True(systemDefault.UseProxy);
+    }
+
+    [Theory]
+    [InlineData("http://user:S3cr3t@proxy.example.com:8080", AosErrorIds.InvalidProxy)]
+    [InlineData("ftp://proxy.example.com", AosErrorIds.InvalidProxy)]
+    [InlineData(null, AosErrorIds.ConflictingParameters)]
+    public void ProxySettingsAreChecked(string? proxy, string errorId)
+    {
+        var settings = Settings("https://mail.example.com/");
+        settings.Proxy = proxy == null ? null : new Uri(proxy);
+        settings.ProxyUseDefaultCredentials = proxy == null;
+        var error = Assert.Throws<AosException>(() => new AosConnection(settings));
+        Assert.Equal(errorId, error.ErrorId);
+        Assert.DoesNotContain("S3cr3t", error.Message);
+        Assert.DoesNotContain("S3cr3t", error.Target?.ToString() ?? "");
+    }
+
+    [Theory]
+    [InlineData(" ")]
+    [InlineData("Dra\nft")]
+    public void MailboxNamesAreChecked(string name)
+    {
+        var settings = Settings("https://mail.example.com/");
+        settings.DraftMailbox = name;
+        var error = Assert.Throws<AosException>(() => new AosConnection(settings));
+        Assert.Equal(AosErrorIds.InvalidMailbox, error.ErrorId);
+        Assert.Equal(name, error.Target);
+    }
+
+    [Fact]
     public async System.Threading.Tasks.Task TestWithoutASessionIsFalseWithoutNetwork()
     {
         // Port 9 on a TEST-NET address: any request would fail, so false proves no request was made.

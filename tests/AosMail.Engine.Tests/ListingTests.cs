@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Text;
 using Xunit;
@@ -118,25 +119,75 @@ public class ListingTests
         Assert.Empty(AosListingParser.ParseMailboxTable(""));
     }
 
-    [Fact]
-    public void FindsTheDraftTokenInAMessagesHeaders()
+    /// <summary>What the sandbox (like AOS) stores for a draft: its own headers, the mheader lines, the body.</summary>
+    private static byte[] StoredDraft(AosPreparedSubmission prepared, string? extraHeader = null)
     {
-        var raw = Encoding.UTF8.GetBytes("From: a@b.c\r\nSubject: x\r\nX-AosMail-Draft-Token: abc123\r\n\r\nbody X-AosMail-Draft-Token: other\r\n");
-        Assert.True(AosConnection.CarriesToken(raw, "abc123"));
-        Assert.False(AosConnection.CarriesToken(raw, "other"));
-        Assert.False(AosConnection.CarriesToken(Encoding.UTF8.GetBytes("From: a@b.c\r\n\r\nX-AosMail-Draft-Token: abc123\r\n"), "abc123"));
+        string? Field(string name) => prepared.Fields.Where(f => f.Name == name).Select(f => f.Materialize()).FirstOrDefault();
+        var text = new StringBuilder("From: demo@sandbox.test\r\n");
+        if (Field("mto") is { } to) text.Append("To: ").Append(to).Append("\r\n");
+        if (Field("mcc") is { } cc) text.Append("Cc: ").Append(cc).Append("\r\n");
+        if (Field("msub") is { } subject) text.Append("Subject: ").Append(subject).Append("\r\n");
+        text.Append("Date: Tue, 25 Nov 2025 19:46:40 +0000\r\nMessage-ID: <1.2@sandbox.test>\r\n");
+        if (extraHeader != null) text.Append(extraHeader).Append("\r\n");
+        if (Field("mheader") is { } mheader) text.Append(mheader).Append("\r\n");
+        text.Append("\r\n").Append(Field("body") ?? "");
+        return Encoding.UTF8.GetBytes(text.ToString());
+    }
+
+    private static AosPreparedSubmission Draft(string? subject, string? body, string to = "alice@sandbox.test", bool html = false, string? header = null)
+    {
+        var message = new AosMessage { Subject = subject, Body = body, BodyIsHtml = html };
+        message.To.Add(to);
+        if (header != null) message.Headers.Add(new KeyValuePair<string, string>("X-Note", header));
+        return AosFormBuilder.Prepare(message, AosSubmitKind.SaveDraft);
     }
 
     [Fact]
-    public void StampsAFreshTokenPerDraft()
+    public void RecognisesTheStoredDraftOfWhatWasPosted()
     {
-        var one = new AosMessage();
-        var two = new AosMessage();
-        var a = AosConnection.StampDraftToken(one);
-        var b = AosConnection.StampDraftToken(two);
-        Assert.NotEqual(a, b);
-        Assert.Matches("^[0-9a-f]{32}$", a);
-        Assert.Equal(new[] { "X-AosMail-Draft-Token" }, one.Headers.Select(h => h.Key));
+        var posted = Draft("Grüße – plan", "line one\nZeile zwei: ä", header: "Schöne Grüße");
+        Assert.True(AosConnection.MatchesPosted(StoredDraft(posted, "X-Priority: 3"), posted.Fields));
+        // The same content stored by a server that refolds and adds trailing line breaks.
+        var refolded = Encoding.UTF8.GetString(StoredDraft(posted)).Replace("Subject: ", "Subject:\r\n  ") + "\r\n\r\n";
+        Assert.True(AosConnection.MatchesPosted(Encoding.UTF8.GetBytes(refolded), posted.Fields));
+    }
+
+    [Theory]
+    [InlineData("Other subject", "ours", "alice@sandbox.test", null)]
+    [InlineData("Race", "theirs", "alice@sandbox.test", null)]
+    [InlineData("Race", "ours", "bob@sandbox.test", null)]
+    [InlineData("Race", "ours", "alice@sandbox.test", "another note")]
+    [InlineData(null, "ours", "alice@sandbox.test", null)]
+    public void TellsAnotherDraftApart(string? subject, string body, string to, string? header)
+    {
+        var ours = Draft("Race", "ours", header: "a note");
+        var theirs = Draft(subject, body, to, header: header ?? "a note");
+        Assert.False(AosConnection.MatchesPosted(StoredDraft(theirs), ours.Fields));
+        Assert.True(AosConnection.MatchesPosted(StoredDraft(ours), ours.Fields));
+    }
+
+    [Fact]
+    public void ComparesTheMimeHeadersOfAnHtmlDraft()
+    {
+        var ours = Draft("Same", "<p>same</p>", html: false);
+        var oursHtml = Draft("Same", "<p>same</p>", html: true);
+        var theirsHtml = Draft("Same", "<p>same</p>", html: true);
+        Assert.True(AosConnection.MatchesPosted(StoredDraft(oursHtml), oursHtml.Fields));
+        Assert.False(AosConnection.MatchesPosted(StoredDraft(ours), oursHtml.Fields));
+        // Identical HTML drafts: the same single-part content type, so no boundary tells them apart.
+        Assert.True(AosConnection.MatchesPosted(StoredDraft(theirsHtml), oursHtml.Fields));
+
+        // Multipart drafts with the same content: each has a boundary of its own.
+        AosPreparedSubmission Alternative()
+        {
+            var message = new AosMessage { Subject = "Same", Body = "<p>same</p>", BodyIsHtml = true, TextBody = "same" };
+            return AosFormBuilder.Prepare(message, AosSubmitKind.SaveDraft);
+        }
+
+        var one = Alternative();
+        var two = Alternative();
+        Assert.True(AosConnection.MatchesPosted(StoredDraft(one), one.Fields));
+        Assert.False(AosConnection.MatchesPosted(StoredDraft(two), one.Fields));
     }
 
     [Fact]

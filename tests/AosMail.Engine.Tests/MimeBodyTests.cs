@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using MimeKit;
 using Xunit;
+using static AosMail.Engine.Tests.MimeWire;
 
 namespace AosMail.Engine.Tests;
 
@@ -16,15 +17,6 @@ public sealed class MimeBodyTests : IDisposable
 
     private string File(string name, int size, int seed) => _files.Create(name, size, seed);
 
-    private static string Field(AosPreparedSubmission prepared, string name) => prepared.Fields.Single(f => f.Name == name).Materialize();
-
-    /// <summary>What the sandbox does: mheader lines become headers, body follows.</summary>
-    private static MimeMessage Reassemble(AosPreparedSubmission prepared)
-    {
-        var raw = Field(prepared, "mheader") + "\r\n\r\n" + Field(prepared, "body");
-        return MimeMessage.Load(new MemoryStream(Encoding.UTF8.GetBytes(raw)));
-    }
-
     private static void AssertWireSafe(AosPreparedSubmission prepared)
     {
         var body = Field(prepared, "body");
@@ -35,13 +27,6 @@ public sealed class MimeBodyTests : IDisposable
         {
             Assert.Matches("^[!-9;-~]+: \\S", line);
         }
-    }
-
-    private static byte[] Bytes(MimePart part)
-    {
-        using var stream = new MemoryStream();
-        part.Content!.DecodeTo(stream);
-        return stream.ToArray();
     }
 
     [Fact]
@@ -71,8 +56,8 @@ public sealed class MimeBodyTests : IDisposable
         var bin = File("data.bin", 77, 2);
         var message = new AosMessage { Body = "See attached.\nBye" };
         message.To.Add("a@x.org");
-        message.Attachments.Add(pdf);
-        message.Attachments.Add(bin);
+        message.Attachments.Add(AosAttachmentSource.FromFile(pdf));
+        message.Attachments.Add(AosAttachmentSource.FromFile(bin));
         var prepared = AosFormBuilder.Prepare(message, AosSubmitKind.Send);
         Assert.Equal(2, prepared.AttachmentCount);
         AssertWireSafe(prepared);
@@ -107,7 +92,7 @@ public sealed class MimeBodyTests : IDisposable
         var png = File("chart.png", 500, 3);
         var message = new AosMessage { Body = "<b>Chart</b>", BodyIsHtml = true };
         message.To.Add("a@x.org");
-        message.Attachments.Add(png);
+        message.Attachments.Add(AosAttachmentSource.FromFile(png));
         var prepared = AosFormBuilder.Prepare(message, AosSubmitKind.Send);
         AssertWireSafe(prepared);
         var parsed = Reassemble(prepared);
@@ -128,7 +113,7 @@ public sealed class MimeBodyTests : IDisposable
         var path = File(name, 64, 4);
         var message = new AosMessage();
         message.To.Add("a@x.org");
-        message.Attachments.Add(path);
+        message.Attachments.Add(AosAttachmentSource.FromFile(path));
         var prepared = AosFormBuilder.Prepare(message, AosSubmitKind.Send);
         AssertWireSafe(prepared);
         var body = Field(prepared, "body");

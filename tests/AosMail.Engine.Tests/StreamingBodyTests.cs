@@ -71,7 +71,7 @@ public sealed class StreamingBodyTests : IDisposable
         message.To.Add("a@x.org");
         foreach (var attachment in attachments)
         {
-            message.Attachments.Add(attachment);
+            message.Attachments.Add(AosAttachmentSource.FromFile(attachment));
         }
 
         return message;

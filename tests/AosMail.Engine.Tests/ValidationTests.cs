@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using Xunit;
 
 namespace AosMail.Engine.Tests;
@@ -45,6 +46,26 @@ public class ValidationTests
         Assert.Equal(AosErrorIds.InvalidAddress, error.ErrorId);
         Assert.Equal(entry, error.Target);
         Assert.Contains(entry, error.Message);
+    }
+
+    [Theory]
+    [InlineData("Alice\u0085Evil <a@x.org>", "U+0085")]
+    [InlineData("a@x.org\u2028", "U+2028")]
+    [InlineData("Bob\u2029 <b@x.org>", "U+2029")]
+    [InlineData("a\u0001@x.org", "U+0001")]
+    [InlineData("Alice\t<a@x.org>", "U+0009")]
+    [InlineData("a\u007F@x.org", "U+007F")]
+    [InlineData("a\u009B@x.org", "U+009B")]
+    public void ControlCharacterInAnAddress(string entry, string named)
+    {
+        var message = Valid();
+        message.Cc.Add(entry);
+        var error = Fails(message, AosSubmitKind.SaveDraft);
+        Assert.Equal(AosErrorIds.InvalidAddress, error.ErrorId);
+        Assert.Equal(entry, error.Target);
+        Assert.Contains(named, error.Message);
+        // The message shows the character escaped, so the error stays one readable line.
+        Assert.DoesNotContain(entry, error.Message);
     }
 
     [Fact]
@@ -110,6 +131,8 @@ public class ValidationTests
     [InlineData("Mime-Version")]
     [InlineData("content-type")]
     [InlineData("CONTENT-TRANSFER-ENCODING")]
+    [InlineData("Resent-From")]
+    [InlineData("resent-message-id")]
     public void ReservedHeaderInAnyCase(string name)
     {
         var message = Valid();
@@ -135,6 +158,51 @@ public class ValidationTests
         Assert.Contains("X-Safe", error.Message);
         Assert.Contains(shown, error.Message);
         Assert.Equal(value, error.Target);
+    }
+
+    [Fact]
+    public void SubjectUpToTheHeaderLineLimit()
+    {
+        var message = Valid();
+        message.Subject = new string('a', 989);
+        var prepared = AosFormBuilder.Prepare(message, AosSubmitKind.Send);
+        Assert.Equal(989, prepared.Fields.Single(f => f.Name == "msub").Value!.Length);
+
+        message.Subject = new string('a', 990);
+        var error = Fails(message);
+        Assert.Equal(AosErrorIds.InvalidSubject, error.ErrorId);
+        Assert.Contains("999", error.Message);
+        Assert.Contains("998", error.Message);
+    }
+
+    [Fact]
+    public void NonAsciiSubjectIsMeasuredEncoded()
+    {
+        var message = Valid();
+        message.Subject = string.Concat(Enumerable.Repeat("日本", 150));
+        var error = Fails(message);
+        Assert.Equal(AosErrorIds.InvalidSubject, error.ErrorId);
+        Assert.Contains("300 characters", error.Message);
+
+        message.Subject = string.Concat(Enumerable.Repeat("日本", 100));
+        var line = AosFormBuilder.Prepare(message, AosSubmitKind.Send).Fields.Single(f => f.Name == "msub").Value!;
+        Assert.InRange("Subject: ".Length + line.Length, 600, 998);
+    }
+
+    [Theory]
+    [InlineData("X-Priority")]
+    [InlineData("x-msmail-priority")]
+    [InlineData("Importance")]
+    [InlineData("priority")]
+    public void PriorityAndAPriorityHeaderConflict(string name)
+    {
+        var message = Valid();
+        message.Headers.Add(new KeyValuePair<string, string>(name, "1"));
+        AosFormBuilder.Prepare(message, AosSubmitKind.Send);
+        message.Priority = 2;
+        var error = Fails(message);
+        Assert.Equal(AosErrorIds.ConflictingParameters, error.ErrorId);
+        Assert.Equal(name, error.Target);
     }
 
     [Theory]
@@ -189,7 +257,7 @@ public class ValidationTests
     {
         var message = Valid();
         var path = Path.Combine(Path.GetTempPath(), "aosmail-no-such-file-" + System.Guid.NewGuid().ToString("N") + ".pdf");
-        message.Attachments.Add(path);
+        message.Attachments.Add(AosAttachmentSource.FromFile(path));
         var error = Fails(message);
         Assert.Equal(AosErrorIds.AttachmentNotFound, error.ErrorId);
         Assert.Equal(AosErrorCategory.ObjectNotFound, error.Category);
@@ -200,7 +268,7 @@ public class ValidationTests
     public void AFolderIsNotAnAttachment()
     {
         var message = Valid();
-        message.Attachments.Add(Path.GetTempPath());
+        message.Attachments.Add(AosAttachmentSource.FromFile(Path.GetTempPath()));
         Assert.Equal(AosErrorIds.AttachmentNotFound, Fails(message).ErrorId);
     }
 
@@ -209,7 +277,7 @@ public class ValidationTests
     {
         var message = new AosMessage { Subject = "a\nb", Priority = 9, DraftId = "bad id" };
         message.Headers.Add(new KeyValuePair<string, string>("From", "x"));
-        message.Attachments.Add("/no/such/file");
+        message.Attachments.Add(AosAttachmentSource.FromFile("/no/such/file"));
         message.To.Add("broken");
         Assert.Equal(AosErrorIds.InvalidAddress, Fails(message).ErrorId);
         message.To.Clear();

@@ -307,11 +307,8 @@ namespace AosMail.FrameworkTests
             private AosSubmitResult Submit(AosConnection connection, AosMessage message) =>
                 connection.SubmitAsync(AosFormBuilder.Prepare(message, AosSubmitKind.Send), _log, None).GetAwaiter().GetResult();
 
-            private AosDraftSaveResult SaveDraft(AosMessage message)
-            {
-                string token = AosConnection.StampDraftToken(message);
-                return _connection.SaveDraftAsync(AosFormBuilder.Prepare(message, AosSubmitKind.SaveDraft), token, _log, None).GetAwaiter().GetResult();
-            }
+            private AosDraftSaveResult SaveDraft(AosMessage message) =>
+                _connection.SaveDraftAsync(AosFormBuilder.Prepare(message, AosSubmitKind.SaveDraft), _log, None).GetAwaiter().GetResult();
 
             private MimeMessage SendAndRead(AosMessage message)
             {

@@ -1,7 +1,6 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
-using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using AosMail.Engine;
@@ -21,10 +20,25 @@ namespace AosMail.Commands
         [AllowNull, AllowEmptyString]
         public string? Subject { get; set; }
 
-        /// <summary>The body; a string piped to the command becomes the body too.</summary>
+        /// <summary>The body; one string piped to the command becomes the body too.</summary>
         [Parameter(Position = 2, ValueFromPipelineByPropertyName = true)]
         [AllowNull, AllowEmptyString]
         public string? Body { get; set; }
+
+        /// <summary>A file whose text is the body (UTF-8 unless -Encoding says otherwise).</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [AllowNull, AllowEmptyString]
+        public string? BodyPath { get; set; }
+
+        [Parameter]
+        [AosEncodingTransformation]
+        [ArgumentCompleter(typeof(Completion.AosEncodingCompleter))]
+        public System.Text.Encoding? Encoding { get; set; }
+
+        /// <summary>The plain-text alternative of an HTML body; without -BodyAsHtml, the plain body.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [AllowNull, AllowEmptyString]
+        public string? TextBody { get; set; }
 
         [Parameter(ValueFromPipelineByPropertyName = true)]
         [AllowNull, AllowEmptyCollection, AllowEmptyString]
@@ -34,14 +48,24 @@ namespace AosMail.Commands
         [AllowNull, AllowEmptyCollection, AllowEmptyString]
         public string[]? Bcc { get; set; }
 
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [AllowNull, AllowEmptyCollection, AllowEmptyString]
+        public string[]? ReplyTo { get; set; }
+
         [Parameter]
         [Alias("BAH")]
         public SwitchParameter BodyAsHtml { get; set; }
 
+        /// <summary>Paths, FileInfo objects, or Name/Content objects (see <see cref="AosAttachment"/>).</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)]
         [Alias("PsPath", "Attachment")]
-        [AllowNull, AllowEmptyCollection, AllowEmptyString]
-        public string[]? Attachments { get; set; }
+        [AllowNull, AllowEmptyCollection]
+        public AosAttachment[]? Attachments { get; set; }
+
+        /// <summary>Content id to attachment (a path, FileInfo or Name/Content object), shown by the HTML as cid:id.</summary>
+        [Parameter]
+        [AllowNull]
+        public IDictionary? InlineAttachments { get; set; }
 
         [Parameter(ValueFromPipelineByPropertyName = true)]
         [AosPriorityTransformation]
@@ -51,6 +75,10 @@ namespace AosMail.Commands
         [AllowNull]
         public IDictionary? Header { get; set; }
 
+        /// <summary>Asks for a read receipt to the sending account (Disposition-Notification-To).</summary>
+        [Parameter]
+        public SwitchParameter RequestReadReceipt { get; set; }
+
         [Parameter(ValueFromPipelineByPropertyName = true)]
         [AllowNull, AllowEmptyString]
         public string? DraftId { get; set; }
@@ -59,6 +87,11 @@ namespace AosMail.Commands
         /// The pipeline record itself: a string is the body; any other object is kept so that an
         /// error for its row carries the row. Hidden: users bind by property name.
         /// </summary>
+        /// <remarks>
+        /// Strings are held until the end: one piped string is the body of one message, but
+        /// several (the lines Get-Content writes) are refused rather than sent as a message per
+        /// line (<see cref="EndProcessing"/>).
+        /// </remarks>
         [Parameter(ValueFromPipeline = true, DontShow = true)]
         public PSObject? InputObject { get; set; }
 
@@ -72,19 +105,55 @@ namespace AosMail.Commands
         /// <summary>Whether the result object is written.</summary>
         protected abstract bool EmitResult { get; }
 
+        private readonly List<string> _pipedStrings = new List<string>();
+        private AosAttachment[]? _commandLineAttachments;
+
+        protected override void BeginProcessing()
+        {
+            base.BeginProcessing();
+            // A string from Get-Content carries a PSPath, which binds -Attachments (alias PsPath) by
+            // property name: a piped body uses only the attachments given on the command line.
+            _commandLineAttachments = Attachments;
+        }
+
         protected override void ProcessRecord()
         {
-            object? row = InputObject?.BaseObject is string ? null : InputObject;
+            if (InputObject?.BaseObject is string text)
+            {
+                _pipedStrings.Add(text);
+                return;
+            }
 
-            if (!CheckPipedMessage(row)) return;
-            AosMessage? message = BuildMessage(row);
+            Submit(InputObject, pipedBody: null);
+        }
+
+        protected override void EndProcessing()
+        {
+            if (_pipedStrings.Count == 1)
+            {
+                Submit(null, _pipedStrings[0]);
+            }
+            else if (_pipedStrings.Count > 1)
+            {
+                ThrowTerminatingError(NewError(AosErrorIds.AmbiguousPipelineInput, AosErrorCategory.InvalidArgument,
+                    $"{_pipedStrings.Count} strings were piped to {MyInvocation.MyCommand.Name}, and a piped string is the body of one message: "
+                    + "several (the lines Get-Content writes, say) are not sent, neither as a message per line nor as one message. Nothing was sent. "
+                    + "To send a file's text as the body, use -BodyPath <file> or Get-Content -Raw <file> | ...; to send several messages, pipe objects with a Body property (Import-Csv).",
+                    target: null));
+            }
+        }
+
+        /// <summary>One message: bind, validate (no network), ShouldProcess, submit, output.</summary>
+        private void Submit(PSObject? record, string? pipedBody)
+        {
+            object? row = record;
+            if (!CheckPipedMessage(row) || !CheckUnboundPriority(row)) return;
+            AosMessage? message = BuildMessage(row, pipedBody);
             if (message is null) return;
 
-            // Draft ids: each save carries a fresh token, so its new id can be found (SaveDraftAsync).
-            string? token = Kind == AosSubmitKind.SaveDraft ? AosConnection.StampDraftToken(message) : null;
             // A draft named without new content keeps its saved content (AOS would replace it by the form's).
-            bool keepSaved = message.DraftId is not null && Body is null && !(InputObject?.BaseObject is string)
-                && !BodyAsHtml && message.Attachments.Count == 0;
+            bool keepSaved = message.DraftId is not null && message.Body is null && message.BodyPath is null && message.TextBody is null
+                && !BodyAsHtml && message.Attachments.Count == 0 && message.InlineAttachments.Count == 0;
 
             AosPreparedSubmission prepared;
             try
@@ -95,6 +164,11 @@ namespace AosMail.Commands
             {
                 WriteError(ToErrorRecord(e, row ?? e.Target));
                 return;
+            }
+
+            foreach (string warning in prepared.Warnings)
+            {
+                WriteWarning(warning);
             }
 
             if (!ShouldProcess(DescribeTarget(prepared), DescribeAction(prepared))) return;
@@ -111,13 +185,13 @@ namespace AosMail.Commands
                     WriteVerbose($"No new body given: the saved content of draft {prepared.DraftId} ({saved.Length} bytes) is kept.");
                 }
 
-                if (token is null)
+                if (Kind == AosSubmitKind.Send)
                 {
                     result = Run((log, progress, ct) => Connection.SubmitAsync(prepared, log, progress, ct), prepared.MayReportProgress);
                 }
                 else
                 {
-                    AosDraftSaveResult saved = Run((log, ct) => Connection.SaveDraftAsync(prepared, token, log, ct));
+                    AosDraftSaveResult saved = Run((log, ct) => Connection.SaveDraftAsync(prepared, log, ct));
                     result = saved.Submit;
                     draftId = saved.DraftId;
                     if (draftId is null)
@@ -137,7 +211,7 @@ namespace AosMail.Commands
                 WriteObject(new AosSendResult(
                     Kind == AosSubmitKind.Send ? "Send" : "SaveDraft",
                     prepared.To.ToArray(), prepared.Cc.ToArray(), prepared.Bcc.ToArray(), prepared.Subject,
-                    message.Attachments.Select(Path.GetFileName).ToArray(), draftId,
+                    message.Attachments.Select(a => a.FileName).ToArray(), draftId,
                     Connection.Server.AbsoluteUri, Connection.Account,
                     result.Submitted.LocalDateTime, result.Elapsed, result.ServerAnswer, result.RequestBytes, result.SessionRenewed));
             }
@@ -150,7 +224,7 @@ namespace AosMail.Commands
         /// </summary>
         private bool CheckPipedMessage(object? row)
         {
-            if (!(InputObject?.BaseObject is IAosStoredMessage stored)) return true;
+            if (!(row is PSObject record && record.BaseObject is IAosStoredMessage stored)) return true;
 
             string verb = Kind == AosSubmitKind.Send ? "sent" : "saved as a draft";
             if (!stored.IsDraft)
@@ -171,70 +245,97 @@ namespace AosMail.Commands
             return true;
         }
 
+        /// <summary>
+        /// A row's Priority that PowerShell could not convert is not bound at all (an optional
+        /// parameter bound by property name is skipped when its conversion fails), so the message
+        /// would go with no priority. The row's raw value is checked instead: a non-blank one
+        /// that did not bind is not a priority. (BoundParameters cannot tell: it keeps a name
+        /// bound from an earlier row.)
+        /// </summary>
+        private bool CheckUnboundPriority(object? row)
+        {
+            if (Priority.HasValue || !(row is PSObject record)) return true;
+            object? raw = record.Properties[nameof(Priority)]?.Value;
+            string text = raw is null ? "" : LanguagePrimitives.ConvertTo<string>(raw) ?? "";
+            if (string.IsNullOrWhiteSpace(text)) return true;
+
+            WriteError(NewError(AosErrorIds.InvalidPriority, AosErrorCategory.InvalidArgument,
+                $"'{text}' is not a priority: give Highest, High, Normal, Low or Lowest, or 1 (highest) to 5 (lowest), or leave the cell empty. Nothing was sent for this row.", row));
+            return false;
+        }
+
         /// <summary>Binds the parameters into an engine message; null after writing an error.</summary>
-        private AosMessage? BuildMessage(object? row)
+        private AosMessage? BuildMessage(object? row, string? pipedBody)
         {
             var message = new AosMessage
             {
                 Subject = Subject,
-                Body = Body ?? InputObject?.BaseObject as string,
+                Body = Body ?? pipedBody,
                 BodyIsHtml = BodyAsHtml,
+                BodyEncoding = Encoding,
+                TextBody = TextBody,
                 Priority = Priority.HasValue ? (int)Priority.Value : (int?)null,
                 KeepCopy = KeepCopyRequested,
                 DraftId = string.IsNullOrWhiteSpace(DraftId) ? null : DraftId,
+                // The account is who sends: the receipt comes back to it.
+                ReadReceiptTo = RequestReadReceipt ? Connection.Account : null,
             };
 
             // Blank entries are "none" rather than errors: a CSV with a Cc column has empty cells.
             AddNonBlank(message.To, ToRecipients);
             AddNonBlank(message.Cc, Cc);
             AddNonBlank(message.Bcc, Bcc);
-            foreach (KeyValuePair<string, string> header in HeaderList.From(Header))
+            AddNonBlank(message.ReplyTo, ReplyTo);
+            try
             {
-                message.Headers.Add(header);
-            }
-
-            foreach (string path in Attachments ?? Array.Empty<string>())
-            {
-                if (string.IsNullOrWhiteSpace(path)) continue;
-                string? resolved = ResolveAttachment(path);
-                if (resolved is null)
+                if (!string.IsNullOrWhiteSpace(BodyPath))
                 {
-                    WriteError(NewError(AosErrorIds.AttachmentNotFound, AosErrorCategory.ObjectNotFound,
-                        $"The attachment '{path}' was not found (looked for the file '{SafeUnresolved(path)}'). Nothing was sent.",
-                        row ?? path));
-                    return null;
+                    message.BodyPath = FileSystemPath(BodyPath!) ?? throw new AosException(AosErrorIds.BodyFileNotFound, AosErrorCategory.ObjectNotFound,
+                        $"The body file '{BodyPath}' is not a file-system path.", BodyPath);
                 }
 
-                message.Attachments.Add(resolved);
+                foreach (KeyValuePair<string, string> header in HeaderList.From(Header))
+                {
+                    message.Headers.Add(header);
+                }
+
+                var attachments = new AttachmentInput(FileSystemPath);
+                foreach (AosAttachment? attachment in (pipedBody is null ? Attachments : _commandLineAttachments) ?? Array.Empty<AosAttachment>())
+                {
+                    if (attachment is null || attachment.IsBlank) continue;
+                    message.Attachments.Add(attachments.ToSource(attachment));
+                }
+
+                foreach (KeyValuePair<string, AosAttachmentSource> inline in attachments.Inline(InlineAttachments))
+                {
+                    message.InlineAttachments.Add(inline);
+                }
+            }
+            catch (AosException e)
+            {
+                WriteError(ToErrorRecord(e, row ?? e.Target));
+                return null;
             }
 
             return message;
         }
 
-        /// <summary>Resolves a provider path against the current PowerShell location (not the process directory).</summary>
-        private string? ResolveAttachment(string path)
+        /// <summary>
+        /// A provider path resolved against the current PowerShell location (not the process
+        /// directory); null when it is not a file-system path. Whether the file exists is the
+        /// engine's to check.
+        /// </summary>
+        private string? FileSystemPath(string path)
         {
             try
             {
                 string full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out ProviderInfo provider, out _);
-                return provider.ImplementingType == typeof(FileSystemProvider) && File.Exists(full) ? full : null;
+                return provider.ImplementingType == typeof(FileSystemProvider) ? full : null;
             }
             catch (Exception e) when (e is ItemNotFoundException || e is ProviderNotFoundException || e is System.Management.Automation.DriveNotFoundException
                 || e is NotSupportedException || e is ArgumentException || e is PSInvalidOperationException)
             {
                 return null;
-            }
-        }
-
-        private string SafeUnresolved(string path)
-        {
-            try
-            {
-                return SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
-            }
-            catch (Exception)
-            {
-                return path;
             }
         }
 

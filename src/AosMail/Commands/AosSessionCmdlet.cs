@@ -46,6 +46,18 @@ namespace AosMail.Commands
         [ValidateRange(1, 86400)]
         public int TimeoutSec { get; set; } = 100;
 
+        [Parameter(ParameterSetName = ServerSet)]
+        [ValidateNotNull]
+        public Uri? Proxy { get; set; }
+
+        [Parameter(ParameterSetName = ServerSet)]
+        [Credential]
+        [ValidateNotNull]
+        public PSCredential? ProxyCredential { get; set; }
+
+        [Parameter(ParameterSetName = ServerSet)]
+        public SwitchParameter ProxyUseDefaultCredentials { get; set; }
+
         /// <summary>The connection this command uses.</summary>
         internal AosConnection Connection { get; private set; } = null!;
 
@@ -56,7 +68,7 @@ namespace AosMail.Commands
                 try
                 {
                     _oneShot = ConnectionFactory.Create(Server!, Credential!, Domain, AllowUnencryptedAuthentication,
-                        SkipCertificateCheck, TimeoutSec, draftMailbox: null, outboxMailbox: null);
+                        SkipCertificateCheck, TimeoutSec, draftMailbox: null, outboxMailbox: null, Proxy, ProxyCredential, ProxyUseDefaultCredentials);
                 }
                 catch (AosException e)
                 {

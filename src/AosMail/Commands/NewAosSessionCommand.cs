@@ -33,6 +33,19 @@ namespace AosMail.Commands
         [ValidateRange(1, 86400)]
         public int TimeoutSec { get; set; } = 100;
 
+        /// <summary>A proxy for every request (as Invoke-RestMethod's); without it, the system's default proxy.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public Uri? Proxy { get; set; }
+
+        [Parameter]
+        [Credential]
+        [ValidateNotNull]
+        public PSCredential? ProxyCredential { get; set; }
+
+        [Parameter]
+        public SwitchParameter ProxyUseDefaultCredentials { get; set; }
+
         [Parameter]
         [ValidateNotNullOrEmpty]
         public string? DraftMailbox { get; set; }
@@ -47,7 +60,7 @@ namespace AosMail.Commands
             try
             {
                 connection = ConnectionFactory.Create(Server, Credential, Domain, AllowUnencryptedAuthentication,
-                    SkipCertificateCheck, TimeoutSec, DraftMailbox, OutboxMailbox);
+                    SkipCertificateCheck, TimeoutSec, DraftMailbox, OutboxMailbox, Proxy, ProxyCredential, ProxyUseDefaultCredentials);
             }
             catch (AosException e)
             {

@@ -8,7 +8,8 @@ namespace AosMail.Internal
     internal static class ConnectionFactory
     {
         public static AosConnection Create(Uri server, PSCredential credential, string? domain, bool allowUnencrypted,
-            bool skipCertificateCheck, int timeoutSec, string? draftMailbox, string? outboxMailbox)
+            bool skipCertificateCheck, int timeoutSec, string? draftMailbox, string? outboxMailbox,
+            Uri? proxy, PSCredential? proxyCredential, bool proxyUseDefaultCredentials)
         {
             var settings = new AosConnectionSettings
             {
@@ -20,9 +21,14 @@ namespace AosMail.Internal
                 AllowUnencryptedAuthentication = allowUnencrypted,
                 SkipCertificateCheck = skipCertificateCheck,
                 Timeout = TimeSpan.FromSeconds(timeoutSec),
+                Proxy = proxy,
+                // A NetworkCredential over the SecureString: the proxy password stays encrypted until a 407 asks for it.
+                ProxyCredential = proxyCredential?.GetNetworkCredential(),
+                ProxyUseDefaultCredentials = proxyUseDefaultCredentials,
             };
-            if (!string.IsNullOrWhiteSpace(draftMailbox)) settings.DraftMailbox = draftMailbox!;
-            if (!string.IsNullOrWhiteSpace(outboxMailbox)) settings.OutboxMailbox = outboxMailbox!;
+            // Given names are checked by the connection like -Mailbox (a blank one is an error, not the default).
+            if (draftMailbox != null) settings.DraftMailbox = draftMailbox;
+            if (outboxMailbox != null) settings.OutboxMailbox = outboxMailbox;
             try
             {
                 return new AosConnection(settings);

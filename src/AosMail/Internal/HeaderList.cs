@@ -4,13 +4,15 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Management.Automation;
+using AosMail.Engine;
 
 namespace AosMail.Internal
 {
     /// <summary>
     /// Turns a -Header dictionary into ordered name/value pairs (docs/aos-protocol.md B10). Ordered dictionaries keep
     /// their order; a plain hashtable has none, so its names are sorted to make the wire
-    /// repeatable. An array value repeats the header; values are formatted invariantly.
+    /// repeatable. An array value repeats the header; values are formatted invariantly. A $null
+    /// value is refused (AosInvalidHeaderValue): it is a mistake (an unset variable), not a header.
     /// </summary>
     internal static class HeaderList
     {
@@ -32,14 +34,25 @@ namespace AosMail.Internal
                 {
                     foreach (object? item in many)
                     {
-                        yield return new KeyValuePair<string, string>(name, ToText(item));
+                        yield return new KeyValuePair<string, string>(name, ToValue(name, item));
                     }
                 }
                 else
                 {
-                    yield return new KeyValuePair<string, string>(name, ToText(value));
+                    yield return new KeyValuePair<string, string>(name, ToValue(name, value));
                 }
             }
+        }
+
+        private static string ToValue(string name, object? value)
+        {
+            if (value is null || (value is PSObject pso && pso.BaseObject is null))
+            {
+                throw new AosException(AosErrorIds.InvalidHeaderValue, AosErrorCategory.InvalidArgument,
+                    $"The header '{name}' has no value ($null): give it a value (an empty string sends an empty header), or leave it out.", name);
+            }
+
+            return ToText(value);
         }
 
         private static string ToText(object? value)

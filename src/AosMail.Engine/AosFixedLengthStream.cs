@@ -1,0 +1,135 @@
+using System;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using static System.FormattableString;
+
+namespace AosMail.Engine
+{
+    /// <summary>
+    /// An attachment file read as exactly the length it had when the message was prepared.
+    /// The request's Content-Length is measured from that length, so a file that grows or
+    /// shrinks while it is sent would make the request lie about its size. Strict (the sending
+    /// pass): a difference throws <see cref="AosContentChangedException"/> while the request body
+    /// is still incomplete (the form's last fields follow the body), so the server cannot act on
+    /// it (docs/aos-protocol.md B22). Lenient (the measuring pass): reading stops at the length,
+    /// so not even /dev/zero-like content can make measuring endless.
+    /// </summary>
+    internal sealed class AosFixedLengthStream : Stream
+    {
+        private readonly Stream _inner;
+        private readonly long _length;
+        private readonly bool _strict;
+        private readonly string _name;
+        private long _read;
+
+        public AosFixedLengthStream(Stream inner, long length, bool strict, string name)
+        {
+            _inner = inner ?? throw new ArgumentNullException(nameof(inner));
+            _length = length;
+            _strict = strict;
+            _name = name;
+        }
+
+        public override bool CanRead => true;
+
+        /// <summary>MimeKit wants a seekable content stream (it rewinds it for each write).</summary>
+        public override bool CanSeek => true;
+        public override bool CanWrite => false;
+        public override long Length => _length;
+
+        public override long Position
+        {
+            get => _read;
+            set => Seek(value, SeekOrigin.Begin);
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (_read >= _length)
+            {
+                if (_strict && _inner.Read(new byte[1], 0, 1) > 0)
+                {
+                    throw Changed("grew");
+                }
+
+                return 0;
+            }
+
+            int read = _inner.Read(buffer, offset, (int)Math.Min(count, _length - _read));
+            return Account(read);
+        }
+
+        public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            if (_read >= _length)
+            {
+                if (_strict && await _inner.ReadAsync(new byte[1], 0, 1, cancellationToken).ConfigureAwait(false) > 0)
+                {
+                    throw Changed("grew");
+                }
+
+                return 0;
+            }
+
+            int read = await _inner.ReadAsync(buffer, offset, (int)Math.Min(count, _length - _read), cancellationToken).ConfigureAwait(false);
+            return Account(read);
+        }
+
+        private int Account(int read)
+        {
+            if (read == 0 && _strict)
+            {
+                throw Changed("shrank");
+            }
+
+            _read += read;
+            return read;
+        }
+
+        private AosContentChangedException Changed(string how) => new AosContentChangedException(
+            Invariant($"The attachment '{_name}' {how} while it was being sent (it had {_length} bytes when the message was prepared)"));
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin)
+        {
+            long target = origin == SeekOrigin.Begin ? offset : origin == SeekOrigin.Current ? _read + offset : _length + offset;
+            if (target < 0 || target > _length)
+            {
+                throw new ArgumentOutOfRangeException(nameof(offset));
+            }
+
+            _read = _inner.Seek(target, SeekOrigin.Begin);
+            return _read;
+        }
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    /// <summary>
+    /// A file changed while it was written into a request: the request is cut before its body is
+    /// complete, so nothing was sent (docs/aos-protocol.md B22); retrying would not help while the file changes.
+    /// </summary>
+    internal sealed class AosContentChangedException : IOException
+    {
+        public AosContentChangedException(string message)
+            : base(message)
+        {
+        }
+    }
+}
