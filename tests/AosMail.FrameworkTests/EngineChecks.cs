@@ -137,7 +137,7 @@ namespace AosMail.FrameworkTests
                     try
                     {
                         var message = Mail("attachment " + _tag, "See the attachment.");
-                        message.Attachments.Add(path);
+                        message.Attachments.Add(AosAttachmentSource.FromFile(path));
                         var stored = SendAndRead(message);
                         var part = stored.Attachments.OfType<MimePart>().SingleOrDefault();
                         if (part is null) return "no attachment in the stored message";
