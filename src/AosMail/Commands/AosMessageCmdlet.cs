@@ -4,9 +4,10 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
 using AosMail.Engine;
 using AosMail.Internal;
-using Microsoft.PowerShell.Commands;
 
 namespace AosMail.Commands
 {
@@ -97,6 +98,7 @@ namespace AosMail.Commands
                 return;
             }
 
+            if (!AdmitRow(message, prepared, row, out string? journalKey)) return;
             if (!ShouldProcess(DescribeTarget(prepared), DescribeAction(prepared))) return;
 
             EnsureLoggedIn();
@@ -113,7 +115,7 @@ namespace AosMail.Commands
 
                 if (token is null)
                 {
-                    result = Run((log, progress, ct) => Connection.SubmitAsync(prepared, log, progress, ct), prepared.MayReportProgress);
+                    result = Run((log, progress, ct) => SubmitAsync(prepared, journalKey, log, progress, ct), prepared.MayReportProgress);
                 }
                 else
                 {
@@ -134,14 +136,39 @@ namespace AosMail.Commands
 
             if (EmitResult)
             {
-                WriteObject(new AosSendResult(
-                    Kind == AosSubmitKind.Send ? "Send" : "SaveDraft",
-                    prepared.To.ToArray(), prepared.Cc.ToArray(), prepared.Bcc.ToArray(), prepared.Subject,
-                    message.Attachments.Select(Path.GetFileName).ToArray(), draftId,
-                    Connection.Server.AbsoluteUri, Connection.Account,
-                    result.Submitted.LocalDateTime, result.Elapsed, result.ServerAnswer, result.RequestBytes, result.SessionRenewed));
+                WriteObject(NewResult(prepared, message, draftId, result.Submitted.LocalDateTime, result.Elapsed, result.ServerAnswer,
+                    result.RequestBytes, result.SessionRenewed));
             }
         }
+
+        /// <summary>
+        /// Send-AosMessage's journal hook, right before ShouldProcess: false when the row is not to be
+        /// sent (the override has written its result or error), else the key the journal records the
+        /// row under (null without a journal).
+        /// </summary>
+        protected virtual bool AdmitRow(AosMessage message, AosPreparedSubmission prepared, object? row, out string? journalKey)
+        {
+            journalKey = null;
+            return true;
+        }
+
+        /// <summary>Sends or saves one row; Send-AosMessage records it in its journal around the request.</summary>
+        protected virtual Task<AosSubmitResult> SubmitAsync(AosPreparedSubmission prepared, string? journalKey, IAosLog log,
+            IAosProgress? progress, CancellationToken cancellationToken) =>
+            Connection.SubmitAsync(prepared, log, progress, cancellationToken);
+
+        /// <summary>The journal summary the results carry (Send-AosMessage -JournalPath), else null.</summary>
+        protected AosJournalSummary? JournalSummary { get; set; }
+
+        /// <summary>The result of one row, sent now or (skipped) by an earlier run.</summary>
+        internal AosSendResult NewResult(AosPreparedSubmission prepared, AosMessage message, string? draftId, DateTime submitted,
+            TimeSpan duration, string serverAnswer, long requestBytes, bool sessionRenewed, bool skipped = false) =>
+            new AosSendResult(
+                Kind == AosSubmitKind.Send ? "Send" : "SaveDraft",
+                prepared.To.ToArray(), prepared.Cc.ToArray(), prepared.Bcc.ToArray(), prepared.Subject,
+                message.Attachments.Select(Path.GetFileName).ToArray(), draftId,
+                Connection.Server.AbsoluteUri, Connection.Account,
+                submitted, duration, serverAnswer, requestBytes, sessionRenewed, skipped, JournalSummary);
 
         /// <summary>
         /// A message piped in from Get-AosMessage binds DraftId only when it is a draft of this
@@ -218,20 +245,9 @@ namespace AosMail.Commands
             return message;
         }
 
-        /// <summary>Resolves a provider path against the current PowerShell location (not the process directory).</summary>
-        private string? ResolveAttachment(string path)
-        {
-            try
-            {
-                string full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out ProviderInfo provider, out _);
-                return provider.ImplementingType == typeof(FileSystemProvider) && File.Exists(full) ? full : null;
-            }
-            catch (Exception e) when (e is ItemNotFoundException || e is ProviderNotFoundException || e is System.Management.Automation.DriveNotFoundException
-                || e is NotSupportedException || e is ArgumentException || e is PSInvalidOperationException)
-            {
-                return null;
-            }
-        }
+        /// <summary>An existing file's full path, resolved against the current PowerShell location; null when there is none.</summary>
+        private string? ResolveAttachment(string path) =>
+            FileSystemPath.Resolve(SessionState, path) is string full && File.Exists(full) ? full : null;
 
         private string SafeUnresolved(string path)
         {
@@ -272,7 +288,7 @@ namespace AosMail.Commands
             }
         }
 
-        private static string DescribeTarget(AosPreparedSubmission prepared)
+        internal static string DescribeTarget(AosPreparedSubmission prepared)
         {
             var parts = new List<string>();
             if (prepared.To.Count > 0) parts.Add("to " + string.Join(", ", prepared.To));
