@@ -112,7 +112,7 @@ Describe 'Each cmdlet page covers the scenarios users ask for' -ForEach $command
 
 Describe 'About topics' {
     It 'Get-Help <Topic> shows the topic with its synopsis' -ForEach @(
-        @{ Topic = 'about_AosMail' }, @{ Topic = 'about_AosMail_Protocol' }
+        @{ Topic = 'about_AosMail' }, @{ Topic = 'about_AosMail_Protocol' }, @{ Topic = 'about_AosMail_Journal' }
     ) {
         $text = Get-Help $Topic | Out-String
         $text | Should -Match "TOPIC\s+$Topic"
@@ -146,7 +146,8 @@ Describe 'About topics' {
             'AosReservedHeader', 'AosAttachmentNotFound', 'AosInvalidPriority', 'AosInvalidDraftId', 'AosInvalidServer',
             'AosUnencryptedRefused', 'AosNoSession', 'AosLoginFailed', 'AosSessionExpired', 'AosServerRejected',
             'AosOutcomeUnknown', 'AosConnectionFailed', 'AosInvalidMessageId', 'AosInvalidMailbox', 'AosMessageNotFound',
-            'AosNotADraft', 'AosInvalidPath', 'AosFileExists', 'AosConflictingParameters') {
+            'AosNotADraft', 'AosInvalidPath', 'AosFileExists', 'AosConflictingParameters', 'AosJournalInUse', 'AosJournalMismatch',
+            'AosJournalCorrupt', 'AosJournalWriteFailed', 'AosJournalDuplicateKey', 'AosJournalKeyMissing') {
             $text | Should -Match "\b$id\b"
         }
     }

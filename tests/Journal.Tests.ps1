@@ -276,6 +276,13 @@ Send-AosMessage -Server '$env:AOS_SANDBOX_URI' -AllowUnencryptedAuthentication -
         $result.Requests.Count | Should -Be 0
     }
 
+    It 'a journal in a folder that does not exist is AosInvalidPath, and nothing is sent' {
+        $path = Join-Path $TestDrive 'no-such-folder' 'notices.jsonl'
+        $result = Invoke-Captured { New-Row 1 | Send-AosMessage -JournalPath $path }
+        Assert-OneError $result AosInvalidPath InvalidArgument -MessageLike "The journal '$path' cannot be opened*"
+        $result.Requests.Count | Should -Be 0
+    }
+
     It '-JournalKey or -RetryUnknown without -JournalPath is an error before anything is sent' {
         $result = Invoke-Captured { New-Row 1 | Send-AosMessage -JournalKey EmployeeId }
         Assert-OneError $result AosConflictingParameters InvalidArgument -MessageLike '*give -JournalPath too*'
