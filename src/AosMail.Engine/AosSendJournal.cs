@@ -122,7 +122,7 @@ namespace AosMail.Engine
         /// <summary>True when the last line was incomplete (a crash while it was written) and was dropped.</summary>
         public bool DroppedIncompleteLine { get; }
 
-        /// <summary>How many keys earlier runs recorded.</summary>
+        /// <summary>How many keys the journal has records of (right after opening: those of earlier runs).</summary>
         public int RecordedKeys
         {
             get { lock (_gate) return _entries.Count; }
@@ -231,12 +231,12 @@ namespace AosMail.Engine
                 switch (earlier?.State)
                 {
                     case AosJournalState.Sent:
-                        _skipped++;
+                        Interlocked.Increment(ref _skipped);
                         return AosJournalVerdict.AlreadySent;
                     case AosJournalState.Pending:
                     case AosJournalState.Unknown:
                         if (retryUnknown) return AosJournalVerdict.Send;
-                        _unknown++;
+                        Interlocked.Increment(ref _unknown);
                         return AosJournalVerdict.OutcomeUnknown;
                     default:
                         return AosJournalVerdict.Send;

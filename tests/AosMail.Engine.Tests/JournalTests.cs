@@ -25,6 +25,18 @@ public sealed class JournalTests : IDisposable
     private static AosSendJournal Open(string path, string keyBy = AosSendJournal.KeyByContent, Uri? server = null, string account = Account, bool readOnly = false) =>
         AosSendJournal.Open(path, server ?? Server, account, keyBy, readOnly);
 
+    /// <summary>A new journal in which row "a" was sent.</summary>
+    private async Task<string> JournalWithRowASent()
+    {
+        string path = NewPath();
+        using (var journal = Open(path))
+        {
+            await journal.SubmitAsync("a", Ok);
+        }
+
+        return path;
+    }
+
     private static Task<AosSubmitResult> Ok() =>
         Task.FromResult(new AosSubmitResult(AosSubmitKind.Send, DateTimeOffset.Now, TimeSpan.FromMilliseconds(5), "OK", 123, false));
 
@@ -149,11 +161,7 @@ public sealed class JournalTests : IDisposable
     [Fact]
     public async Task PendingLeftByACrashIsUnknownUntilRetried()
     {
-        string path = NewPath();
-        using (var journal = Open(path))
-        {
-            await journal.SubmitAsync("a", Ok);
-        }
+        string path = await JournalWithRowASent();
 
         DateTimeOffset attempted = DateTimeOffset.UtcNow.AddMinutes(-5);
         File.AppendAllText(path, "{\"key\":\"b\",\"state\":\"pending\",\"time\":\"" + attempted.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'") + "\"}\n");
@@ -242,13 +250,7 @@ public sealed class JournalTests : IDisposable
     [InlineData("{\"key\":\"b\",\"sta\n")]
     public async Task IncompleteLastLineIsDroppedAndTheJournalGoesOn(string torn)
     {
-        string path = NewPath();
-        using (var journal = Open(path))
-        {
-            await journal.SubmitAsync("a", Ok);
-            journal.Admit("b", false, out _);
-        }
-
+        string path = await JournalWithRowASent();
         long good = new FileInfo(path).Length;
         File.AppendAllText(path, torn);
         using (var rerun = Open(path))
@@ -299,11 +301,7 @@ public sealed class JournalTests : IDisposable
     [Fact]
     public async Task ABadLineBeforeTheLastIsAnErrorNotDropped()
     {
-        string path = NewPath();
-        using (var journal = Open(path))
-        {
-            await journal.SubmitAsync("a", Ok);
-        }
+        string path = await JournalWithRowASent();
 
         File.AppendAllText(path, "not json\n{\"key\":\"b\",\"state\":\"sent\",\"time\":\"2026-01-01T00:00:00.000Z\"}\n");
         byte[] before = File.ReadAllBytes(path);
@@ -324,11 +322,7 @@ public sealed class JournalTests : IDisposable
 
         Assert.False(File.Exists(missing));
 
-        string path = NewPath();
-        using (var journal = Open(path))
-        {
-            await journal.SubmitAsync("a", Ok);
-        }
+        string path = await JournalWithRowASent();
 
         byte[] before = File.ReadAllBytes(path);
         using (var preview = Open(path, readOnly: true))

@@ -155,6 +155,11 @@ namespace AosMail.Commands
             return true;
         }
 
+        /// <summary>
+        /// The journal writes the row's pending line and starts the request in one call, so however
+        /// rows come to be sent (one by one today, several at once later), each row's pending line
+        /// is on disk right before its own request starts.
+        /// </summary>
         protected override Task<AosSubmitResult> SubmitAsync(AosPreparedSubmission prepared, string? journalKey, IAosLog log,
             IAosProgress? progress, CancellationToken cancellationToken) =>
             _journal is null || journalKey is null
