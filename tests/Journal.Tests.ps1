@@ -381,8 +381,8 @@ Set-Content -LiteralPath $ErrorFile -Value @($failed | ForEach-Object { '{0}{1}{
         function Get-JournalState {
             # The last state of each key, replayed the way the module does it.
             $state = @{}
-            foreach ($line in Get-Content -LiteralPath $KillJournal | Select-Object -Skip 1) {
-                $record = $line | ConvertFrom-Json -DateKind String
+            $lines = @(Get-Content -LiteralPath $KillJournal | Select-Object -Skip 1)
+            foreach ($record in ('[' + ($lines -join ',') + ']' | ConvertFrom-Json -DateKind String)) {
                 $state[$record.key] = $record.state
             }
             $state
