@@ -216,7 +216,7 @@ Send-AosMessage -Server '$env:AOS_SANDBOX_URI' -AllowUnencryptedAuthentication -
         $rows = 1..3 | ForEach-Object { New-Row $_ }
         $null = $rows[0..1] | Send-AosMessage -JournalPath $Journal -JournalKey EmployeeId
         $records = @(Read-Journal $Journal)
-        $records[0].keyBy | Should -BeExactly 'EmployeeId'
+        $records[0].keyBy | Should -BeExactly 'property:EmployeeId'
         @($records[1..4].key) | Should -Be 'E0001', 'E0001', 'E0002', 'E0002'
 
         # The next run's data says the same to the same people in other words.

@@ -95,6 +95,11 @@ namespace AosMail.Engine
         /// <summary>How rows are keyed when no property is named.</summary>
         public const string KeyByContent = "content";
 
+        /// <summary>How rows are keyed by the value of a property of the row (a name that cannot be taken for <see cref="KeyByContent"/>).</summary>
+        public static string KeyByProperty(string name) => PropertyPrefix + name;
+
+        private const string PropertyPrefix = "property:";
+
         private readonly object _gate = new object();
         private readonly FileStream? _file;
         private readonly Dictionary<string, AosJournalEntry> _entries;
@@ -148,8 +153,7 @@ namespace AosMail.Engine
 
         /// <summary>
         /// Opens (or creates) the journal for an account on a server, rows keyed by
-        /// <paramref name="keyBy"/> (<see cref="KeyByContent"/>, or the name of the row property
-        /// that holds the key), and replays it. Read-only opens an existing file without locking it
+        /// <paramref name="keyBy"/> (<see cref="KeyByContent"/> or <see cref="KeyByProperty"/>), and replays it. Read-only opens an existing file without locking it
         /// for writing and creates nothing.
         /// </summary>
         public static AosSendJournal Open(string path, Uri server, string account, string keyBy, bool readOnly = false)
@@ -520,7 +524,9 @@ namespace AosMail.Engine
         }
 
         private static string DescribeKeyBy(string? keyBy) =>
-            keyBy == KeyByContent ? "their content (no -JournalKey)" : "the property '" + keyBy + "' (-JournalKey)";
+            keyBy != null && keyBy.StartsWith(PropertyPrefix, StringComparison.Ordinal)
+                ? "the property '" + keyBy.Substring(PropertyPrefix.Length) + "' (-JournalKey)"
+                : keyBy == KeyByContent ? "their content (no -JournalKey)" : "'" + keyBy + "'";
 
         private static bool TryReadRecord(string line, Dictionary<string, AosJournalEntry> entries)
         {

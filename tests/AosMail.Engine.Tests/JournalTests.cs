@@ -76,7 +76,7 @@ public sealed class JournalTests : IDisposable
     public void NewJournalStartsWithItsHeader()
     {
         string path = NewPath();
-        using (Open(path, "EmployeeId"))
+        using (Open(path, AosSendJournal.KeyByProperty("EmployeeId")))
         {
         }
 
@@ -87,7 +87,7 @@ public sealed class JournalTests : IDisposable
         Assert.Equal("1", header["version"]);
         Assert.Equal("https://mail.example.org/cgi-bin/vo", header["server"]);
         Assert.Equal(Account, header["account"]);
-        Assert.Equal("EmployeeId", header["keyBy"]);
+        Assert.Equal("property:EmployeeId", header["keyBy"]);
         Assert.True(DateTimeOffset.TryParse(header["created"], out _));
     }
 
@@ -227,7 +227,8 @@ public sealed class JournalTests : IDisposable
         {
             () => Open(path, server: new Uri("https://other.example.org/cgi-bin/vo")),
             () => Open(path, account: "bob@example.org"),
-            () => Open(path, keyBy: "EmployeeId"),
+            () => Open(path, keyBy: AosSendJournal.KeyByProperty("EmployeeId")),
+            () => Open(path, keyBy: AosSendJournal.KeyByProperty("content")),
         };
         foreach (var open in cases)
         {

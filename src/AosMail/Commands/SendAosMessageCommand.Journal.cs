@@ -55,8 +55,8 @@ namespace AosMail.Commands
             try
             {
                 // -WhatIf reads the journal to show what a run would do, and creates or writes nothing.
-                _journal = AosSendJournal.Open(path!, Connection.Server, Connection.Account, JournalKey ?? AosSendJournal.KeyByContent,
-                    readOnly: WhatIfRequested());
+                string keyBy = JournalKey is null ? AosSendJournal.KeyByContent : AosSendJournal.KeyByProperty(JournalKey);
+                _journal = AosSendJournal.Open(path!, Connection.Server, Connection.Account, keyBy, readOnly: WhatIfRequested());
             }
             catch (AosException e)
             {
