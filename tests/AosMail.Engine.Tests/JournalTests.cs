@@ -187,6 +187,24 @@ public sealed class JournalTests : IDisposable
     }
 
     [Fact]
+    public async Task ARecordThatCannotBeWrittenStopsTheSend()
+    {
+        var journal = Open(NewPath());
+        journal.Dispose();   // every write now fails, as on a full disk
+        bool submitted = false;
+        var error = await Assert.ThrowsAsync<AosException>(() => journal.SubmitAsync("a", () =>
+        {
+            submitted = true;
+            return Ok();
+        }));
+        Assert.Equal(AosErrorIds.JournalWriteFailed, error.ErrorId);
+        Assert.Equal(AosErrorCategory.WriteError, error.Category);
+        Assert.False(submitted, "a row whose pending line is not on disk must not be sent");
+        Assert.Same(error, journal.Broken);
+        Assert.Same(error, await Assert.ThrowsAsync<AosException>(() => journal.SubmitAsync("b", Ok)));
+    }
+
+    [Fact]
     public void SecondRowWithAKeyIsADuplicate()
     {
         using var journal = Open(NewPath());
