@@ -13,7 +13,7 @@ BeforeAll {
     $script:ResultColumns = 'Action', 'To', 'Subject', 'Attachments', 'DurationMs', 'ServerAnswer'
     $script:SessionProperties = 'Id', 'Server', 'Proxy', 'UserName', 'Domain', 'Created', 'LastUsed', 'DraftMailbox', 'OutboxMailbox'
     $script:ResultProperties = 'Action', 'To', 'Cc', 'Bcc', 'Subject', 'Attachments', 'DraftId', 'Server', 'UserName',
-        'Submitted', 'Duration', 'ServerAnswer', 'RequestBytes', 'SessionRenewed'
+        'Submitted', 'Duration', 'ServerAnswer', 'RequestBytes', 'SessionRenewed', 'Skipped', 'Journal'
     $script:Secret = 'SID[A-Za-z0-9]{4,61}'
 }
 
@@ -43,6 +43,14 @@ Describe 'Format views (stand-in objects, no network)' {
         $lines = $fake | Get-TableLine
         -split $lines[0] | Should -Be $ResultColumns
         $lines[2] | Should -Match '^Send\s+alice@sandbox\.test, bob@sandbox\.test\s+Q3\s+a\.pdf, b\.csv\s+42\s+OK\s*$'
+    }
+
+    It 'AosSendResult: a row the journal skipped shows Skipped as its action' {
+        $fake = [pscustomobject]@{
+            PSTypeName = 'AosMail.AosSendResult'; Action = 'Send'; Skipped = $true; To = @('alice@sandbox.test')
+            Subject = 'Q3'; Attachments = @(); Duration = [timespan]::Zero; ServerAnswer = 'OK'
+        }
+        ($fake | Get-TableLine)[2] | Should -Match '^Skipped\s+alice@sandbox\.test\s+Q3\s+0\s+OK\s*$'
     }
 
     It 'AosMailbox: the table has exactly the columns Name, Messages, Unread, UserName' {

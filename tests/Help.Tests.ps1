@@ -112,7 +112,7 @@ Describe 'Each cmdlet page covers the scenarios users ask for' -ForEach $command
 
 Describe 'About topics' {
     It 'Get-Help <Topic> shows the topic with its synopsis' -ForEach @(
-        @{ Topic = 'about_AosMail' }, @{ Topic = 'about_AosMail_Protocol' }, @{ Topic = 'about_AosMail_Errors' }
+        @{ Topic = 'about_AosMail' }, @{ Topic = 'about_AosMail_Protocol' }, @{ Topic = 'about_AosMail_Errors' }, @{ Topic = 'about_AosMail_Journal' }
     ) {
         $text = Get-Help $Topic | Out-String
         $text | Should -Match "TOPIC\s+$Topic"

@@ -42,5 +42,13 @@ namespace AosMail.Engine
         public const string ConnectionFailed = "AosConnectionFailed";
         public const string MessageNotFound = "AosMessageNotFound";
         public const string NotADraft = "AosNotADraft";
+
+        // The send journal (Send-AosMessage -JournalPath).
+        public const string JournalInUse = "AosJournalInUse";
+        public const string JournalMismatch = "AosJournalMismatch";
+        public const string JournalCorrupt = "AosJournalCorrupt";
+        public const string JournalWriteFailed = "AosJournalWriteFailed";
+        public const string JournalDuplicateKey = "AosJournalDuplicateKey";
+        public const string JournalKeyMissing = "AosJournalKeyMissing";
     }
 }

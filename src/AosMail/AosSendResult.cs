@@ -7,7 +7,7 @@ namespace AosMail
     {
         internal AosSendResult(string action, string[] to, string[] cc, string[] bcc, string? subject, string[] attachments,
             string? draftId, string server, string userName, DateTime submitted, TimeSpan duration, string serverAnswer,
-            long requestBytes, bool sessionRenewed)
+            long requestBytes, bool sessionRenewed, bool skipped, AosJournalSummary? journal)
         {
             Action = action;
             To = to;
@@ -23,6 +23,8 @@ namespace AosMail
             ServerAnswer = serverAnswer;
             RequestBytes = requestBytes;
             SessionRenewed = sessionRenewed;
+            Skipped = skipped;
+            Journal = journal;
         }
 
         /// <summary>"Send" or "SaveDraft".</summary>
@@ -39,6 +41,8 @@ namespace AosMail
         public string? DraftId { get; }
         public string Server { get; }
         public string UserName { get; }
+
+        /// <summary>When the server confirmed the send; for a skipped row, when the earlier run's send was confirmed.</summary>
         public DateTime Submitted { get; }
         public TimeSpan Duration { get; }
 
@@ -49,6 +53,12 @@ namespace AosMail
         /// <summary>True when the session had expired and was renewed before this submission.</summary>
         public bool SessionRenewed { get; }
 
-        public override string ToString() => $"{Action} '{Subject}' to {string.Join(", ", To)}";
+        /// <summary>True when the journal showed the row sent by an earlier run, so it was not sent again.</summary>
+        public bool Skipped { get; }
+
+        /// <summary>With -JournalPath: the journal and the run's counts (final once the command has ended); else null.</summary>
+        public AosJournalSummary? Journal { get; }
+
+        public override string ToString() => $"{(Skipped ? "Skipped " : "")}{Action} '{Subject}' to {string.Join(", ", To)}";
     }
 }

@@ -3,9 +3,10 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
 using AosMail.Engine;
 using AosMail.Internal;
-using Microsoft.PowerShell.Commands;
 
 namespace AosMail.Commands
 {
@@ -171,6 +172,7 @@ namespace AosMail.Commands
                 WriteWarning(warning);
             }
 
+            if (!AdmitRow(message, prepared, row, out string? journalKey)) return;
             if (!ShouldProcess(DescribeTarget(prepared), DescribeAction(prepared))) return;
 
             EnsureLoggedIn();
@@ -187,7 +189,7 @@ namespace AosMail.Commands
 
                 if (Kind == AosSubmitKind.Send)
                 {
-                    result = Run((log, progress, ct) => Connection.SubmitAsync(prepared, log, progress, ct), prepared.MayReportProgress);
+                    result = Run((log, progress, ct) => SubmitAsync(prepared, journalKey, log, progress, ct), prepared.MayReportProgress);
                 }
                 else
                 {
@@ -208,14 +210,39 @@ namespace AosMail.Commands
 
             if (EmitResult)
             {
-                WriteObject(new AosSendResult(
-                    Kind == AosSubmitKind.Send ? "Send" : "SaveDraft",
-                    prepared.To.ToArray(), prepared.Cc.ToArray(), prepared.Bcc.ToArray(), prepared.Subject,
-                    message.Attachments.Select(a => a.FileName).ToArray(), draftId,
-                    Connection.Server.AbsoluteUri, Connection.Account,
-                    result.Submitted.LocalDateTime, result.Elapsed, result.ServerAnswer, result.RequestBytes, result.SessionRenewed));
+                WriteObject(NewResult(prepared, message, draftId, result.Submitted.LocalDateTime, result.Elapsed, result.ServerAnswer,
+                    result.RequestBytes, result.SessionRenewed));
             }
         }
+
+        /// <summary>
+        /// Send-AosMessage's journal hook, right before ShouldProcess: false when the row is not to be
+        /// sent (the override has written its result or error), else the key the journal records the
+        /// row under (null without a journal).
+        /// </summary>
+        protected virtual bool AdmitRow(AosMessage message, AosPreparedSubmission prepared, object? row, out string? journalKey)
+        {
+            journalKey = null;
+            return true;
+        }
+
+        /// <summary>Sends or saves one row; Send-AosMessage records it in its journal around the request.</summary>
+        protected virtual Task<AosSubmitResult> SubmitAsync(AosPreparedSubmission prepared, string? journalKey, IAosLog log,
+            IAosProgress? progress, CancellationToken cancellationToken) =>
+            Connection.SubmitAsync(prepared, log, progress, cancellationToken);
+
+        /// <summary>The journal summary the results carry (Send-AosMessage -JournalPath), else null.</summary>
+        protected AosJournalSummary? JournalSummary { get; set; }
+
+        /// <summary>The result of one row, sent now or (skipped) by an earlier run.</summary>
+        internal AosSendResult NewResult(AosPreparedSubmission prepared, AosMessage message, string? draftId, DateTime submitted,
+            TimeSpan duration, string serverAnswer, long requestBytes, bool sessionRenewed, bool skipped = false) =>
+            new AosSendResult(
+                Kind == AosSubmitKind.Send ? "Send" : "SaveDraft",
+                prepared.To.ToArray(), prepared.Cc.ToArray(), prepared.Bcc.ToArray(), prepared.Subject,
+                message.Attachments.Select(a => a.FileName).ToArray(), draftId,
+                Connection.Server.AbsoluteUri, Connection.Account,
+                submitted, duration, serverAnswer, requestBytes, sessionRenewed, skipped, JournalSummary);
 
         /// <summary>
         /// A message piped in from Get-AosMessage binds DraftId only when it is a draft of this
@@ -290,7 +317,7 @@ namespace AosMail.Commands
             {
                 if (!string.IsNullOrWhiteSpace(BodyPath))
                 {
-                    message.BodyPath = FileSystemPath(BodyPath!) ?? throw new AosException(AosErrorIds.BodyFileNotFound, AosErrorCategory.ObjectNotFound,
+                    message.BodyPath = ResolvePath(BodyPath!) ?? throw new AosException(AosErrorIds.BodyFileNotFound, AosErrorCategory.ObjectNotFound,
                         $"The body file '{BodyPath}' is not a file-system path.", BodyPath);
                 }
 
@@ -299,7 +326,7 @@ namespace AosMail.Commands
                     message.Headers.Add(header);
                 }
 
-                var attachments = new AttachmentInput(FileSystemPath);
+                var attachments = new AttachmentInput(ResolvePath);
                 foreach (AosAttachment? attachment in (pipedBody is null ? Attachments : _commandLineAttachments) ?? Array.Empty<AosAttachment>())
                 {
                     if (attachment is null || attachment.IsBlank) continue;
@@ -325,19 +352,7 @@ namespace AosMail.Commands
         /// directory); null when it is not a file-system path. Whether the file exists is the
         /// engine's to check.
         /// </summary>
-        private string? FileSystemPath(string path)
-        {
-            try
-            {
-                string full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out ProviderInfo provider, out _);
-                return provider.ImplementingType == typeof(FileSystemProvider) ? full : null;
-            }
-            catch (Exception e) when (e is ItemNotFoundException || e is ProviderNotFoundException || e is System.Management.Automation.DriveNotFoundException
-                || e is NotSupportedException || e is ArgumentException || e is PSInvalidOperationException)
-            {
-                return null;
-            }
-        }
+        private string? ResolvePath(string path) => FileSystemPath.Resolve(SessionState, path);
 
         private static void AddNonBlank(IList<string> target, string[]? values)
         {
@@ -366,7 +381,7 @@ namespace AosMail.Commands
             }
         }
 
-        private static string DescribeTarget(AosPreparedSubmission prepared)
+        internal static string DescribeTarget(AosPreparedSubmission prepared)
         {
             var parts = new List<string>();
             if (prepared.To.Count > 0) parts.Add("to " + string.Join(", ", prepared.To));

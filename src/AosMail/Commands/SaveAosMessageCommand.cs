@@ -2,7 +2,7 @@ using System;
 using System.IO;
 using System.Management.Automation;
 using AosMail.Engine;
-using Microsoft.PowerShell.Commands;
+using AosMail.Internal;
 
 namespace AosMail.Commands
 {
@@ -55,7 +55,7 @@ namespace AosMail.Commands
 
             if (Destination is not null)
             {
-                string? folder = ResolveFileSystemPath(Destination);
+                string? folder = FileSystemPath.Resolve(SessionState, Destination);
                 if (folder is null || !Directory.Exists(folder))
                 {
                     ThrowTerminatingError(NewError(AosErrorIds.InvalidPath, AosErrorCategory.ObjectNotFound,
@@ -80,7 +80,7 @@ namespace AosMail.Commands
                 return;
             }
 
-            string? file = _folder is null ? ResolveFileSystemPath(Path!) : System.IO.Path.Combine(_folder, Id + ".eml");
+            string? file = _folder is null ? FileSystemPath.Resolve(SessionState, Path!) : System.IO.Path.Combine(_folder, Id + ".eml");
             if (file is null)
             {
                 WriteError(NewError(AosErrorIds.InvalidPath, AosErrorCategory.InvalidArgument,
@@ -129,21 +129,6 @@ namespace AosMail.Commands
 
             WriteVerbose($"Saved message {Id} from {mailbox} ({raw.Length} bytes) to {file}.");
             if (PassThru) WriteObject(new FileInfo(file));
-        }
-
-        /// <summary>A provider path against the current PowerShell location; null when it is not a file-system path.</summary>
-        private string? ResolveFileSystemPath(string path)
-        {
-            try
-            {
-                string full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out ProviderInfo provider, out _);
-                return provider.ImplementingType == typeof(FileSystemProvider) ? full : null;
-            }
-            catch (Exception e) when (e is ItemNotFoundException || e is ProviderNotFoundException || e is System.Management.Automation.DriveNotFoundException
-                || e is NotSupportedException || e is ArgumentException || e is PSInvalidOperationException)
-            {
-                return null;
-            }
         }
     }
 }

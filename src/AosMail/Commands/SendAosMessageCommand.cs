@@ -3,11 +3,11 @@ using AosMail.Engine;
 
 namespace AosMail.Commands
 {
-    /// <summary>Send-AosMessage: sends a message now (snd=checked), one per pipeline record.</summary>
+    /// <summary>Send-AosMessage: sends a message now (snd=checked), one per pipeline record; the send journal is in SendAosMessageCommand.Journal.cs.</summary>
     [Cmdlet(VerbsCommunications.Send, "AosMessage", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium,
         DefaultParameterSetName = SessionSet)]
     [OutputType(typeof(AosSendResult))]
-    public sealed class SendAosMessageCommand : AosMessageCmdlet
+    public sealed partial class SendAosMessageCommand : AosMessageCmdlet
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [AllowEmptyCollection, AllowEmptyString]
