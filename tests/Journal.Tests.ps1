@@ -4,9 +4,7 @@
 # The crash test (a real kill -9 at 20 points of a 300-row run) is JournalKill.Tests.ps1.
 
 BeforeAll {
-    Import-Module $env:AOS_TEST_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1)
-    Import-Module (Join-Path $PSScriptRoot AosTestSupport.psm1) -Force
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
 
     function New-Row([int] $N, [string] $Body = "Body of notice $N") {
         [pscustomobject]@{ EmployeeId = 'E{0:d4}' -f $N; To = "alice@sandbox.test"; Subject = "Notice $N"; Body = $Body }
@@ -45,7 +43,7 @@ BeforeAll {
 Describe 'Send journal' {
     BeforeEach {
         Reset-Sandbox
-        $script:Session = New-DemoSession
+        $script:Session = New-TestSession
         $script:Journal = Join-Path $TestDrive ([guid]::NewGuid().ToString('n') + '.jsonl')
     }
 
@@ -251,7 +249,7 @@ Send-AosMessage -Server '$env:AOS_SANDBOX_URI' -AllowUnencryptedAuthentication -
         $before = Get-Content -Raw -LiteralPath $Journal
         Clear-SandboxRequest
 
-        $alice = New-DemoSession -UserName alice@sandbox.test -Password 'Alice-Passw0rd'
+        $alice = New-TestSession -UserName alice@sandbox.test -Password 'Alice-Passw0rd'
         $other = Invoke-Captured { New-Row 2 | Send-AosMessage -Session $alice -JournalPath $Journal }
         Assert-OneError $other AosJournalMismatch InvalidArgument -MessageLike "The journal '$Journal' belongs to demo@sandbox.test at $($Session.Server.AbsoluteUri), not to alice@sandbox.test at *"
 

@@ -46,7 +46,7 @@ public sealed class ComposeTests : IDisposable
         Assert.Equal(2, alternative.Count);
         Assert.Equal("text/plain", alternative[0].ContentType.MimeType);
         Assert.Equal("text/html", alternative[1].ContentType.MimeType);
-        Assert.Equal("Grüße\nin plain text", parsed.TextBody!.ReplaceLineEndings("\n").TrimEnd());
+        Assert.Equal("Grüße\nin plain text", parsed.TextBody!.Replace("\r\n", "\n").TrimEnd());
         Assert.Equal("<p>Grüße</p>", parsed.HtmlBody!.TrimEnd());
     }
 
@@ -210,8 +210,8 @@ public sealed class ComposeTests : IDisposable
         message.BodyPath = path;
         Assert.Equal("Grüße\r\nZeile 2", Field(Prepare(message), "body"));
 
-        System.IO.File.WriteAllBytes(path, Encoding.Latin1.GetBytes("Grüße"));
-        message.BodyEncoding = Encoding.Latin1;
+        System.IO.File.WriteAllBytes(path, Encoding.GetEncoding("iso-8859-1").GetBytes("Grüße"));
+        message.BodyEncoding = Encoding.GetEncoding("iso-8859-1");
         Assert.Equal("Grüße", Field(Prepare(message), "body"));
 
         System.IO.File.WriteAllText(path, "Grüße", Encoding.Unicode);  // with its byte order mark
@@ -224,7 +224,7 @@ public sealed class ComposeTests : IDisposable
         message.BodyPath = path + ".missing";
         Assert.Equal(AosErrorIds.BodyFileNotFound, Fails(message).ErrorId);
         message.BodyPath = null;
-        message.BodyEncoding = Encoding.Latin1;
+        message.BodyEncoding = Encoding.GetEncoding("iso-8859-1");
         Assert.Equal(AosErrorIds.ConflictingParameters, Fails(message).ErrorId);
     }
 

@@ -55,7 +55,7 @@ public sealed class JournalTests : IDisposable
         return text;
     }
 
-    private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    private static string[] Lines(string text) => text.Split(new[] { '\n' }, StringSplitOptions.RemoveEmptyEntries);
 
     [Fact]
     public void JsonLinesRoundTripEscapes()
