@@ -246,9 +246,9 @@ Describe 'Composing' {
 
     Describe 'The help examples' {
         It 'runs <Command> example <Index> against the sandbox' -ForEach @(
-            @{ Command = 'Send-AosMessage'; Index = 5; User = 'alice@sandbox.test'; Mailbox = 'Inbox'; Count = 1 }
-            @{ Command = 'Send-AosMessage'; Index = 6; User = 'alice@sandbox.test'; Mailbox = 'Inbox'; Count = 2 }
-            @{ Command = 'Save-AosDraft'; Index = 5; User = 'demo@sandbox.test'; Mailbox = 'Draft'; Count = 1 }
+            @{ Command = 'Send-AosMessage'; Index = 6; User = 'alice@sandbox.test'; Mailbox = 'Inbox'; Count = 1; Inline = $true }
+            @{ Command = 'Send-AosMessage'; Index = 7; User = 'alice@sandbox.test'; Mailbox = 'Inbox'; Count = 2; Inline = $false }
+            @{ Command = 'Save-AosDraft'; Index = 5; User = 'demo@sandbox.test'; Mailbox = 'Draft'; Count = 1; Inline = $true }
         ) {
             $code = [string]@((Get-Help $Command -Full).examples.example)[$Index - 1].code
             Push-Location $TestDrive
@@ -259,7 +259,7 @@ Describe 'Composing' {
             $stored.Count | Should -Be $Count
             foreach ($item in $stored) {
                 $mail = Read-MimeMessage -Path $item.Path
-                if ($Index -eq 5) {
+                if ($Inline) {
                     Should -ActualValue $mail.Body -BeOfType ([MimeKit.Multipart])
                     @($mail.BodyParts | Where-Object ContentId).Count | Should -Be 1 -Because 'the example shows one inline image'
                 }

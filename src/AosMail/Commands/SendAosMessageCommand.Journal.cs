@@ -70,6 +70,8 @@ namespace AosMail.Commands
 
         protected override void EndProcessing()
         {
+            // A single piped string is sent here, so the journal must still be open.
+            base.EndProcessing();
             if (_journal is null) return;
             WriteVerbose($"Journal {_journal.Path}: {_journal.Sent} sent, {_journal.Skipped} skipped (sent by an earlier run), "
                 + $"{_journal.Unknown} unknown (not sent again), {_journal.Failed} failed (nothing sent).");
