@@ -33,6 +33,7 @@ namespace AosMail.Engine
         public const string OutcomeUnknown = "AosOutcomeUnknown";
         public const string ConnectionFailed = "AosConnectionFailed";
         public const string MessageNotFound = "AosMessageNotFound";
+        public const string MessageTooLarge = "AosMessageTooLarge";
         public const string NotADraft = "AosNotADraft";
     }
 }

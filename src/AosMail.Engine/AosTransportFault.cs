@@ -18,6 +18,9 @@ namespace AosMail.Engine
 
         /// <summary>No answer in time: the request may have arrived.</summary>
         Timeout,
+
+        /// <summary>No progress before the whole body was written (connecting, a stalled upload): nothing can have been acted on (B22).</summary>
+        StalledBeforeSent,
     }
 
     internal static class AosTransportFault
@@ -55,6 +58,7 @@ namespace AosMail.Engine
                 case AosFaultKind.NotReached: return "could not connect (nothing was sent)";
                 case AosFaultKind.TlsFailure: return "TLS handshake failed (nothing was sent)";
                 case AosFaultKind.Timeout: return "timed out (the request may have arrived)";
+                case AosFaultKind.StalledBeforeSent: return "timed out before the request was sent in full (nothing was sent)";
                 default: return "failed after connecting (the request may have arrived)";
             }
         }
