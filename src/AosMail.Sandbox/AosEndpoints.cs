@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
@@ -46,6 +47,7 @@ public static class AosEndpoints
             // A fault is taken as the request arrives: a stall acts before the body is read.
             var fault = state.Faults.Take(command);
             record.Fault = fault?.ActionName;
+            if (state.ReadBytesPerSecond > 0 || fault?.Action == FaultAction.Stall) LimitReceiveBuffer(context);
             var latency = state.LatencyMs;
             await Task.Delay(latency / 2, context.RequestAborted);
             if (fault?.Action == FaultAction.Stall) await Task.Delay(fault.DelayMs, context.RequestAborted);
@@ -121,6 +123,19 @@ public static class AosEndpoints
             record.DurationMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         }
     }
+
+    /// <summary>
+    /// Slow reading on loopback: the kernel would otherwise take megabytes of the body on the
+    /// server's behalf (an autotuned receive buffer), so that the client finished writing long
+    /// before the server read it. A small buffer makes the client's writes move at the rate the
+    /// server reads, as a slow link does. It stays for the rest of the connection.
+    /// </summary>
+    private static void LimitReceiveBuffer(HttpContext context)
+    {
+        if (context.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket) socket.ReceiveBufferSize = SlowReceiveBufferBytes;
+    }
+
+    private const int SlowReceiveBufferBytes = 64 * 1024;
 
     private static void Drop(HttpContext context, RecordedRequest record, string outcome)
     {
@@ -221,6 +236,12 @@ public static class AosEndpoints
         var trickle = fault?.Action == FaultAction.Trickle;
         var stopAt = fault?.Action == FaultAction.DropMidAnswer ? length / 2 : length;
         var buffer = new byte[trickle ? 1 : 64 * 1024];
+        // A trickle starts at once (status and headers), so that the client sees an answer that does not end.
+        if (trickle)
+        {
+            await response.StartAsync(aborted);
+            await response.Body.FlushAsync(aborted);
+        }
         long sent = 0;
         while (sent < stopAt)
         {
