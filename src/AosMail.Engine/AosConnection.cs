@@ -75,6 +75,9 @@ namespace AosMail.Engine
             _lastUsedUtcTicks = Created.UtcTicks;
         }
 
+        /// <summary>The most requests one caller keeps in flight on a connection (Send-AosMessage -ThrottleLimit 64).</summary>
+        public const int MaxRequestsInFlight = 64;
+
         private static HttpClientHandler CreateHandler(bool skipCertificateCheck)
         {
             // B16: redirects are failures, not followed; no cookies (the SID is the session).
@@ -86,6 +89,13 @@ namespace AosMail.Engine
             if (skipCertificateCheck)
             {
                 handler.ServerCertificateCustomValidationCallback = (message, certificate, chain, errors) => true;
+            }
+
+            // Send-AosMessage -ThrottleLimit keeps up to 64 requests in flight, each on a connection of
+            // its own; the .NET Framework allows 2 per server unless told (.NET has no limit).
+            if (handler.MaxConnectionsPerServer < MaxRequestsInFlight)
+            {
+                handler.MaxConnectionsPerServer = MaxRequestsInFlight;
             }
 
             return handler;
