@@ -186,31 +186,25 @@ namespace AosMail.Engine
         }
 
         /// <summary>rdmail, parsed by MimeKit (from memory or, for a large message, a temporary file that is deleted afterwards).</summary>
-        public async Task<AosReadMessage> ReadParsedMessageAsync(string mailbox, string id, IAosLog log, CancellationToken cancellationToken)
-        {
-            AosReadMessage? message = null;
-            await ReadMessageAsync(mailbox, id, async (body, length, token) =>
-            {
-                using (var copy = await AosMimeReader.BufferAsync(body, length, token).ConfigureAwait(false))
-                {
-                    message = AosMimeReader.Parse(copy, id);
-                }
-            }, log, cancellationToken).ConfigureAwait(false);
-            return message!;
-        }
+        public Task<AosReadMessage> ReadParsedMessageAsync(string mailbox, string id, IAosLog log, CancellationToken cancellationToken) =>
+            ReadBufferedAsync(mailbox, id, copy => AosMimeReader.Parse(copy, id), log, cancellationToken);
 
         /// <summary>rdmail as a MimeKit.MimeMessage (typed object: no MimeKit type in the cmdlets' signatures); it holds its content in memory.</summary>
-        public async Task<object> ReadMimeMessageAsync(string mailbox, string id, IAosLog log, CancellationToken cancellationToken)
+        public Task<object> ReadMimeMessageAsync(string mailbox, string id, IAosLog log, CancellationToken cancellationToken) =>
+            ReadBufferedAsync(mailbox, id, copy => AosMimeReader.LoadMimeMessage(copy, id), log, cancellationToken);
+
+        /// <summary>rdmail into a seekable copy (<see cref="AosMimeReader.BufferAsync"/>), read by <paramref name="parse"/> before the copy goes.</summary>
+        private async Task<T> ReadBufferedAsync<T>(string mailbox, string id, Func<Stream, T> parse, IAosLog log, CancellationToken cancellationToken)
         {
-            object? message = null;
+            T result = default!;
             await ReadMessageAsync(mailbox, id, async (body, length, token) =>
             {
                 using (var copy = await AosMimeReader.BufferAsync(body, length, token).ConfigureAwait(false))
                 {
-                    message = AosMimeReader.LoadMimeMessage(copy, id);
+                    result = parse(copy);
                 }
             }, log, cancellationToken).ConfigureAwait(false);
-            return message!;
+            return result;
         }
 
         private static AosException TooLargeForMemory(string id, long? length) =>

@@ -345,20 +345,14 @@ public class TransferTests
     {
         var raw = Message(3_000_000);
         var (connection, server) = Connect((request, token) => Task.FromResult(Streamed(new MemoryStream(raw), raw.Length)), TimeSpan.FromSeconds(30));
-        var folder = Directory.CreateTempSubdirectory("aos-transfer-").FullName;
-        try
-        {
-            var path = Path.Combine(folder, "m.eml");
-            var written = await connection.SaveMessageAsync("Inbox", "1.000", path, false, NullAosLog.Instance, CancellationToken.None);
-            Assert.Equal(raw.Length, written);
-            Assert.Equal(SHA256.HashData(raw), SHA256.HashData(File.ReadAllBytes(path)));
-            Assert.Single(Directory.GetFiles(folder));
-            Assert.Equal(1, Count(server, "rdmail.mbox.mms"));
-        }
-        finally
-        {
-            Directory.Delete(folder, true);
-        }
+        using var temp = new TempFiles();
+        var folder = temp.Folder;
+        var path = Path.Combine(folder, "m.eml");
+        var written = await connection.SaveMessageAsync("Inbox", "1.000", path, false, NullAosLog.Instance, CancellationToken.None);
+        Assert.Equal(raw.Length, written);
+        Assert.Equal(SHA256.HashData(raw), SHA256.HashData(File.ReadAllBytes(path)));
+        Assert.Single(Directory.GetFiles(folder));
+        Assert.Equal(1, Count(server, "rdmail.mbox.mms"));
     }
 
     [Fact]
@@ -382,19 +376,13 @@ public class TransferTests
         var raw = Message(500_000);
         var (connection, server) = Connect((request, token) =>
             Task.FromResult(Streamed(new MadeStream(raw, raw.Length, 0, failAfter: 200_000), raw.Length)), TimeSpan.FromSeconds(30));
-        var folder = Directory.CreateTempSubdirectory("aos-transfer-").FullName;
-        try
-        {
-            var error = await Assert.ThrowsAsync<AosException>(() =>
-                connection.SaveMessageAsync("Inbox", "1.000", Path.Combine(folder, "m.eml"), false, NullAosLog.Instance, CancellationToken.None));
-            Assert.Equal(AosErrorIds.ConnectionFailed, error.ErrorId);
-            Assert.Empty(Directory.GetFiles(folder));
-            Assert.Equal(2, Count(server, "rdmail.mbox.mms"));
-        }
-        finally
-        {
-            Directory.Delete(folder, true);
-        }
+        using var temp = new TempFiles();
+        var folder = temp.Folder;
+        var error = await Assert.ThrowsAsync<AosException>(() =>
+            connection.SaveMessageAsync("Inbox", "1.000", Path.Combine(folder, "m.eml"), false, NullAosLog.Instance, CancellationToken.None));
+        Assert.Equal(AosErrorIds.ConnectionFailed, error.ErrorId);
+        Assert.Empty(Directory.GetFiles(folder));
+        Assert.Equal(2, Count(server, "rdmail.mbox.mms"));
     }
 
     [Theory]
@@ -404,20 +392,14 @@ public class TransferTests
     public async Task AReadAnswerThatIsNoMessageIsRefusedBeforeAnythingIsWritten(string answer, string expected)
     {
         var (connection, _) = Connect((request, token) => Task.FromResult(Text(answer)), TimeSpan.FromSeconds(30));
-        var folder = Directory.CreateTempSubdirectory("aos-transfer-").FullName;
-        try
-        {
-            var error = await Assert.ThrowsAsync<AosException>(() =>
-                connection.SaveMessageAsync("Inbox", "1.000", Path.Combine(folder, "m.eml"), false, NullAosLog.Instance, CancellationToken.None));
-            Assert.Equal(AosErrorIds.ServerRejected, error.ErrorId);
-            Assert.Equal(AosErrorCategory.ProtocolError, error.Category);
-            Assert.Contains(expected, error.Message);
-            Assert.Empty(Directory.GetFiles(folder));
-        }
-        finally
-        {
-            Directory.Delete(folder, true);
-        }
+        using var temp = new TempFiles();
+        var folder = temp.Folder;
+        var error = await Assert.ThrowsAsync<AosException>(() =>
+            connection.SaveMessageAsync("Inbox", "1.000", Path.Combine(folder, "m.eml"), false, NullAosLog.Instance, CancellationToken.None));
+        Assert.Equal(AosErrorIds.ServerRejected, error.ErrorId);
+        Assert.Equal(AosErrorCategory.ProtocolError, error.Category);
+        Assert.Contains(expected, error.Message);
+        Assert.Empty(Directory.GetFiles(folder));
     }
 
     [Fact]
