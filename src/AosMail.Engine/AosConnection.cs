@@ -93,9 +93,16 @@ namespace AosMail.Engine
 
             // Send-AosMessage -ThrottleLimit keeps up to 64 requests in flight, each on a connection of
             // its own; the .NET Framework allows 2 per server unless told (.NET has no limit).
-            if (handler.MaxConnectionsPerServer < MaxRequestsInFlight)
+            try
             {
-                handler.MaxConnectionsPerServer = MaxRequestsInFlight;
+                if (handler.MaxConnectionsPerServer < MaxRequestsInFlight)
+                {
+                    handler.MaxConnectionsPerServer = MaxRequestsInFlight;
+                }
+            }
+            catch (PlatformNotSupportedException)
+            {
+                // A .NET Framework older than 4.7.1: requests beyond its limit wait for a connection.
             }
 
             return handler;

@@ -61,8 +61,16 @@ namespace AosMail.Commands
         {
             if (log is null)
             {
-                // Nothing to pump: this thread waits for the work as any synchronous caller does.
-                ((IAsyncResult)task).AsyncWaitHandle.WaitOne();
+                // Nothing to pump: this thread waits for the work as any synchronous caller does,
+                // spinning briefly before it blocks. Result() then throws the work's own exception.
+                try
+                {
+                    task.Wait();
+                }
+                catch (AggregateException)
+                {
+                }
+
                 return;
             }
 
