@@ -35,24 +35,22 @@ namespace AosMail.Internal
 
         /// <summary>
         /// The rows at the head whose work has finished, in input order. While more than
-        /// <paramref name="keep"/> rows are held, waits (through <paramref name="wait"/>) for the
-        /// oldest: <see cref="Limit"/> - 1 leaves room for the next row, 0 takes them all.
+        /// <paramref name="keep"/> rows are held, waits for the oldest: <see cref="Limit"/> - 1
+        /// leaves room for the next row, 0 takes them all. Every row goes through
+        /// <paramref name="wait"/> before it comes out, finished or not, so that what its work
+        /// logged is written before its result.
         /// </summary>
         public IEnumerable<(TRow Row, Task Work)> TakeFinished(Action<Task> wait, int keep)
         {
             while (_rows.Count > 0)
             {
                 var head = _rows.Peek();
-                if (!head.Work.IsCompleted)
+                if (!head.Work.IsCompleted && _rows.Count <= keep)
                 {
-                    if (_rows.Count <= keep)
-                    {
-                        yield break;
-                    }
-
-                    wait(head.Work);
+                    yield break;
                 }
 
+                wait(head.Work);
                 _rows.Dequeue();
                 yield return head;
             }
