@@ -7,6 +7,8 @@ using System.IO;
 using System.Net.Http;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
 
 public static class AosBenchHelper
 {
@@ -65,11 +67,48 @@ public static class AosBenchHelper
         return watch.Elapsed.TotalSeconds;
     }
 
+    /// <summary>
+    /// Posts every form over one client with <paramref name="inFlight"/> requests at a time (as many
+    /// workers, each taking the next form); returns the seconds taken. Every answer must be OK.
+    /// </summary>
+    public static double PostAllConcurrently(HttpClient client, string url, IList<byte[]> forms, int inFlight)
+    {
+        var watch = Stopwatch.StartNew();
+        int next = -1;
+        var workers = new Task[inFlight];
+        for (int w = 0; w < inFlight; w++)
+        {
+            workers[w] = Task.Run(async () =>
+            {
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < forms.Count)
+                {
+                    var answer = await PostAsync(client, url, forms[i]).ConfigureAwait(false);
+                    if (answer.Trim() != "OK") throw new InvalidOperationException("baseline send failed: " + answer);
+                }
+            });
+        }
+        Task.WaitAll(workers);
+        return watch.Elapsed.TotalSeconds;
+    }
+
     /// <summary>One post of a pre-encoded form; the answer must be OK (the PowerShell-driven floor).</summary>
     public static void PostOne(HttpClient client, string url, byte[] form)
     {
         var answer = Post(client, url, form);
         if (answer.Trim() != "OK") throw new InvalidOperationException("baseline send failed: " + answer);
+    }
+
+    private static async Task<string> PostAsync(HttpClient client, string url, byte[] form)
+    {
+        using (var content = new ByteArrayContent(form))
+        {
+            content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/x-www-form-urlencoded; charset=utf-8");
+            using (var response = await client.PostAsync(url, content).ConfigureAwait(false))
+            {
+                return await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+            }
+        }
     }
 
     private static string Post(HttpClient client, string url, byte[] form)

@@ -17,7 +17,7 @@ Import-Module (Join-Path $root 'tests/TestHelpers.psm1') -Force
 foreach ($name in 'BouncyCastle.Cryptography', 'MimeKit', 'AosMail.Engine') {
     $null = [Reflection.Assembly]::LoadFrom((Join-Path $EngineFolder "$name.dll"))
 }
-Add-Type -Path (Join-Path $PSScriptRoot 'BenchHelper.cs') -ReferencedAssemblies System.Net.Http, System.Net.Primitives, System.Net.Security, System.Security.Cryptography, System.Collections, System.Linq, System.Runtime
+Add-Type -Path (Join-Path $PSScriptRoot 'BenchHelper.cs') -ReferencedAssemblies System.Net.Http, System.Net.Primitives, System.Net.Security, System.Security.Cryptography, System.Collections, System.Linq, System.Runtime, System.Threading
 Add-Type -Path (Join-Path $PSScriptRoot 'EngineLoop.cs') -ReferencedAssemblies (Join-Path $EngineFolder 'AosMail.Engine.dll'), netstandard, System.Collections, System.Runtime, System.Security, System.Net.Primitives
 
 $base = $env:AOS_SANDBOX_URI

@@ -524,6 +524,78 @@ Describe 'The AOS sandbox' {
         }
     }
 
+    Context 'a far-away server' {
+        # docs/sandbox.md: latency, slow reading and the faults that move bytes slowly or not at all.
+        BeforeEach {
+            $sid = Invoke-RawLogin
+        }
+
+        It 'adds the latency to every request, and a reset takes it away' {
+            (Set-SandboxOption -LatencyMs 600).latencyMs | Should -Be 600
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            (Invoke-AosRaw -Path 'sqVry.user.mms' -Form @{ sid = $sid }).Body | Should -BeExactly 'true'
+            $watch.ElapsedMilliseconds | Should -BeGreaterOrEqual 580
+            (Get-SandboxRequest -Command sqVry).DurationMs | Should -BeGreaterOrEqual 580
+            Reset-Sandbox
+            (Invoke-RestMethod -Uri "$($Sandbox.BaseUri)/_sandbox/info").latencyMs | Should -Be 0
+        }
+
+        It 'reads request bodies no faster than readBytesPerSecond, and stores them whole' {
+            (Set-SandboxOption -ReadBytesPerSecond 1MB).readBytesPerSecond | Should -Be 1MB
+            $body = 'x' * 3MB
+            (Send-Mail $sid (New-Send -Body $body)).Body | Should -BeExactly 'OK'
+            (Get-SandboxRequest -Command sdmailact).DurationMs | Should -BeGreaterOrEqual 2500
+            $stored = [IO.File]::ReadAllText((Get-SandboxSpool).Path)
+            $stored.Substring($stored.IndexOf("`r`n`r`n") + 4) | Should -BeExactly $body
+        }
+
+        It 'stalls: reads nothing of the body for delayMs, then acts' {
+            Add-SandboxFault -Command sdmailact -Action stall -DelayMs 1500
+            (Send-Mail $sid (New-Send)).Body | Should -BeExactly 'OK'
+            $record = Get-SandboxRequest -Command sdmailact
+            $record.Fault | Should -BeExactly 'stall'
+            $record.DurationMs | Should -BeGreaterOrEqual 1450
+            @(Get-SandboxSpool).Count | Should -Be 1
+        }
+
+        It 'trickles an answer, one byte every delayMs' {
+            Add-SandboxFault -Command sqVry -Action trickle -DelayMs 300
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            (Invoke-AosRaw -Path 'sqVry.user.mms' -Form @{ sid = $sid }).Body | Should -BeExactly 'true'
+            $watch.ElapsedMilliseconds | Should -BeGreaterOrEqual 1150
+        }
+
+        It 'pads a text answer with spaces to size bytes' {
+            Add-SandboxFault -Command sdmailact -Action text -Text 'OK' -Size 3MB
+            $answer = Send-Mail $sid (New-Send)
+            $answer.Bytes.Length | Should -Be 3MB
+            $answer.Body.TrimEnd() | Should -BeExactly 'OK'
+            Assert-NothingStored
+        }
+
+        It 'serves a large stored message from its file, byte for byte, and drops one midway on request' {
+            $id = '1700000000000.001'
+            $folder = Join-Path $Sandbox.DataPath 'mail/demo@sandbox.test/Inbox'
+            $null = New-Item -ItemType Directory -Force $folder
+            $path = Join-Path $folder "$id.eml"
+            $bytes = [byte[]]::new(20MB)
+            [Random]::new(3).NextBytes($bytes)
+            $head = [Text.Encoding]::ASCII.GetBytes("Subject: big`r`n`r`n")
+            [Array]::Copy($head, $bytes, $head.Length)
+            [IO.File]::WriteAllBytes($path, $bytes)
+            $answer = Invoke-AosRaw -Path "$sid.rdmail.mbox.mms" -Form ([ordered]@{ api = 'lc'; mbox = 'Inbox'; file = $id })
+            $answer.ContentType | Should -BeExactly 'message/rfc822'
+            [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($answer.Bytes)) |
+                Should -BeExactly ([Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($bytes)))
+
+            Add-SandboxFault -Command rdmail -Action dropMidAnswer
+            { Invoke-AosRaw -Path "$sid.rdmail.mbox.mms" -Form ([ordered]@{ api = 'lc'; mbox = 'Inbox'; file = $id }) } | Should -Throw
+            $record = @(Get-SandboxRequest -Command rdmail)[1]
+            $record.Outcome | Should -BeExactly 'fault:dropMidAnswer'
+            $record.Status | Should -Be 0
+        }
+    }
+
     Context 'request recording' {
         It 'keeps wire order, duplicates and names as sent' {
             $sid = Invoke-RawLogin
@@ -730,7 +802,8 @@ Describe 'The AOS sandbox' {
         It 'starts with --user and --idle-minutes, writes the ready file and prints the banner' {
             Import-Module (Join-Path $PSScriptRoot '../build/AosSandbox.psm1') -Force
             $log = Join-Path ([IO.Path]::GetTempPath()) ('aos-sandbox-cli-' + [guid]::NewGuid().ToString('n') + '.log')
-            $second = Start-AosSandbox -SandboxPath $env:AOS_SANDBOX_DLL -LogPath $log -ArgumentList '--user', 'carol@example.org:pa:ss@word', '--idle-minutes', '2'
+            $second = Start-AosSandbox -SandboxPath $env:AOS_SANDBOX_DLL -LogPath $log -ArgumentList '--user', 'carol@example.org:pa:ss@word', '--idle-minutes', '2',
+                '--latency-ms', '300', '--read-bytes-per-second', '5000000'
             try {
                 $base = $second.BaseUri.AbsoluteUri.TrimEnd('/')
                 $https = $second.HttpsBaseUri.AbsoluteUri.TrimEnd('/')
@@ -749,6 +822,11 @@ Describe 'The AOS sandbox' {
                 $info = Invoke-RestMethod -Uri "$base/_sandbox/info"
                 $info.idleSeconds | Should -Be 120
                 $info.dataPath | Should -BeExactly $second.DataPath
+                $info.latencyMs | Should -Be 300
+                $info.readBytesPerSecond | Should -Be 5000000
+                $watch = [Diagnostics.Stopwatch]::StartNew()
+                $null = Invoke-AosRaw -BaseUri $base -Path 'sqVry.user.mms' -Form @{ sid = 'SIDx' }
+                $watch.ElapsedMilliseconds | Should -BeGreaterOrEqual 290
 
                 $banner = Get-Content -Raw -LiteralPath $log
                 $banner | Should -BeLike "*$base*"

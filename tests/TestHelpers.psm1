@@ -88,15 +88,18 @@ function Add-SandboxFault {
     param(
         [Parameter(Mandatory)] [string] $Command,
         [Parameter(Mandatory)]
-        [ValidateSet('delay', 'status', 'text', 'expire', 'dropBefore', 'dropAfter', 'redirect')]
+        [ValidateSet('delay', 'status', 'text', 'expire', 'dropBefore', 'dropAfter', 'redirect', 'stall', 'trickle', 'dropMidAnswer')]
         [string] $Action,
         [int] $DelayMs,
         [int] $StatusCode,
         [string] $Text,
         [string] $Location,
+        # text: pad the text with spaces to this many bytes.
+        [long] $Size,
         [ValidateRange(1, [int]::MaxValue)] [int] $Times = 1
     )
     $body = [ordered]@{ command = $Command; action = $Action; times = $Times }
+    if ($PSBoundParameters.ContainsKey('Size')) { $body.size = $Size }
     if ($PSBoundParameters.ContainsKey('DelayMs')) { $body.delayMs = $DelayMs }
     if ($PSBoundParameters.ContainsKey('StatusCode')) { $body.status = $StatusCode }
     if ($PSBoundParameters.ContainsKey('Text')) { $body.text = $Text }
@@ -117,9 +120,15 @@ function Set-SandboxOption {
         [ValidateRange(1, [int]::MaxValue)] [int] $IdleSeconds,
         [bool] $LegacyOpenbox,
         # The largest request body accepted (512 MB at start); a reset restores it.
-        [ValidateRange(1, [long]::MaxValue)] [long] $MaxRequestBytes
+        [ValidateRange(1, [long]::MaxValue)] [long] $MaxRequestBytes,
+        # A far-away server: each request takes this long in all (0: none; a reset restores the start value).
+        [ValidateRange(0, [int]::MaxValue)] [int] $LatencyMs,
+        # Slow reading: request bodies are read at most this fast (0: as fast as they come).
+        [ValidateRange(0, [long]::MaxValue)] [long] $ReadBytesPerSecond
     )
     $body = @{}
+    if ($PSBoundParameters.ContainsKey('LatencyMs')) { $body.latencyMs = $LatencyMs }
+    if ($PSBoundParameters.ContainsKey('ReadBytesPerSecond')) { $body.readBytesPerSecond = $ReadBytesPerSecond }
     if ($PSBoundParameters.ContainsKey('IdleSeconds')) { $body.idleSeconds = $IdleSeconds }
     if ($PSBoundParameters.ContainsKey('LegacyOpenbox')) { $body.legacyOpenbox = $LegacyOpenbox }
     if ($PSBoundParameters.ContainsKey('MaxRequestBytes')) { $body.maxRequestBytes = $MaxRequestBytes }

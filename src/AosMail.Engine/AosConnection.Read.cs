@@ -18,7 +18,7 @@ namespace AosMail.Engine
     /// </summary>
     public sealed partial class AosConnection
     {
-        /// <summary>How much of a raw rdmail answer is decoded as text (to recognise "false" and quote errors).</summary>
+        /// <summary>How much of an rdmail answer is read before it is streamed: enough to recognise "false" and a web page, and to quote them.</summary>
         private const int RawTextPrefix = 4096;
 
         /// <summary>mboxtable: the user's mailboxes (B19).</summary>
@@ -77,8 +77,17 @@ namespace AosMail.Engine
             return listing;
         }
 
-        /// <summary>rdmail: the raw message, byte for byte as the server sent it. The id must be a B12 token.</summary>
-        public async Task<byte[]> ReadMessageAsync(string mailbox, string id, IAosLog log, CancellationToken cancellationToken)
+        /// <summary>The most bytes one array holds: the ceiling of a message read into memory.</summary>
+        private const long MaxArrayBytes = 0x7FFFFFC7;
+
+        /// <summary>
+        /// rdmail, streamed (B23): <paramref name="read"/> gets the raw message, byte for byte as the
+        /// server sends it, once its start showed it is a message (not "false", not empty, not a
+        /// web page). When the read fails in transit it is retried (B15) and <paramref name="read"/>
+        /// is called again with the message from its start, so it must start over each time. Its
+        /// own failures (a full disk) are thrown as they are. The id must be a B12 token.
+        /// </summary>
+        internal Task ReadMessageAsync(string mailbox, string id, AosAnswerReader read, IAosLog log, CancellationToken cancellationToken)
         {
             CheckMailbox(mailbox);
             CheckMessageId(id);
@@ -88,19 +97,120 @@ namespace AosMail.Engine
                 AosFormField.Plain(AosProtocol.FieldMailbox, mailbox),
                 AosFormField.Plain(AosProtocol.FieldFile, id),
             };
-            var answer = await QueryAsync(AosProtocol.ReadCommand, fields, $"the message '{id}' in '{mailbox}'",
+            return QueryAsync(AosProtocol.ReadCommand, fields, $"the message '{id}' in '{mailbox}'",
                 reason => new AosException(AosErrorIds.MessageNotFound, AosErrorCategory.ObjectNotFound,
                     $"The server has no message '{id}' in the mailbox '{mailbox}' (it said {reason}).", id),
-                log, cancellationToken, keepBytes: true).ConfigureAwait(false);
-            var bytes = answer.Bytes ?? Array.Empty<byte>();
-            if (bytes.Length == 0)
-            {
-                throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.ProtocolError,
-                    $"The server answered {AosProtocol.ReadCommand} for '{id}' in '{mailbox}' with an empty body.", id);
-            }
-
-            return bytes;
+                log, cancellationToken, read);
         }
+
+        /// <summary>rdmail: the raw message in memory, byte for byte (Get-AosMessage -Raw, a draft's saved content).</summary>
+        public async Task<byte[]> ReadMessageAsync(string mailbox, string id, IAosLog log, CancellationToken cancellationToken)
+        {
+            byte[] result = Array.Empty<byte>();
+            await ReadMessageAsync(mailbox, id, async (body, length, token) =>
+            {
+                if (length > MaxArrayBytes)
+                {
+                    throw TooLargeForMemory(id, length.Value);
+                }
+
+                using (var buffer = new MemoryStream(length.HasValue ? (int)length.Value : 0))
+                {
+                    var chunk = new byte[81920];
+                    int read;
+                    while ((read = await body.ReadAsync(chunk, 0, chunk.Length, token).ConfigureAwait(false)) > 0)
+                    {
+                        if (buffer.Length + read > MaxArrayBytes)
+                        {
+                            throw TooLargeForMemory(id, null);
+                        }
+
+                        buffer.Write(chunk, 0, read);
+                    }
+
+                    // The buffer itself when the Content-Length sized it exactly: no second copy.
+                    result = buffer.Length == buffer.Capacity ? buffer.GetBuffer() : buffer.ToArray();
+                }
+            }, log, cancellationToken).ConfigureAwait(false);
+            return result;
+        }
+
+        /// <summary>
+        /// rdmail into <paramref name="path"/>: the message is written to a temporary file beside it
+        /// and renamed into place once whole, so a failed read leaves no partial file. Without
+        /// <paramref name="overwrite"/>, a file that appeared meanwhile is not replaced (IOException).
+        /// Returns the bytes written.
+        /// </summary>
+        public async Task<long> SaveMessageAsync(string mailbox, string id, string path, bool overwrite, IAosLog log, CancellationToken cancellationToken)
+        {
+            var target = Path.GetFullPath(path);
+            var temp = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Guid.NewGuid():n}.part");
+            long written = 0;
+            try
+            {
+                await ReadMessageAsync(mailbox, id, async (body, length, token) =>
+                {
+                    using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+                    {
+                        await body.CopyToAsync(file, 81920, token).ConfigureAwait(false);
+                        written = file.Length;
+                    }
+                }, log, cancellationToken).ConfigureAwait(false);
+
+                if (overwrite && File.Exists(target))
+                {
+                    File.Replace(temp, target, null);
+                }
+                else
+                {
+                    File.Move(temp, target);
+                }
+
+                return written;
+            }
+            catch
+            {
+                try
+                {
+                    File.Delete(temp);
+                }
+                catch (IOException)
+                {
+                }
+                catch (UnauthorizedAccessException)
+                {
+                }
+
+                throw;
+            }
+        }
+
+        /// <summary>rdmail, parsed by MimeKit (from memory or, for a large message, a temporary file that is deleted afterwards).</summary>
+        public Task<AosReadMessage> ReadParsedMessageAsync(string mailbox, string id, IAosLog log, CancellationToken cancellationToken) =>
+            ReadBufferedAsync(mailbox, id, copy => AosMimeReader.Parse(copy, id), log, cancellationToken);
+
+        /// <summary>rdmail as a MimeKit.MimeMessage (typed object: no MimeKit type in the cmdlets' signatures); it holds its content in memory.</summary>
+        public Task<object> ReadMimeMessageAsync(string mailbox, string id, IAosLog log, CancellationToken cancellationToken) =>
+            ReadBufferedAsync(mailbox, id, copy => AosMimeReader.LoadMimeMessage(copy, id), log, cancellationToken);
+
+        /// <summary>rdmail into a seekable copy (<see cref="AosMimeReader.BufferAsync"/>), read by <paramref name="parse"/> before the copy goes.</summary>
+        private async Task<T> ReadBufferedAsync<T>(string mailbox, string id, Func<Stream, T> parse, IAosLog log, CancellationToken cancellationToken)
+        {
+            T result = default!;
+            await ReadMessageAsync(mailbox, id, async (body, length, token) =>
+            {
+                using (var copy = await AosMimeReader.BufferAsync(body, length, token).ConfigureAwait(false))
+                {
+                    result = parse(copy);
+                }
+            }, log, cancellationToken).ConfigureAwait(false);
+            return result;
+        }
+
+        private static AosException TooLargeForMemory(string id, long? length) =>
+            new AosException(AosErrorIds.MessageTooLarge, AosErrorCategory.InvalidOperation,
+                (length.HasValue ? Invariant($"The message '{id}' is {length} bytes") : $"The message '{id}' is larger than {MaxArrayBytes} bytes")
+                + ", more than one byte array holds. Save-AosMessage writes a message of any size to a file.", id);
 
         /// <summary>
         /// One read command (SID in the URL path), renewing an expired session once (B14); a "false"
@@ -108,10 +218,10 @@ namespace AosMail.Engine
         /// from the server's quoted reason.
         /// </summary>
         private async Task<HttpAnswer> QueryAsync(string command, IReadOnlyList<AosFormField> fields, string what,
-            Func<string, AosException> refused, IAosLog log, CancellationToken cancellationToken, bool keepBytes = false)
+            Func<string, AosException> refused, IAosLog log, CancellationToken cancellationToken, AosAnswerReader? readAnswer = null)
         {
             log = log ?? NullAosLog.Instance;
-            var (answer, renewed, alive) = await PostInSessionAsync(command, fields, null, what, Server, log, cancellationToken, keepBytes).ConfigureAwait(false);
+            var (answer, renewed, alive) = await PostInSessionAsync(command, fields, null, what, Server, log, cancellationToken, readAnswer).ConfigureAwait(false);
             if (AosAnswer.IsFalse(answer.Text))
             {
                 throw refused(AosAnswer.Quote(answer.Text) + UnclearSessionCheck(alive));
@@ -143,13 +253,6 @@ namespace AosMail.Engine
                 throw new AosException(AosErrorIds.InvalidMessageId, AosErrorCategory.InvalidArgument,
                     $"'{id}' is not a message id: an AOS id is 1 to 64 of A-Z a-z 0-9 . _ - (as Get-AosMessage lists them).", id);
             }
-        }
-
-        private static byte[] Prefix(byte[] bytes, int count)
-        {
-            var prefix = new byte[count];
-            Buffer.BlockCopy(bytes, 0, prefix, 0, count);
-            return prefix;
         }
     }
 }

@@ -6,6 +6,7 @@ using System.IO;
 using System.Net;
 using System.Net.Http;
 using System.Net.Sockets;
+using System.Runtime.ExceptionServices;
 using System.Security;
 using System.Security.Authentication;
 using System.Text;
@@ -81,6 +82,9 @@ namespace AosMail.Engine
             Created = DateTimeOffset.Now;
             _lastUsedUtcTicks = Created.UtcTicks;
         }
+
+        /// <summary>The most requests one caller keeps in flight on a connection (Send-AosMessage -ThrottleLimit 64).</summary>
+        public const int MaxRequestsInFlight = 64;
 
         /// <summary>For tests: how the connection waits before a retry.</summary>
         internal Func<TimeSpan, CancellationToken, Task> Delay { get; set; } = (delay, token) => Task.Delay(delay, token);
@@ -396,14 +400,14 @@ namespace AosMail.Engine
         /// </summary>
         private async Task<(HttpAnswer Answer, bool Renewed, bool? Alive)> PostInSessionAsync(string command, IReadOnlyList<AosFormField> fields,
             AosSubmitKind? submitKind, string what, object? target, IAosLog log, CancellationToken cancellationToken,
-            bool keepBytes = false, IAosProgress? progress = null)
+            AosAnswerReader? readAnswer = null, IAosProgress? progress = null)
         {
             ThrowIfDisposed();
             var sid = await EnsureSessionAsync(log, cancellationToken).ConfigureAwait(false);
             bool renewed = false;
             while (true)
             {
-                var answer = await PostAsync(command, sid, fields, submitKind, log, cancellationToken, keepBytes, progress).ConfigureAwait(false);
+                var answer = await PostAsync(command, sid, fields, submitKind, log, cancellationToken, readAnswer, progress).ConfigureAwait(false);
                 if (answer.IsRedirect)
                 {
                     throw RedirectRefused(command, answer);
@@ -454,10 +458,12 @@ namespace AosMail.Engine
         /// <summary>
         /// Posts a form to base + "/" + [sid + "."] + command and returns the answer (2xx to 4xx).
         /// A transport fault or a 5xx is retried as <see cref="NextRetryDelay"/> allows, and
-        /// otherwise becomes the error <see cref="FaultError"/> describes.
+        /// otherwise becomes the error <see cref="FaultError"/> describes. With
+        /// <paramref name="readAnswer"/>, a 2xx answer that is not "false" is streamed to it
+        /// (a retry streams it again from the start).
         /// </summary>
         private async Task<HttpAnswer> PostAsync(string command, string? sid, IReadOnlyList<AosFormField> fields,
-            AosSubmitKind? submitKind, IAosLog log, CancellationToken cancellationToken, bool keepBytes = false, IAosProgress? progress = null)
+            AosSubmitKind? submitKind, IAosLog log, CancellationToken cancellationToken, AosAnswerReader? readAnswer = null, IAosProgress? progress = null)
         {
             var url = sid == null ? $"{_base}/{command}" : $"{_base}/{sid}.{command}";
             int notReachedFailures = 0;
@@ -466,7 +472,7 @@ namespace AosMail.Engine
             {
                 ThrowIfDisposed();
                 int attempt = notReachedFailures + reachedFailures + 1;
-                var outcome = await SendOnceAsync(url, command, fields, attempt, log, cancellationToken, keepBytes, progress).ConfigureAwait(false);
+                var outcome = await SendOnceAsync(url, command, fields, attempt, log, cancellationToken, readAnswer, progress).ConfigureAwait(false);
                 if (outcome.Answer != null)
                 {
                     if (outcome.Answer.IsSuccess)
@@ -504,6 +510,7 @@ namespace AosMail.Engine
                     return notReachedFailures < AosProtocol.NotReachedBackoff.Count ? AosProtocol.NotReachedBackoff[notReachedFailures++] : (TimeSpan?)null;
                 case AosFaultKind.TlsFailure:
                 case AosFaultKind.ContentChanged:
+                case AosFaultKind.StalledBeforeSent:
                     return null;
                 default:
                     if (isSubmission || reachedFailures >= AosProtocol.ReadRetriesAfterReach)
@@ -536,6 +543,10 @@ namespace AosMail.Engine
                     return new AosException(AosErrorIds.AttachmentChanged, AosErrorCategory.InvalidData,
                         $"{cause}. The request to {Server.AbsoluteUri} ({command}) was cut before it was complete, so nothing was sent. Send again once the file no longer changes.",
                         Server, outcome.Error);
+
+                case AosFaultKind.StalledBeforeSent:
+                    return new AosException(AosErrorIds.ConnectionFailed, AosErrorCategory.OperationTimeout,
+                        $"The request {command} to {Server.AbsoluteUri} timed out before it was sent in full: {cause}. Nothing was sent.", Server, outcome.Error);
             }
 
             var category = outcome.Fault == AosFaultKind.Timeout ? AosErrorCategory.OperationTimeout : AosErrorCategory.ConnectionError;
@@ -558,63 +569,245 @@ namespace AosMail.Engine
         /// <summary>
         /// One attempt: the answer (below 500), or the classified fault that stopped it (a 5xx
         /// counts as a fault after the request reached the server, B15). A cancellation by the
-        /// caller is thrown as it is.
+        /// caller is thrown as it is. B22: the request's timer runs out only when nothing moves
+        /// for the timeout (connecting, a stretch of upload, waiting for and reading the answer,
+        /// each stretch of a streamed answer). B23: an answer larger than its command's limit is
+        /// not read; a streamed answer goes to <paramref name="readAnswer"/>.
         /// </summary>
         private async Task<SendOutcome> SendOnceAsync(string url, string command, IReadOnlyList<AosFormField> fields, int attempt,
-            IAosLog log, CancellationToken cancellationToken, bool keepBytes, IAosProgress? progress)
+            IAosLog log, CancellationToken cancellationToken, AosAnswerReader? readAnswer, IAosProgress? progress)
         {
-            using (var timeout = new CancellationTokenSource())
-            using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token))
+            long size = -1;
+            long written = 0;
+            bool answerStarted = false;
+            using (var timer = new AosNoProgressTimer(_timeout))
+            using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token))
             using (var reporter = AosProgressReporter.Create(progress, command))
-            using (var content = new AosFormContent(fields, reporter?.Sent, linked.Token))
-            using (var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content })
             {
-                long size = content.Length;
-                reporter?.Start(size);
-                LogRequest(log, command, fields, size, attempt, content);
-                if (_timeout > TimeSpan.Zero && _timeout != System.Threading.Timeout.InfiniteTimeSpan)
+                // Called with 0 when the handler first asks for the body (connected), then with the
+                // running total after each write to the connection; the last one completes the body.
+                void OnSent(long sent)
                 {
-                    timeout.CancelAfter(_timeout);
+                    Volatile.Write(ref written, sent);
+                    timer.Enter(sent >= size ? AosRequestStage.Answering : AosRequestStage.Uploading);
+                    reporter?.Sent(sent);
                 }
 
-                var watch = Stopwatch.StartNew();
-                try
+                using (var content = new AosFormContent(fields, OnSent, linked.Token))
+                using (var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content })
                 {
-                    using (var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, linked.Token).ConfigureAwait(false))
+                    size = content.Length;
+                    reporter?.Start(size);
+                    LogRequest(log, command, fields, size, attempt, content);
+
+                    var watch = Stopwatch.StartNew();
+                    try
                     {
-                        var bytes = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
-                        reporter?.Finish();
-                        // keepBytes (rdmail): the body is the raw message; only its start is decoded, for "false" and error texts.
-                        var answer = new HttpAnswer((int)response.StatusCode, response.ReasonPhrase,
-                            AosAnswer.Decode(keepBytes && bytes.Length > RawTextPrefix ? Prefix(bytes, RawTextPrefix) : bytes),
-                            IsRedirectStatus(response.StatusCode) ? response.Headers.Location?.OriginalString : null, size) { Bytes = keepBytes ? bytes : null };
-                        if (log.IsVerboseEnabled)
+                        using (var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false))
+                        // Reads that ignore the token (the .NET Framework's response stream) are cut by disposing the response.
+                        using (linked.Token.Register(() => response.Dispose()))
+                        using (var body = await response.Content.ReadAsStreamAsync().ConfigureAwait(false))
                         {
-                            log.Verbose(Invariant($"{command}: {answer.Status}, answer {bytes.Length} bytes, {watch.ElapsedMilliseconds} ms."));
+                            answerStarted = true;
+                            int code = (int)response.StatusCode;
+                            long? length = response.Content.Headers.ContentLength;
+                            byte[] bytes;
+                            long received;
+                            if (readAnswer != null && code >= 200 && code < 300)
+                            {
+                                // The start decides: "false" is an answer to handle (B14); anything else is the message.
+                                var start = new byte[RawTextPrefix];
+                                int got = await ReadAtMostAsync(body, start, linked.Token).ConfigureAwait(false);
+                                if (AosAnswer.IsFalse(AosAnswer.Decode(Prefix(start, got))))
+                                {
+                                    bytes = Concat(start, got, await ReadBoundedAsync(body, null, AosProtocol.AnswerMaxBytes - got, command, linked.Token).ConfigureAwait(false));
+                                    received = bytes.Length;
+                                }
+                                else
+                                {
+                                    CheckMessageStart(command, start, got);
+                                    timer.Enter(AosRequestStage.Streaming);
+                                    var stream = new AosAnswerStream(start, got, body, timer);
+                                    try
+                                    {
+                                        await readAnswer(stream, length, linked.Token).ConfigureAwait(false);
+                                    }
+                                    catch (Exception ex) when (!(ex is AosAnswerReadException || ex is OperationCanceledException || ex is ObjectDisposedException))
+                                    {
+                                        throw new ReaderFailure(ex);
+                                    }
+
+                                    bytes = Prefix(start, got);
+                                    received = stream.BytesRead;
+                                }
+                            }
+                            else
+                            {
+                                bytes = await ReadBoundedAsync(body, length, AosProtocol.AnswerLimit(command) ?? AosProtocol.AnswerMaxBytes, command, linked.Token).ConfigureAwait(false);
+                                received = bytes.Length;
+                            }
+
+                            reporter?.Finish();
+                            var answer = new HttpAnswer(code, response.ReasonPhrase, AosAnswer.Decode(bytes),
+                                IsRedirectStatus(response.StatusCode) ? response.Headers.Location?.OriginalString : null, size);
+                            if (log.IsVerboseEnabled)
+                            {
+                                log.Verbose(Invariant($"{command}: {answer.Status}, answer {received} bytes, {watch.ElapsedMilliseconds} ms."));
+                            }
+
+                            if (log.IsDebugEnabled)
+                            {
+                                log.Debug($"Response Content-Type: {response.Content.Headers.ContentType?.ToString() ?? "(none)"}.");
+                            }
+
+                            return answer.Code < 500
+                                ? new SendOutcome(answer)
+                                : new SendOutcome(AosFaultKind.MayHaveReached, $"the server answered {answer.Status} {AosAnswer.Quote(answer.Text)}", null);
+                        }
+                    }
+                    catch (ReaderFailure failure)
+                    {
+                        ExceptionDispatchInfo.Capture(failure.InnerException!).Throw();
+                        throw;
+                    }
+                    catch (Exception ex) when (cancellationToken.IsCancellationRequested && IsAbort(ex))
+                    {
+                        if (ex is OperationCanceledException)
+                        {
+                            throw;
                         }
 
-                        if (log.IsDebugEnabled)
-                        {
-                            log.Debug($"Response Content-Type: {response.Content.Headers.ContentType?.ToString() ?? "(none)"}.");
-                        }
-
-                        return answer.Code < 500
-                            ? new SendOutcome(answer)
-                            : new SendOutcome(AosFaultKind.MayHaveReached, $"the server answered {answer.Status} {AosAnswer.Quote(answer.Text)}", null);
+                        throw new OperationCanceledException(ex.Message, ex, cancellationToken);
+                    }
+                    catch (Exception ex) when (timer.Expired && IsAbort(ex))
+                    {
+                        return TimedOut(timer, answerStarted, Volatile.Read(ref written), size, ex);
+                    }
+                    catch (Exception ex) when (IsTransportFault(ex))
+                    {
+                        var fault = ex is AosAnswerReadException read ? read.InnerException! : ex;
+                        return new SendOutcome(AosTransportFault.Classify(fault), AosTransportFault.Describe(fault), fault);
                     }
                 }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            }
+        }
+
+        /// <summary>B22: what a run-out timer means, by where the request was.</summary>
+        private static SendOutcome TimedOut(AosNoProgressTimer timer, bool answerStarted, long written, long size, Exception error)
+        {
+            var seconds = Invariant($"{timer.Timeout.TotalSeconds:0.###} s");
+            switch (timer.Stage)
+            {
+                case AosRequestStage.Connecting:
+                    return new SendOutcome(AosFaultKind.StalledBeforeSent, $"no connection within {seconds}", error);
+                case AosRequestStage.Uploading:
+                    return new SendOutcome(AosFaultKind.StalledBeforeSent,
+                        Invariant($"the upload stalled, no bytes moved for {seconds} ({written} of {size} bytes sent)"), error);
+                case AosRequestStage.Streaming:
+                    return new SendOutcome(AosFaultKind.Timeout, $"the answer stalled, nothing arrived for {seconds}", error);
+                default:
+                    return new SendOutcome(AosFaultKind.Timeout,
+                        answerStarted ? $"the answer did not arrive in full within {seconds}" : $"no answer within {seconds}", error);
+            }
+        }
+
+        /// <summary>How an aborted request can fail: cancelled, cut (the response disposed) or a transport error.</summary>
+        private static bool IsAbort(Exception ex) => ex is OperationCanceledException || ex is ObjectDisposedException || IsTransportFault(ex);
+
+        private static bool IsTransportFault(Exception ex) =>
+            ex is HttpRequestException || ex is IOException || ex is SocketException || ex is AuthenticationException;
+
+        /// <summary>
+        /// B23: the whole answer, refused unread (AosServerRejected, ProtocolError) when its
+        /// Content-Length or what arrives goes past <paramref name="limit"/>.
+        /// </summary>
+        private async Task<byte[]> ReadBoundedAsync(Stream body, long? length, long limit, string command, CancellationToken cancellationToken)
+        {
+            if (length > limit)
+            {
+                throw AnswerTooLarge(command, limit, length);
+            }
+
+            using (var buffer = new MemoryStream(length.HasValue ? (int)length.Value : 256))
+            {
+                var chunk = new byte[16 * 1024];
+                int read;
+                while ((read = await body.ReadAsync(chunk, 0, chunk.Length, cancellationToken).ConfigureAwait(false)) > 0)
                 {
-                    throw;
+                    if (buffer.Length + read > limit)
+                    {
+                        throw AnswerTooLarge(command, limit, null);
+                    }
+
+                    buffer.Write(chunk, 0, read);
                 }
-                catch (OperationCanceledException ex) when (timeout.IsCancellationRequested)
-                {
-                    return new SendOutcome(AosFaultKind.Timeout, Invariant($"no answer within {_timeout.TotalSeconds:0.###} s"), ex);
-                }
-                catch (Exception ex) when (ex is HttpRequestException || ex is IOException || ex is SocketException || ex is AuthenticationException)
-                {
-                    return new SendOutcome(AosTransportFault.Classify(ex), AosTransportFault.Describe(ex), ex);
-                }
+
+                return buffer.ToArray();
+            }
+        }
+
+        private AosException AnswerTooLarge(string command, long limit, long? length) =>
+            new AosException(AosErrorIds.ServerRejected, AosErrorCategory.ProtocolError,
+                Invariant($"The server's answer to {command} is larger than {limit} bytes{(length.HasValue ? Invariant($" ({length} bytes)") : "")}, more than any AOS answer to it holds, so it was not read and the request is not taken as confirmed. ")
+                + $"Check that {Server.AbsoluteUri} is the AOS base address.", Server);
+
+        /// <summary>A streamed answer must be a message: not empty, and not a web page (a login page, a proxy's error page).</summary>
+        private void CheckMessageStart(string command, byte[] start, int length)
+        {
+            var text = AosAnswer.Decode(Prefix(start, length));
+            if (length == 0)
+            {
+                throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.ProtocolError,
+                    $"The server answered {command} with an empty body.", Server);
+            }
+
+            var head = text.TrimStart();
+            if (head.StartsWith("<!doctype html", StringComparison.OrdinalIgnoreCase) || head.StartsWith("<html", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.ProtocolError,
+                    $"The server answered {command} with a web page, not a message: {AosAnswer.Quote(text)}. Check that {Server.AbsoluteUri} is the AOS base address.", Server);
+            }
+        }
+
+        /// <summary>Fills <paramref name="buffer"/> or reads to the end; returns the bytes read.</summary>
+        private static async Task<int> ReadAtMostAsync(Stream body, byte[] buffer, CancellationToken cancellationToken)
+        {
+            int total = 0;
+            int read;
+            while (total < buffer.Length && (read = await body.ReadAsync(buffer, total, buffer.Length - total, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                total += read;
+            }
+
+            return total;
+        }
+
+        private static byte[] Prefix(byte[] bytes, int count)
+        {
+            if (count == bytes.Length)
+            {
+                return bytes;
+            }
+
+            var prefix = new byte[count];
+            Buffer.BlockCopy(bytes, 0, prefix, 0, count);
+            return prefix;
+        }
+
+        private static byte[] Concat(byte[] first, int firstCount, byte[] second)
+        {
+            var all = new byte[firstCount + second.Length];
+            Buffer.BlockCopy(first, 0, all, 0, firstCount);
+            Buffer.BlockCopy(second, 0, all, firstCount, second.Length);
+            return all;
+        }
+
+        /// <summary>Carries the answer reader's own failure (not a transport fault) out of the request's fault handling.</summary>
+        private sealed class ReaderFailure : Exception
+        {
+            public ReaderFailure(Exception inner)
+                : base(inner.Message, inner)
+            {
             }
         }
 
@@ -704,8 +897,6 @@ namespace AosMail.Engine
             public string? Location { get; }
             public long RequestBytes { get; }
 
-            /// <summary>The body as received, when the request asked to keep it.</summary>
-            public byte[]? Bytes { get; set; }
             public bool IsSuccess => Code >= 200 && Code < 300;
             public bool IsRedirect => IsRedirectStatus((HttpStatusCode)Code);
         }

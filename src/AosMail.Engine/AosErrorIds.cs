@@ -41,6 +41,7 @@ namespace AosMail.Engine
         public const string AttachmentChanged = "AosAttachmentChanged";
         public const string ConnectionFailed = "AosConnectionFailed";
         public const string MessageNotFound = "AosMessageNotFound";
+        public const string MessageTooLarge = "AosMessageTooLarge";
         public const string NotADraft = "AosNotADraft";
 
         // The send journal (Send-AosMessage -JournalPath).

@@ -79,7 +79,7 @@ namespace AosMail.Engine
         private readonly CancellationToken _cancellationToken;
         private long _length = -1;
 
-        /// <param name="progress">Told the running total of bytes handed to the request stream.</param>
+        /// <param name="progress">Told 0 when the handler first asks for the body, then the running total of bytes handed to the request stream.</param>
         public AosFormContent(IReadOnlyList<AosFormField> fields, Action<long>? progress = null, CancellationToken cancellationToken = default)
         {
             _fields = fields ?? throw new ArgumentNullException(nameof(fields));
@@ -97,8 +97,11 @@ namespace AosMail.Engine
             return true;
         }
 
-        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
-            (Task)WriteAsync(_fields, stream, _progress, (writer, output) => writer.WriteToAsync(output, _cancellationToken), _cancellationToken);
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            _progress?.Invoke(0);
+            return WriteAsync(_fields, stream, _progress, (writer, output) => writer.WriteToAsync(output, _cancellationToken), _cancellationToken);
+        }
 
         /// <summary>
         /// The measuring pass. MIME bodies are written synchronously here and Stream.Null completes

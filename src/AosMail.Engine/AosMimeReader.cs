@@ -2,6 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
 using MimeKit;
 using static System.FormattableString;
 
@@ -39,8 +41,20 @@ namespace AosMail.Engine
         /// <summary>Parses the raw message (a MIME format error is AosServerRejected/InvalidData naming the message).</summary>
         public static AosReadMessage Parse(byte[] raw, string id)
         {
-            var message = Load(raw, id);
-            var result = new AosReadMessage
+            using (var stream = new MemoryStream(raw ?? Array.Empty<byte>(), writable: false))
+            {
+                return Parse(stream, id);
+            }
+        }
+
+        /// <summary>
+        /// Parses a message from a seekable stream, which MimeKit reads in place (persistent: its
+        /// parts keep offsets into the stream, not copies); every value is taken out before this returns.
+        /// </summary>
+        internal static AosReadMessage Parse(Stream seekable, string id)
+        {
+            var message = Load(seekable, id, persistent: true);
+            return new AosReadMessage
             {
                 Subject = message.Subject,
                 From = message.From.Count == 0 ? null : message.From.ToString(),
@@ -55,22 +69,42 @@ namespace AosMail.Engine
                     .Select(a => a.ContentDisposition?.FileName ?? a.ContentType.Name ?? "")
                     .ToArray(),
                 Headers = message.Headers.Select(h => new KeyValuePair<string, string>(h.Field, h.Value)).ToArray(),
-                Size = raw.LongLength,
+                Size = seekable.Length,
             };
-            return result;
         }
 
-        /// <summary>The MimeKit.MimeMessage itself, typed as object so that no MimeKit type appears in the cmdlets' signatures.</summary>
-        public static object LoadMimeMessage(byte[] raw, string id) => Load(raw, id);
+        /// <summary>The MimeKit.MimeMessage itself (its content copied into memory, so the stream may go), typed as object so that no MimeKit type appears in the cmdlets' signatures.</summary>
+        internal static object LoadMimeMessage(Stream seekable, string id) => Load(seekable, id, persistent: false);
 
-        private static MimeMessage Load(byte[] raw, string id)
+        /// <summary>
+        /// A seekable copy of a streamed message to parse: in memory up to
+        /// <see cref="AosProtocol.ParseInMemoryMaxBytes"/>, else a temporary file that is deleted
+        /// when the copy is disposed.
+        /// </summary>
+        internal static async Task<Stream> BufferAsync(Stream body, long? length, CancellationToken cancellationToken)
+        {
+            Stream copy = length <= AosProtocol.ParseInMemoryMaxBytes
+                ? new MemoryStream((int)length.Value)
+                : new FileStream(Path.Combine(Path.GetTempPath(), $"AosMail-{Guid.NewGuid():n}.eml.tmp"), FileMode.CreateNew, FileAccess.ReadWrite,
+                    FileShare.None, 81920, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+            try
+            {
+                await body.CopyToAsync(copy, 81920, cancellationToken).ConfigureAwait(false);
+                copy.Position = 0;
+                return copy;
+            }
+            catch
+            {
+                copy.Dispose();
+                throw;
+            }
+        }
+
+        private static MimeMessage Load(Stream stream, string id, bool persistent)
         {
             try
             {
-                using (var stream = new MemoryStream(raw ?? Array.Empty<byte>(), writable: false))
-                {
-                    return MimeMessage.Load(stream);
-                }
+                return MimeMessage.Load(stream, persistent);
             }
             catch (FormatException ex)
             {

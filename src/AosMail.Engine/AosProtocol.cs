@@ -130,6 +130,22 @@ namespace AosMail.Engine
         public const string PlainUtf8ContentType = "Content-Type: text/plain; charset=utf-8";
         public const string EightBitEncoding = "Content-Transfer-Encoding: 8bit";
 
+        // B23: the most an answer may hold. Login, send and session-check answers are a word or a
+        // line; listings grow with the mailbox (an openbox line is a few hundred bytes, so this is
+        // some hundred thousand messages). rdmail answers are messages and are streamed, unbounded.
+        public const long AnswerMaxBytes = 1L * 1024 * 1024;
+        public const long ListingAnswerMaxBytes = 64L * 1024 * 1024;
+
+        /// <summary>B23: the largest answer <paramref name="command"/> may have; null for a streamed (rdmail) answer.</summary>
+        public static long? AnswerLimit(string command) =>
+            command == ReadCommand ? (long?)null
+            : command == ListCommand || command == MailboxTableCommand ? ListingAnswerMaxBytes
+            : AnswerMaxBytes;
+
+        // A read message up to this size is parsed in memory; a larger one (or one of unknown size)
+        // from a temporary file, so that MimeKit keeps offsets into it rather than copies.
+        public const long ParseInMemoryMaxBytes = 4L * 1024 * 1024;
+
         // Uploads this large report progress (bytes sent of total), at most this often: smaller ones finish too fast to watch.
         public const long ProgressThresholdBytes = 4L * 1024 * 1024;
         public static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);

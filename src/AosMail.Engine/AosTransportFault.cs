@@ -25,6 +25,9 @@ namespace AosMail.Engine
         /// request was cut before its body was complete, so nothing was sent (B22); retrying does not help.
         /// </summary>
         ContentChanged,
+
+        /// <summary>No progress before the whole body was written (connecting, a stalled upload): nothing can have been acted on (B22).</summary>
+        StalledBeforeSent,
     }
 
     internal static class AosTransportFault
@@ -76,6 +79,7 @@ namespace AosMail.Engine
                 case AosFaultKind.TlsFailure: return "TLS handshake failed (nothing was sent)";
                 case AosFaultKind.Timeout: return "timed out (the request may have arrived)";
                 case AosFaultKind.ContentChanged: return "an attachment changed while it was sent (the request was cut: nothing was sent)";
+                case AosFaultKind.StalledBeforeSent: return "timed out before the request was sent in full (nothing was sent)";
                 default: return "failed after connecting (the request may have arrived)";
             }
         }

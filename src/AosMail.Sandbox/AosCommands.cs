@@ -106,10 +106,11 @@ public static class AosCommands
         if (mailbox is null) return AosAnswer.False($"unknown mailbox '{request.Get("mbox")}'");
         var id = request.Get("file");
         if (id is null || !MailStore.IdPattern().IsMatch(id)) return AosAnswer.False("file must be a message id from openbox");
-        var content = state.Mail.Read(user.Address, mailbox, id);
+        // Streamed from the file as it is written: a message of any size, never held in memory.
+        var content = state.Mail.OpenRead(user.Address, mailbox, id);
         if (content is null) return AosAnswer.False($"no message '{id}' in {mailbox}");
         state.Mail.MarkRead(user.Address, mailbox, id);
-        return new AosAnswer(200, "message/rfc822", content, "OK");
+        return new AosAnswer(200, "message/rfc822", [], "OK") { BodyStream = content };
     }
 
     private static AosAnswer MailboxTable(SandboxState state, Account user)

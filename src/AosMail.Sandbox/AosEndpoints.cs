@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
@@ -40,14 +41,22 @@ public static class AosEndpoints
         // sdmailact's body may be a message of hundreds of megabytes: it is spooled to a file.
         var form = new StreamingFormReader(state.Mail.IncomingPath,
             name => route?.Key == "sdmailact" && name.Equals("body", StringComparison.OrdinalIgnoreCase));
+        AosAnswer? answer = null;
         try
         {
+            // A fault is taken as the request arrives: a stall acts before the body is read.
+            var fault = state.Faults.Take(command);
+            record.Fault = fault?.ActionName;
+            if (state.ReadBytesPerSecond > 0 || fault?.Action == FaultAction.Stall) LimitReceiveBuffer(context);
+            var latency = state.LatencyMs;
+            await Task.Delay(latency / 2, context.RequestAborted);
+            if (fault?.Action == FaultAction.Stall) await Task.Delay(fault.DelayMs, context.RequestAborted);
+
             var (fields, readError) = await ReadFieldsAsync(context, state, form);
             record.Fields = RequestRecorder.MaskFields(fields, command, form.Spooled);
 
-            AosAnswer? answer = readError;
-            var fault = readError is null ? state.Faults.Take(command) : null;
-            record.Fault = fault?.ActionName;
+            answer = readError;
+            if (readError is not null) fault = null;
             var aosRequest = new AosRequest(command ?? "", sid, fields, form.Spooled);
             record.User = state.Sessions.Owner(sid ?? aosRequest.Get("sid"))?.Address;
             switch (fault?.Action)
@@ -59,7 +68,7 @@ public static class AosEndpoints
                     answer = AosAnswer.Text(fault.Text, "fault:status", fault.Status);
                     break;
                 case FaultAction.Text:
-                    answer = AosAnswer.Text(fault.Text, "fault:text");
+                    answer = AosAnswer.Padded(fault.Text, fault.Size, "fault:text");
                     break;
                 case FaultAction.Redirect:
                     answer = new AosAnswer(302, AosAnswer.TextPlain, [], "fault:redirect", fault.Location);
@@ -84,7 +93,13 @@ public static class AosEndpoints
                 Drop(context, record, "fault:dropAfter");
                 return;
             }
-            await WriteAsync(context, answer);
+
+            await Task.Delay(latency - latency / 2, context.RequestAborted);
+            if (!await WriteAsync(context, answer, fault))
+            {
+                Drop(context, record, "fault:dropMidAnswer");
+                return;
+            }
             record.Status = answer.Status;
             record.Outcome = answer.Outcome;
         }
@@ -101,15 +116,29 @@ public static class AosEndpoints
             record.Outcome = "false: internal error";
             if (!context.Response.HasStarted)
             {
-                await WriteAsync(context, AosAnswer.False("internal sandbox error: " + e.GetType().Name, 500));
+                await WriteAsync(context, AosAnswer.False("internal sandbox error: " + e.GetType().Name, 500), null);
             }
         }
         finally
         {
+            answer?.BodyStream?.Dispose();
             form.Cleanup();
             state.Recorder.Finish(record, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
     }
+
+    /// <summary>
+    /// Slow reading on loopback: the kernel would otherwise take megabytes of the body on the
+    /// server's behalf (an autotuned receive buffer), so that the client finished writing long
+    /// before the server read it. A small buffer makes the client's writes move at the rate the
+    /// server reads, as a slow link does. It stays for the rest of the connection.
+    /// </summary>
+    private static void LimitReceiveBuffer(HttpContext context)
+    {
+        if (context.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket) socket.ReceiveBufferSize = SlowReceiveBufferBytes;
+    }
+
+    private const int SlowReceiveBufferBytes = 64 * 1024;
 
     private static void Drop(HttpContext context, RecordedRequest record, string outcome)
     {
@@ -166,7 +195,8 @@ public static class AosEndpoints
             {
                 return (fields, AosAnswer.False("the body must be application/x-www-form-urlencoded"));
             }
-            await form.ReadAsync(request.Body, context.RequestAborted);
+            var rate = state.ReadBytesPerSecond;
+            await form.ReadAsync(rate > 0 ? new ThrottledReadStream(request.Body, rate) : request.Body, context.RequestAborted);
             return (fields, null);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
@@ -191,13 +221,42 @@ public static class AosEndpoints
         while (await reader.ReadNextPairAsync(cancellationToken) is { } pair) fields.Add(pair);
     }
 
-    private static async Task WriteAsync(HttpContext context, AosAnswer answer)
+    /// <summary>
+    /// Writes the answer in pieces (a stored message is streamed from its file). A trickle fault
+    /// writes one byte every delayMs; dropMidAnswer writes the first half and returns false (the
+    /// caller then drops the connection).
+    /// </summary>
+    private static async Task<bool> WriteAsync(HttpContext context, AosAnswer answer, Fault? fault)
     {
         var response = context.Response;
+        var aborted = context.RequestAborted;
         response.StatusCode = answer.Status;
         response.ContentType = answer.ContentType;
-        response.ContentLength = answer.Body.Length;
         if (answer.Location is not null) response.Headers.Location = answer.Location;
-        await response.Body.WriteAsync(answer.Body, context.RequestAborted);
+        using var body = answer.OpenBody();
+        var length = body.Length;
+        response.ContentLength = length;
+        var trickle = fault?.Action == FaultAction.Trickle;
+        var stopAt = fault?.Action == FaultAction.DropMidAnswer ? length / 2 : length;
+        var buffer = new byte[trickle ? 1 : 64 * 1024];
+        // A trickle starts at once (status and headers), so that the client sees an answer that does not end.
+        if (trickle)
+        {
+            await response.StartAsync(aborted);
+            await response.Body.FlushAsync(aborted);
+        }
+        long sent = 0;
+        while (sent < stopAt)
+        {
+            var read = await body.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, stopAt - sent)), aborted);
+            if (read == 0) break;
+            if (trickle) await Task.Delay(fault!.DelayMs, aborted);
+            await response.Body.WriteAsync(buffer.AsMemory(0, read), aborted);
+            if (trickle) await response.Body.FlushAsync(aborted);
+            sent += read;
+        }
+        if (stopAt == length) return true;
+        await response.Body.FlushAsync(aborted);
+        return false;
     }
 }

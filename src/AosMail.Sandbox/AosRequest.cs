@@ -59,6 +59,21 @@ public sealed record AosAnswer(int Status, string ContentType, byte[] Body, stri
     /// <summary>The id of the message an sdmailact stored, so the viewer can show the request that made it.</summary>
     public string? MessageId { get; init; }
 
+    /// <summary>A body too large to hold (a stored message, a padded fault answer), read as it is written; it replaces <see cref="Body"/>.</summary>
+    public Stream? BodyStream { get; init; }
+
+    /// <summary>The body to write: <see cref="BodyStream"/> when there is one. The caller disposes it.</summary>
+    public Stream OpenBody() => BodyStream ?? new MemoryStream(Body, writable: false);
+
+    /// <summary>The text, then spaces up to <paramref name="size"/> bytes, made as it is written.</summary>
+    public static AosAnswer Padded(string text, long size, string outcome)
+    {
+        var head = System.Text.Encoding.UTF8.GetBytes(text);
+        return size <= head.Length
+            ? new(200, TextPlain, head, outcome)
+            : new(200, TextPlain, [], outcome) { BodyStream = new PaddedStream(head, size) };
+    }
+
     public static AosAnswer Text(string text, string outcome, int status = 200) =>
         new(status, TextPlain, System.Text.Encoding.UTF8.GetBytes(text), outcome);
 
@@ -66,4 +81,32 @@ public sealed record AosAnswer(int Status, string ContentType, byte[] Body, stri
 
     /// <summary>The one error shape AOS documents: "false", CRLF, a reason line.</summary>
     public static AosAnswer False(string reason, int status = 200) => Text("false\r\n" + reason, "false: " + reason, status);
+}
+
+/// <summary>A known start, then spaces up to a length: a huge answer without holding it.</summary>
+public sealed class PaddedStream(byte[] head, long length) : Stream
+{
+    private long _position;
+
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        var n = (int)Math.Min(count, length - _position);
+        for (var i = 0; i < n; i++)
+        {
+            var at = _position + i;
+            buffer[offset + i] = at < head.Length ? head[at] : (byte)' ';
+        }
+        _position += n;
+        return n;
+    }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => length;
+    public override long Position { get => _position; set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

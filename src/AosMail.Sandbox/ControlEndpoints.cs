@@ -2,9 +2,9 @@ using System.Net;
 
 namespace AosMail.Sandbox;
 
-public sealed record FaultRequest(string? Command, string? Action, int? DelayMs, int? Status, string? Text, string? Location, int? Times);
+public sealed record FaultRequest(string? Command, string? Action, int? DelayMs, int? Status, string? Text, string? Location, int? Times, long? Size);
 
-public sealed record OptionsRequest(int? IdleSeconds, bool? LegacyOpenbox, long? MaxRequestBytes);
+public sealed record OptionsRequest(int? IdleSeconds, bool? LegacyOpenbox, long? MaxRequestBytes, int? LatencyMs, long? ReadBytesPerSecond);
 
 public sealed record UserRequest(string? Name, string? Host, string? Password, string? FullName);
 
@@ -79,7 +79,8 @@ public static class ControlEndpoints
             if (body.DelayMs is < 0) return Problem("delayMs must not be negative");
             if (action == FaultAction.Redirect && string.IsNullOrEmpty(body.Location)) return Problem("redirect needs location");
             if (body.Status is < 100 or > 599) return Problem("status must be an HTTP status code");
-            var fault = new Fault(body.Command.Trim(), action, body.DelayMs ?? 0, body.Status ?? 500, body.Text ?? "", body.Location);
+            if (body.Size is < 0) return Problem("size must not be negative");
+            var fault = new Fault(body.Command.Trim(), action, body.DelayMs ?? 0, body.Status ?? 500, body.Text ?? "", body.Location, body.Size ?? 0);
             state.Faults.Add(fault, body.Times ?? 1);
             return Results.NoContent();
         });
@@ -104,9 +105,13 @@ public static class ControlEndpoints
         {
             if (body.IdleSeconds is < 1) return Problem("idleSeconds must be 1 or more");
             if (body.MaxRequestBytes is < 1) return Problem("maxRequestBytes must be 1 or more");
+            if (body.LatencyMs is < 0) return Problem("latencyMs must not be negative");
+            if (body.ReadBytesPerSecond is < 0) return Problem("readBytesPerSecond must not be negative");
             if (body.IdleSeconds is { } idle) state.Sessions.Idle = TimeSpan.FromSeconds(idle);
             if (body.LegacyOpenbox is { } legacy) state.LegacyOpenbox = legacy;
             if (body.MaxRequestBytes is { } max) state.MaxRequestBytes = max;
+            if (body.LatencyMs is { } latency) state.LatencyMs = latency;
+            if (body.ReadBytesPerSecond is { } rate) state.ReadBytesPerSecond = rate;
             return Options(state);
         });
 
@@ -130,6 +135,8 @@ public static class ControlEndpoints
         idleSeconds = (int)state.Sessions.Idle.TotalSeconds,
         legacyOpenbox = state.LegacyOpenbox,
         maxRequestBytes = state.MaxRequestBytes,
+        latencyMs = state.LatencyMs,
+        readBytesPerSecond = state.ReadBytesPerSecond,
     });
 
     private static IResult Options(SandboxState state) => Results.Json(new
@@ -137,6 +144,8 @@ public static class ControlEndpoints
         idleSeconds = (int)state.Sessions.Idle.TotalSeconds,
         legacyOpenbox = state.LegacyOpenbox,
         maxRequestBytes = state.MaxRequestBytes,
+        latencyMs = state.LatencyMs,
+        readBytesPerSecond = state.ReadBytesPerSecond,
     });
 
     private static IResult Problem(string message) => Results.Json(new { error = message }, statusCode: StatusCodes.Status400BadRequest);

@@ -143,9 +143,14 @@ public sealed partial class MailStore
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
     }
 
-    public byte[]? Read(string user, string mailbox, string id)
+    /// <summary>The message file, open for reading (a draft overwritten meanwhile is renamed over it: this reader keeps the old one).</summary>
+    public FileStream? OpenRead(string user, string mailbox, string id)
     {
-        try { return File.ReadAllBytes(MessagePath(user, mailbox, id)); }
+        try
+        {
+            return new FileStream(MessagePath(user, mailbox, id), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete,
+                64 * 1024, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
     }
 

@@ -15,6 +15,10 @@ public sealed record SandboxOptions
     public int HttpsPort { get; init; }
     public string DataPath { get; init; } = "";
     public int IdleMinutes { get; init; } = 45;
+    /// <summary>A far-away server: each request takes this long in all, half before it is read, half before its answer.</summary>
+    public int LatencyMs { get; init; }
+    /// <summary>Slow reading: request bodies are read at most this fast (0: as fast as they come).</summary>
+    public long ReadBytesPerSecond { get; init; }
     public string? ReadyFile { get; init; }
     public IReadOnlyList<Account> ExtraUsers { get; init; } = [];
 
@@ -27,6 +31,7 @@ public sealed record SandboxOptions
 
     public const string Usage =
         "Usage: dotnet AosMail.Sandbox.dll [--port N] [--https-port N] [--data DIR] [--idle-minutes N]\n" +
+        "                                   [--latency-ms N] [--read-bytes-per-second N]\n" +
         "                                   [--ready-file PATH] [--user name@host:password]...";
 
     /// <summary>Parses the command line; throws <see cref="ArgumentException"/> with a
@@ -55,6 +60,8 @@ public sealed record SandboxOptions
                         throw new ArgumentException($"--idle-minutes wants a whole number of minutes (1 or more), not '{text}'.");
                     options = options with { IdleMinutes = minutes };
                     break;
+                case "--latency-ms": options = options with { LatencyMs = (int)ParseCount(arg, Value(), int.MaxValue) }; break;
+                case "--read-bytes-per-second": options = options with { ReadBytesPerSecond = ParseCount(arg, Value(), long.MaxValue) }; break;
                 case "--user": users.Add(ParseUser(Value())); break;
                 case "-h" or "--help" or "-?": throw new ArgumentException(Usage);
                 default: throw new ArgumentException($"Unknown argument '{arg}'.\n{Usage}");
@@ -71,6 +78,11 @@ public sealed record SandboxOptions
         int.TryParse(text, out var port) && port is >= 0 and <= 65535
             ? port
             : throw new ArgumentException($"{name} wants a port number from 0 to 65535, not '{text}'.");
+
+    private static long ParseCount(string name, string text, long max) =>
+        long.TryParse(text, out var value) && value >= 0 && value <= max
+            ? value
+            : throw new ArgumentException($"{name} wants a whole number (0 or more), not '{text}'.");
 
     private static Account ParseUser(string text)
     {

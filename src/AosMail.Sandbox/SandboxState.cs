@@ -10,6 +10,8 @@ public sealed class SandboxState
         Users = new UserStore(options);
         Sessions = new SessionStore(clock, StartIdle);
         Mail = new MailStore(options.DataPath, clock);
+        LatencyMs = options.LatencyMs;
+        ReadBytesPerSecond = options.ReadBytesPerSecond;
     }
 
     public SandboxOptions Options { get; }
@@ -24,6 +26,22 @@ public sealed class SandboxState
     public volatile bool LegacyOpenbox;
 
     private long _maxRequestBytes = SandboxOptions.DefaultMaxRequestBytes;
+    private int _latencyMs;
+    private long _readBytesPerSecond;
+
+    /// <summary>Each request takes this long in all (a far-away server): half before it is read, half before its answer.</summary>
+    public int LatencyMs
+    {
+        get => Volatile.Read(ref _latencyMs);
+        set => Volatile.Write(ref _latencyMs, value);
+    }
+
+    /// <summary>Slow reading: request bodies are read at most this fast; 0 is as fast as they come.</summary>
+    public long ReadBytesPerSecond
+    {
+        get => Interlocked.Read(ref _readBytesPerSecond);
+        set => Interlocked.Exchange(ref _readBytesPerSecond, value);
+    }
 
     /// <summary>The largest request body accepted. Lowered by tests to prove an over-limit body
     /// is refused cleanly without sending half a gigabyte.</summary>
@@ -51,6 +69,8 @@ public sealed class SandboxState
         Sessions.Idle = StartIdle;
         LegacyOpenbox = false;
         MaxRequestBytes = SandboxOptions.DefaultMaxRequestBytes;
+        LatencyMs = Options.LatencyMs;
+        ReadBytesPerSecond = Options.ReadBytesPerSecond;
         Users.Reset();
         Mail.Clear();
     }

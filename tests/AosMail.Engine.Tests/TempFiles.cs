@@ -3,12 +3,14 @@ using System.IO;
 
 namespace AosMail.Engine.Tests;
 
-/// <summary>A private temporary folder of random-content files for attachment tests, deleted on Dispose.</summary>
+/// <summary>A private temporary folder (random-content files for attachment tests, saved messages), deleted on Dispose.</summary>
 internal sealed class TempFiles : IDisposable
 {
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "aosmail-engine-tests-" + Guid.NewGuid().ToString("N"));
 
     public TempFiles() => Directory.CreateDirectory(_folder);
+
+    public string Folder => _folder;
 
     /// <summary>Writes <paramref name="size"/> random bytes (repeatable for a seed) and returns the path.</summary>
     public string Create(string name, int size, int seed)

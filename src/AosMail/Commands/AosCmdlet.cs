@@ -21,8 +21,8 @@ namespace AosMail.Commands
         protected override void StopProcessing() => _stopping.Cancel();
 
         /// <summary>
-        /// Runs engine work on the thread pool and pumps its Verbose/Debug lines to this cmdlet
-        /// until it completes; rethrows the work's own exception (not an AggregateException).
+        /// Runs engine work and pumps its Verbose/Debug lines to this cmdlet until it completes;
+        /// rethrows the work's own exception (not an AggregateException).
         /// </summary>
         internal T Run<T>(Func<IAosLog, CancellationToken, Task<T>> work) =>
             Run<T>((log, progress, token) => work(log, token), withProgress: false);
@@ -34,23 +34,48 @@ namespace AosMail.Commands
         /// </summary>
         internal T Run<T>(Func<IAosLog, IAosProgress?, CancellationToken, Task<T>> work, bool withProgress = true)
         {
+            QueuedLog? log = NewLog(withProgress);
+            Task<T> task = Start(work, log);
+            WaitFor(task, log);
+            return Result(task);
+        }
+
+        /// <summary>
+        /// A queue for the work's log lines (and progress reports, when <paramref name="withProgress"/>),
+        /// or null when no stream would show any: a bulk send, as a rule, has nothing to pump.
+        /// </summary>
+        internal QueuedLog? NewLog(bool withProgress)
+        {
             bool verbose = StreamWanted("Verbose", "VerbosePreference");
             bool debug = StreamWanted("Debug", "DebugPreference");
-            bool progressWanted = withProgress && StreamWanted("ProgressAction", "ProgressPreference");
-            if (!verbose && !debug && !progressWanted)
+            bool progress = withProgress && StreamWanted("ProgressAction", "ProgressPreference");
+            return verbose || debug || progress ? new QueuedLog(verbose, debug, progress) : null;
+        }
+
+        /// <summary>
+        /// Waits on this (the pipeline) thread until <paramref name="task"/> has finished, writing the
+        /// lines and progress <paramref name="log"/> collects meanwhile (from any work that shares it).
+        /// Does not throw the task's exception: <see cref="Result{T}"/> does.
+        /// </summary>
+        internal void WaitFor(Task task, QueuedLog? log)
+        {
+            if (log is null)
             {
-                // Nothing can reach a stream (a bulk send, as a rule): no queue to pump, so this thread
-                // waits for the work as any synchronous caller does, spinning briefly before it blocks.
-                return Wait(Start(work, NullAosLog.Instance, null));
+                // Nothing to pump: this thread waits for the work as any synchronous caller does,
+                // spinning briefly before it blocks. Result() then throws the work's own exception.
+                try
+                {
+                    task.Wait();
+                }
+                catch (AggregateException)
+                {
+                }
+
+                return;
             }
 
-            var log = new QueuedLog(verbose, debug);
-            IAosProgress? progress = progressWanted ? log : null;
-            Task<T> task = Start(work, log, progress);
-            // Synchronously: the thread that completes the work wakes this one, with no extra pool item.
-            task.ContinueWith(_ => log.Complete(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             ProgressRecord? shown = null;
-            foreach (QueuedLog.LogLine line in log.Drain())
+            foreach (QueuedLog.LogLine line in log.DrainUntil(task))
             {
                 if (line.Progress != null)
                 {
@@ -71,12 +96,10 @@ namespace AosMail.Commands
                 shown.RecordType = ProgressRecordType.Completed;
                 WriteProgress(shown);
             }
-
-            return Wait(task);
         }
 
         /// <summary>The work's result, or its own exception (not an AggregateException); Ctrl+C stops the pipeline.</summary>
-        private T Wait<T>(Task<T> task)
+        internal T Result<T>(Task<T> task)
         {
             try
             {
@@ -95,17 +118,19 @@ namespace AosMail.Commands
         /// thread a context gets the work started on the pool instead, so that nothing can wait for
         /// a context this thread is blocking.
         /// </summary>
-        private Task<T> Start<T>(Func<IAosLog, IAosProgress?, CancellationToken, Task<T>> work, IAosLog log, IAosProgress? progress)
+        internal Task<T> Start<T>(Func<IAosLog, IAosProgress?, CancellationToken, Task<T>> work, QueuedLog? log)
         {
             CancellationToken token = CancelToken;
+            IAosLog sink = log ?? (IAosLog)NullAosLog.Instance;
+            IAosProgress? progress = log?.Progress;
             if (SynchronizationContext.Current != null)
             {
-                return Task.Run(() => work(log, progress, token));
+                return Task.Run(() => work(sink, progress, token));
             }
 
             try
             {
-                return work(log, progress, token);
+                return work(sink, progress, token);
             }
             catch (Exception e)
             {

@@ -106,8 +106,16 @@ namespace AosMail.Commands
         /// <summary>Whether the result object is written.</summary>
         protected abstract bool EmitResult { get; }
 
+        /// <summary>How many rows may have their requests in flight at once (1: each row's request ends before the next row is read).</summary>
+        protected virtual int RowsInFlight => 1;
+
         private readonly List<string> _pipedStrings = new List<string>();
         private AosAttachment[]? _commandLineAttachments;
+        private RequestWindow<PendingRow>? _window;
+        private QueuedLog? _log;
+        private long _rowCount;
+
+        private RequestWindow<PendingRow> Window => _window ??= new RequestWindow<PendingRow>(RowsInFlight);
 
         protected override void BeginProcessing()
         {
@@ -115,6 +123,8 @@ namespace AosMail.Commands
             // A string from Get-Content carries a PSPath, which binds -Attachments (alias PsPath) by
             // property name: a piped body uses only the attachments given on the command line.
             _commandLineAttachments = Attachments;
+            // One queue for every row's log lines; upload progress only when one request runs at a time.
+            _log = NewLog(withProgress: RowsInFlight == 1);
         }
 
         protected override void ProcessRecord()
@@ -125,16 +135,18 @@ namespace AosMail.Commands
                 return;
             }
 
-            Submit(InputObject, pipedBody: null);
+            Process(InputObject, pipedBody: null);
         }
 
         protected override void EndProcessing()
         {
             if (_pipedStrings.Count == 1)
             {
-                Submit(null, _pipedStrings[0]);
+                Process(null, _pipedStrings[0]);
             }
-            else if (_pipedStrings.Count > 1)
+
+            FinishAll();
+            if (_pipedStrings.Count > 1)
             {
                 ThrowTerminatingError(NewError(AosErrorIds.AmbiguousPipelineInput, AosErrorCategory.InvalidArgument,
                     $"{_pipedStrings.Count} strings were piped to {MyInvocation.MyCommand.Name}, and a piped string is the body of one message: "
@@ -144,10 +156,11 @@ namespace AosMail.Commands
             }
         }
 
-        /// <summary>One message: bind, validate (no network), ShouldProcess, submit, output.</summary>
-        private void Submit(PSObject? record, string? pipedBody)
+        /// <summary>One message: bind, validate (no network), ShouldProcess, start its request; its result or error comes out in input order.</summary>
+        private void Process(PSObject? record, string? pipedBody)
         {
             object? row = record;
+            ++_rowCount;
             if (!CheckPipedMessage(row) || !CheckUnboundPriority(row)) return;
             AosMessage? message = BuildMessage(row, pipedBody);
             if (message is null) return;
@@ -163,7 +176,7 @@ namespace AosMail.Commands
             }
             catch (AosException e)
             {
-                WriteError(ToErrorRecord(e, row ?? e.Target));
+                WriteRowError(ToErrorRecord(e, row ?? e.Target));
                 return;
             }
 
@@ -176,43 +189,205 @@ namespace AosMail.Commands
             if (!ShouldProcess(DescribeTarget(prepared), DescribeAction(prepared))) return;
 
             EnsureLoggedIn();
-            AosSubmitResult result;
-            string? draftId = prepared.DraftId;
-            try
+            var pending = new PendingRow(_rowCount, row, DescribeTarget(prepared), message, prepared);
+            Queue(pending, StartRow(pending, journalKey, keepSaved));
+        }
+
+        /// <summary>A row's error found before any request (nothing was sent for it), written in its place among the rows.</summary>
+        protected void WriteRowError(ErrorRecord error) => WriteRowOutput(() => WriteError(error));
+
+        /// <summary>A row's output that needs no request (a journal's skipped row, say), written in its place among the rows.</summary>
+        protected void WriteRowOutput(Action write) =>
+            Queue(new PendingRow(_rowCount, null, null, null, null) { Output = write }, Task.CompletedTask);
+
+        private void FinishAll()
+        {
+            foreach (var (row, work) in Window.TakeFinished(WaitForRow, keep: 0))
+            {
+                FinishRow(row, work);
+            }
+        }
+
+        /// <summary>Adds a row to the window, then writes the finished rows at its head, waiting for the oldest while the window is full.</summary>
+        private void Queue(PendingRow row, Task work)
+        {
+            Window.Add(row, work);
+            foreach (var (finished, done) in Window.TakeFinished(WaitForRow, keep: Window.Limit - 1))
+            {
+                FinishRow(finished, done);
+            }
+        }
+
+        private void WaitForRow(Task work) => WaitFor(work, _log);
+
+        /// <summary>
+        /// Starts the request(s) of one row, on the pipeline thread and in input order: the one place
+        /// where a row's request begins (a journal writes its pending line there, in SubmitAsync).
+        /// </summary>
+        private Task<RowOutcome> StartRow(PendingRow row, string? journalKey, bool keepSaved)
+        {
+            AosPreparedSubmission prepared = row.Prepared!;
+            return Start<RowOutcome>(async (log, progress, ct) =>
             {
                 if (keepSaved)
                 {
-                    byte[] saved = Run((log, ct) => Connection.ReadMessageAsync(Connection.DraftMailbox, prepared.DraftId!, log, ct));
+                    byte[] saved = await Connection.ReadMessageAsync(Connection.DraftMailbox, prepared.DraftId!, log, ct).ConfigureAwait(false);
                     prepared = AosDraftContent.WithSavedContent(prepared, saved);
-                    WriteVerbose($"No new body given: the saved content of draft {prepared.DraftId} ({saved.Length} bytes) is kept.");
+                    log.Verbose($"No new body given: the saved content of draft {prepared.DraftId} ({saved.Length} bytes) is kept.");
                 }
 
                 if (Kind == AosSubmitKind.Send)
                 {
-                    result = Run((log, progress, ct) => SubmitAsync(prepared, journalKey, log, progress, ct), prepared.MayReportProgress);
+                    AosSubmitResult result = await SubmitAsync(prepared, journalKey, log, prepared.MayReportProgress ? progress : null, ct).ConfigureAwait(false);
+                    return new RowOutcome(prepared, result, prepared.DraftId, null);
                 }
-                else
+
+                AosDraftSaveResult draft = await Connection.SaveDraftAsync(prepared, log, ct).ConfigureAwait(false);
+                return new RowOutcome(prepared, draft.Submit, draft.DraftId, draft.Problem);
+            }, _log);
+        }
+
+        /// <summary>
+        /// Writes one row's result or error, on the pipeline thread and in input order: the one place
+        /// where a row ends. Every row ends here exactly once, or is named by <see cref="WarnUnfinished"/>.
+        /// </summary>
+        private void FinishRow(PendingRow row, Task work)
+        {
+            try
+            {
+                if (row.Output is not null)
                 {
-                    AosDraftSaveResult saved = Run((log, ct) => Connection.SaveDraftAsync(prepared, log, ct));
-                    result = saved.Submit;
-                    draftId = saved.DraftId;
-                    if (draftId is null)
-                    {
-                        WriteWarning($"The draft was saved, but its id could not be found: {saved.Problem}. Get-AosMessage -Mailbox {Connection.DraftMailbox} lists the drafts.");
-                    }
+                    row.Output();
+                    return;
+                }
+
+                RowOutcome outcome;
+                try
+                {
+                    outcome = Result((Task<RowOutcome>)work);
+                }
+                catch (AosException e)
+                {
+                    WriteError(ToErrorRecord(e, row.Target ?? e.Target));
+                    return;
+                }
+
+                if (outcome.DraftProblem is not null)
+                {
+                    WriteWarning($"The draft was saved, but its id could not be found: {outcome.DraftProblem}. Get-AosMessage -Mailbox {Connection.DraftMailbox} lists the drafts.");
+                }
+
+                if (EmitResult)
+                {
+                    AosSubmitResult result = outcome.Result;
+                    WriteObject(NewResult(outcome.Prepared, row.Message!, outcome.DraftId, result.Submitted.LocalDateTime, result.Elapsed,
+                        result.ServerAnswer, result.RequestBytes, result.SessionRenewed));
                 }
             }
-            catch (AosException e)
+            catch (PipelineStoppedException) when (CancelToken.IsCancellationRequested)
             {
-                WriteError(ToErrorRecord(e, row ?? e.Target));
-                return;
+                // Stopped (not an error escalated by -ErrorAction Stop, which also ends this way once written).
+                WarnUnfinished(row, work);
+                throw;
+            }
+        }
+
+        /// <summary>
+        /// The command stops (Ctrl+C, a terminating error, a downstream Select-Object -First) with rows
+        /// whose results were not written: their requests are cancelled, and each row that was sent,
+        /// or may have been, is named through the host (a stopping pipeline takes no error records).
+        /// </summary>
+        private void WarnUnfinished(PendingRow? current, Task? currentWork)
+        {
+            var rows = new List<(PendingRow Row, Task Work)>();
+            if (current is not null) rows.Add((current, currentWork!));
+            if (_window is not null) rows.AddRange(_window.TakeAll());
+            if (rows.Count == 0) return;
+
+            StopProcessing();
+            Task[] works = rows.Select(r => r.Work).ToArray();
+            try
+            {
+                // Cancelled requests end at once; the wait only lets each settle, so it can be told as sent or not.
+                Task.WaitAll(works, TimeSpan.FromSeconds(10));
+            }
+            catch (AggregateException)
+            {
             }
 
-            if (EmitResult)
+            string verb = Kind == AosSubmitKind.Send ? "sent" : "saved";
+            string command = MyInvocation.MyCommand.Name;
+            foreach (var (row, work) in rows)
             {
-                WriteObject(NewResult(prepared, message, draftId, result.Submitted.LocalDateTime, result.Elapsed, result.ServerAnswer,
-                    result.RequestBytes, result.SessionRenewed));
+                string? state = row.Output is not null ? null
+                    : work.Status == TaskStatus.RanToCompletion ? $"was {verb}; its result was not written"
+                    : work.Exception?.InnerException is AosException e && e.ErrorId != AosErrorIds.OutcomeUnknown ? null
+                    : $"may have been {verb}: its request was under way. Check before repeating it";
+                if (state is null) continue;
+                try
+                {
+                    Host.UI.WriteWarningLine($"{command} was stopped: row {row.Number} ({row.Description}) {state}.");
+                }
+                catch (Exception)
+                {
+                    // A host without a UI to write to: the rows cannot be named, and stopping must not fail for it.
+                }
             }
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && _window is not null && _window.Count > 0)
+            {
+                // Stopped between records, or by an error: the rows still in the window never reached FinishRow.
+                WarnUnfinished(null, null);
+            }
+
+            base.Dispose(disposing);
+        }
+
+        /// <summary>One pipeline record on its way through the window.</summary>
+        private sealed class PendingRow
+        {
+            public PendingRow(long number, object? target, string? description, AosMessage? message, AosPreparedSubmission? prepared)
+            {
+                Number = number;
+                Target = target;
+                Description = description;
+                Message = message;
+                Prepared = prepared;
+            }
+
+            /// <summary>Its place in the input, from 1.</summary>
+            public long Number { get; }
+
+            /// <summary>The pipeline record: the target of its error.</summary>
+            public object? Target { get; }
+
+            /// <summary>What ShouldProcess named (subject and recipients).</summary>
+            public string? Description { get; }
+            public AosMessage? Message { get; }
+            public AosPreparedSubmission? Prepared { get; }
+
+            /// <summary>What the row comes to without a request (an error found before any, a journal's skip): written in its place.</summary>
+            public Action? Output { get; set; }
+        }
+
+        /// <summary>What a row's request(s) came to.</summary>
+        private sealed class RowOutcome
+        {
+            public RowOutcome(AosPreparedSubmission prepared, AosSubmitResult result, string? draftId, string? draftProblem)
+            {
+                Prepared = prepared;
+                Result = result;
+                DraftId = draftId;
+                DraftProblem = draftProblem;
+            }
+
+            public AosPreparedSubmission Prepared { get; }
+            public AosSubmitResult Result { get; }
+            public string? DraftId { get; }
+            public string? DraftProblem { get; }
         }
 
         /// <summary>
@@ -256,7 +431,7 @@ namespace AosMail.Commands
             string verb = Kind == AosSubmitKind.Send ? "sent" : "saved as a draft";
             if (!stored.IsDraft)
             {
-                WriteError(NewError(AosErrorIds.NotADraft, AosErrorCategory.InvalidArgument,
+                WriteRowError(NewError(AosErrorIds.NotADraft, AosErrorCategory.InvalidArgument,
                     $"The message {stored.Id} is in '{stored.Mailbox}', not in the draft mailbox '{stored.Origin.DraftMailbox}', so it cannot be {verb} by id. "
                     + "To send new mail, give -Subject and -Body yourself instead of piping a message in.", row));
                 return false;
@@ -264,7 +439,7 @@ namespace AosMail.Commands
 
             if (!ReferenceEquals(stored.Origin, Connection))
             {
-                WriteError(NewError(AosErrorIds.NotADraft, AosErrorCategory.InvalidArgument,
+                WriteRowError(NewError(AosErrorIds.NotADraft, AosErrorCategory.InvalidArgument,
                     $"The draft {stored.Id} belongs to another session ({stored.Origin}), not to this command's ({Connection}); give that session with -Session.", row));
                 return false;
             }
@@ -286,7 +461,7 @@ namespace AosMail.Commands
             string text = raw is null ? "" : LanguagePrimitives.ConvertTo<string>(raw) ?? "";
             if (string.IsNullOrWhiteSpace(text)) return true;
 
-            WriteError(NewError(AosErrorIds.InvalidPriority, AosErrorCategory.InvalidArgument,
+            WriteRowError(NewError(AosErrorIds.InvalidPriority, AosErrorCategory.InvalidArgument,
                 $"'{text}' is not a priority: give Highest, High, Normal, Low or Lowest, or 1 (highest) to 5 (lowest), or leave the cell empty. Nothing was sent for this row.", row));
             return false;
         }
@@ -340,7 +515,7 @@ namespace AosMail.Commands
             }
             catch (AosException e)
             {
-                WriteError(ToErrorRecord(e, row ?? e.Target));
+                WriteRowError(ToErrorRecord(e, row ?? e.Target));
                 return null;
             }
 

@@ -30,7 +30,7 @@ namespace AosMail.Commands
         [ValidateNotNullOrEmpty]
         public string? Id { get; set; }
 
-        /// <summary>Output the raw message as one byte[] (exactly the bytes the server sent).</summary>
+        /// <summary>Output the raw message as one byte[] (exactly the bytes the server sent, held in memory whole).</summary>
         [Parameter]
         public SwitchParameter Raw { get; set; }
 
@@ -108,18 +108,17 @@ namespace AosMail.Commands
             string mailbox = Mailbox ?? connection.InboxMailbox;
             try
             {
-                byte[] raw = Run((log, ct) => connection.ReadMessageAsync(mailbox, id, log, ct));
                 if (Raw)
                 {
-                    WriteObject(raw);
+                    WriteObject(Run((log, ct) => connection.ReadMessageAsync(mailbox, id, log, ct)));
                 }
                 else if (AsMimeMessage)
                 {
-                    WriteObject(AosMimeReader.LoadMimeMessage(raw, id));
+                    WriteObject(Run((log, ct) => connection.ReadMimeMessageAsync(mailbox, id, log, ct)));
                 }
                 else
                 {
-                    WriteObject(new AosMailMessage(id, mailbox, AosMimeReader.Parse(raw, id), connection));
+                    WriteObject(new AosMailMessage(id, mailbox, Run((log, ct) => connection.ReadParsedMessageAsync(mailbox, id, log, ct)), connection));
                 }
             }
             catch (AosException e)

@@ -7,7 +7,7 @@ using AosMail.Internal;
 namespace AosMail.Commands
 {
     /// <summary>
-    /// Save-AosMessage: writes a message's raw bytes (rdmail) to a .eml file, byte for byte:
+    /// Save-AosMessage: streams a message's raw bytes (rdmail) to a .eml file, byte for byte:
     /// -Path names the file; -Destination names a folder and each message becomes "&lt;Id&gt;.eml".
     /// </summary>
     [Cmdlet(VerbsData.Save, "AosMessage", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low,
@@ -99,24 +99,17 @@ namespace AosMail.Commands
             string mailbox = Mailbox ?? connection.InboxMailbox;
             if (!ShouldProcess(file, $"Save message {Id} from {mailbox}")) return;
 
-            byte[] raw;
+            long written;
             try
             {
-                raw = Run((log, ct) => connection.ReadMessageAsync(mailbox, Id, log, ct));
+                // Streamed into a temporary file beside the target and renamed once whole (a failed
+                // read leaves nothing); a file that appeared meanwhile is not overwritten without -Force.
+                written = Run((log, ct) => connection.SaveMessageAsync(mailbox, Id, file, Force, log, ct));
             }
             catch (AosException e)
             {
                 WriteError(ToErrorRecord(e, Row ?? e.Target));
                 return;
-            }
-
-            try
-            {
-                // CreateNew: a file that appeared meanwhile is not overwritten without -Force.
-                using (var stream = new FileStream(file, Force ? FileMode.Create : FileMode.CreateNew, FileAccess.Write, FileShare.None))
-                {
-                    stream.Write(raw, 0, raw.Length);
-                }
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
@@ -127,7 +120,7 @@ namespace AosMail.Commands
                 return;
             }
 
-            WriteVerbose($"Saved message {Id} from {mailbox} ({raw.Length} bytes) to {file}.");
+            WriteVerbose($"Saved message {Id} from {mailbox} ({written} bytes) to {file}.");
             if (PassThru) WriteObject(new FileInfo(file));
         }
     }

@@ -95,14 +95,14 @@ namespace AosMail.Commands
             }
             catch (AosException e)
             {
-                WriteError(ToErrorRecord(e, row ?? e.Target));
+                WriteRowError(ToErrorRecord(e, row ?? e.Target));
                 return false;
             }
 
             if (key is null)
             {
                 bool hasProperty = InputObject?.Properties[JournalKey!] is not null;
-                WriteError(NewError(AosErrorIds.JournalKeyMissing, AosErrorCategory.InvalidData,
+                WriteRowError(NewError(AosErrorIds.JournalKeyMissing, AosErrorCategory.InvalidData,
                     (hasProperty ? $"This row's '{JournalKey}' (named by -JournalKey) is empty" : $"This row has no property '{JournalKey}' (named by -JournalKey)")
                     + ", so the journal could not record it. It was not sent.", row ?? message.Subject));
                 return false;
@@ -117,8 +117,9 @@ namespace AosMail.Commands
                     WriteVerbose($"Skipped {what}: sent at {Shown(earlier!.Time)}, says the journal.");
                     if (PassThru)
                     {
-                        WriteObject(NewResult(prepared, message, prepared.DraftId, earlier.Time.LocalDateTime, TimeSpan.Zero,
-                            earlier.Answer ?? "", requestBytes: 0, sessionRenewed: false, skipped: true));
+                        var skipped = NewResult(prepared, message, prepared.DraftId, earlier.Time.LocalDateTime, TimeSpan.Zero,
+                            earlier.Answer ?? "", requestBytes: 0, sessionRenewed: false, skipped: true);
+                        WriteRowOutput(() => WriteObject(skipped));
                     }
 
                     return false;
@@ -127,14 +128,14 @@ namespace AosMail.Commands
                     string cause = earlier!.State == AosJournalState.Pending
                         ? "the run that made it ended before the server answered"
                         : $"it ended with {earlier.ErrorId}";
-                    WriteError(NewError(AosErrorIds.OutcomeUnknown, AosErrorCategory.InvalidOperation,
+                    WriteRowError(NewError(AosErrorIds.OutcomeUnknown, AosErrorCategory.InvalidOperation,
                         $"The outcome of the earlier attempt to send {what} at {Shown(earlier.Attempted)} is unknown: {cause}. "
                         + "It was not sent again, so that it is not sent twice. Check the Outbox or with a recipient; "
                         + "to send the rows whose outcome is unknown, run again with -RetryUnknown.", row ?? key));
                     return false;
 
                 case AosJournalVerdict.DuplicateKey:
-                    WriteError(NewError(AosErrorIds.JournalDuplicateKey, AosErrorCategory.InvalidData,
+                    WriteRowError(NewError(AosErrorIds.JournalDuplicateKey, AosErrorCategory.InvalidData,
                         JournalKey is null
                             ? $"This row is the same message as an earlier row of this run ({DescribeTarget(prepared)}), so it was not sent: "
                                 + "the journal could not tell the two apart. To send identical messages on purpose, name a column that tells the rows apart with -JournalKey."

@@ -20,6 +20,13 @@ namespace AosMail.Commands
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
+        /// <summary>Up to this many piped messages in flight at once on the session's connections (results still in input order).</summary>
+        [Parameter]
+        [ValidateRange(1, AosConnection.MaxRequestsInFlight)]
+        public int ThrottleLimit { get; set; } = 1;
+
+        protected override int RowsInFlight => ThrottleLimit;
+
         protected override string[]? ToRecipients => To;
 
         protected override AosSubmitKind Kind => AosSubmitKind.Send;

@@ -1,17 +1,18 @@
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Threading;
+using System.Threading.Tasks;
 using AosMail.Engine;
 
 namespace AosMail.Internal
 {
     /// <summary>
-    /// Collects the engine's log lines and progress reports from whatever thread the request runs
+    /// Collects the engine's log lines and progress reports from whatever thread the requests run
     /// on, so that the cmdlet can write them on the pipeline thread (WriteVerbose and WriteProgress
-    /// may not be called elsewhere).
+    /// may not be called elsewhere). One queue may serve several requests in flight at once.
     /// </summary>
     /// <remarks>
-    /// The pipeline thread waits here for the whole request. BlockingCollection's SemaphoreSlim
+    /// The pipeline thread waits here for the work. BlockingCollection's SemaphoreSlim
     /// spins before it sleeps, and a trace of a bulk send showed the pipeline thread spinning for
     /// most of each request, taking a core from the HTTP work and the server on a small machine;
     /// so the wait is an event with no spinning at all.
@@ -20,23 +21,27 @@ namespace AosMail.Internal
     {
         private readonly ConcurrentQueue<LogLine> _lines = new ConcurrentQueue<LogLine>();
         private readonly ManualResetEventSlim _signal = new ManualResetEventSlim(false, spinCount: 0);
-        private volatile bool _completed;
         private readonly bool _verbose;
         private readonly bool _debug;
+        private readonly bool _progress;
 
         /// <summary>
         /// Lines of a stream nobody will see are dropped here, so that a bulk send with Verbose
         /// and Debug off does not wake the pipeline thread for every line of every request.
         /// </summary>
-        public QueuedLog(bool verbose, bool debug)
+        public QueuedLog(bool verbose, bool debug, bool progress)
         {
             _verbose = verbose;
             _debug = debug;
+            _progress = progress;
         }
 
         public bool IsVerboseEnabled => _verbose;
 
         public bool IsDebugEnabled => _debug;
+
+        /// <summary>This queue as the work's progress sink, or null when progress is not wanted.</summary>
+        public IAosProgress? Progress => _progress ? this : null;
 
         public void Verbose(string message)
         {
@@ -48,26 +53,26 @@ namespace AosMail.Internal
             if (_debug) Add(new LogLine(true, message, null));
         }
 
-        public void Report(AosTransferProgress progress) => Add(new LogLine(false, null, progress));
+        public void Report(AosTransferProgress progress)
+        {
+            if (_progress) Add(new LogLine(false, null, progress));
+        }
 
         private void Add(LogLine line)
         {
-            // Lines that arrive after the work finished are dropped.
-            if (_completed) return;
             _lines.Enqueue(line);
             _signal.Set();
         }
 
-        /// <summary>Called once the work has finished: Drain ends after the lines already queued.</summary>
-        public void Complete()
+        /// <summary>
+        /// The queued lines in order, waiting (without spinning) for more until
+        /// <paramref name="work"/> has finished; lines other work queues after that wait for the next call.
+        /// </summary>
+        public IEnumerable<LogLine> DrainUntil(Task work)
         {
-            _completed = true;
-            _signal.Set();
-        }
-
-        /// <summary>The queued lines in order, waiting (without spinning) for more until Complete.</summary>
-        public IEnumerable<LogLine> Drain()
-        {
+            // Synchronously: the thread that completes the work wakes this one, with no extra pool item.
+            work.ContinueWith((_, signal) => ((ManualResetEventSlim)signal!).Set(), _signal, CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             while (true)
             {
                 while (_lines.TryDequeue(out LogLine line))
@@ -75,21 +80,20 @@ namespace AosMail.Internal
                     yield return line;
                 }
 
-                if (_completed)
+                if (work.IsCompleted)
                 {
-                    // Complete may have raced a last Add: take what is left, then stop.
+                    // The work's last lines may have raced its completion: take what is there, then stop.
                     while (_lines.TryDequeue(out LogLine line))
                     {
                         yield return line;
                     }
 
-                    _signal.Dispose();
                     yield break;
                 }
 
                 // Reset before looking again, so that a Set after the look is never lost.
                 _signal.Reset();
-                if (!_lines.IsEmpty || _completed) continue;
+                if (!_lines.IsEmpty || work.IsCompleted) continue;
                 _signal.Wait();
             }
         }
