@@ -205,6 +205,44 @@ public sealed class StreamingBodyTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// Every byte value, over several buffer fills and with writes of every size from 1 to 17, so
+    /// that a value of each width meets the buffer's end: the encoder writes 4 bytes per entry.
+    /// </summary>
+    [Fact]
+    public void EveryByteValueIsEncodedByTheWhatwgRulesAcrossBufferEdges()
+    {
+        var input = new byte[256 * 97];
+        for (int i = 0; i < input.Length; i++)
+        {
+            input[i] = (byte)(i * 7 + i / 256);
+        }
+
+        var expected = new StringBuilder();
+        foreach (var b in input)
+        {
+            bool literal = (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') || b == '*' || b == '-' || b == '.' || b == '_';
+            expected.Append(literal ? ((char)b).ToString() : b == ' ' ? "+" : "%" + b.ToString("X2"));
+        }
+
+        for (int piece = 1; piece <= 17; piece++)
+        {
+            using var output = new MemoryStream();
+            using (var encoder = new AosFormEncodingStream(output))
+            {
+                for (int i = 0; i < input.Length; i += piece)
+                {
+                    encoder.Write(input, i, Math.Min(piece, input.Length - i));
+                }
+
+                encoder.Flush();
+                Assert.Equal(output.Length, encoder.Written);
+            }
+
+            Assert.Equal(expected.ToString(), Encoding.ASCII.GetString(output.ToArray()));
+        }
+    }
+
     private sealed class CountingStream : Stream
     {
         public long Count { get; private set; }
