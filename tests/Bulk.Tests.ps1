@@ -59,6 +59,20 @@ Describe 'Send-AosMessage -ThrottleLimit' {
         Get-SpooledSubject | Sort-Object | Should -Be @($rows.Subject | Where-Object { $_ -ne 'order 012' } | Sort-Object)
     }
 
+    It 'writes a row''s warning in its place, after the results of the rows before it' {
+        $null = Set-SandboxOption -LatencyMs 300
+        $logo = New-RandomFile -Path (Join-Path $TestDrive 'logo.png') -Size 200
+        $rows = @(1..4 | ForEach-Object { [pscustomobject]@{ To = 'bob@sandbox.test'; Subject = "inline $_"; Body = '<p><img src="cid:logo"></p>' } })
+        $rows[2].Body = '<p>no image here</p>'
+
+        $all = @($rows | Send-AosMessage -ThrottleLimit 4 -BodyAsHtml -InlineAttachments @{ logo = $logo } -PassThru 3>&1)
+
+        $all.Count | Should -Be 5
+        @($all | ForEach-Object { if ($_ -is [System.Management.Automation.WarningRecord]) { 'warning' } else { $_.Subject } }) |
+            Should -Be @('inline 1', 'inline 2', 'warning', 'inline 3', 'inline 4')
+        "$($all[2])" | Should -BeLike "*'logo' is not referred to*"
+    }
+
     It 'sends 500 rows exactly once with 16 in flight while the session expires and the server misbehaves, logging in again once' {
         $null = Set-SandboxOption -LatencyMs 20
         # Faults fire in the order requests arrive; no-op delays space them out over the run.

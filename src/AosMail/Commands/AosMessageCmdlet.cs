@@ -180,9 +180,16 @@ namespace AosMail.Commands
                 return;
             }
 
-            foreach (string warning in prepared.Warnings)
+            if (prepared.Warnings.Count > 0)
             {
-                WriteWarning(warning);
+                // In the row's place, as its result or error will be: after the earlier rows' results.
+                WriteRowOutput(() =>
+                {
+                    foreach (string warning in prepared.Warnings)
+                    {
+                        WriteWarning(warning);
+                    }
+                });
             }
 
             if (!AdmitRow(message, prepared, row, out string? journalKey)) return;
