@@ -212,6 +212,8 @@ function Invoke-Test {
     Import-Module (Join-Path $Root 'build/AosSandbox.psm1') -Force
     $sandbox = Start-AosSandbox -SandboxPath $SandboxDll -LogPath (Join-Path $ResultsDir 'sandbox.log')
     $pesterResult = Join-Path $ResultsDir 'pester.json'
+    # An earlier run's counts must not stand in for a run that wrote none.
+    Remove-Item -LiteralPath $pesterResult -ErrorAction Ignore
     try {
         $env:AOS_TEST_MODULE = Join-Path $ModuleOut 'AosMail.psd1'
         $env:AOS_SANDBOX_URI = $sandbox.BaseUri.AbsoluteUri.TrimEnd('/')

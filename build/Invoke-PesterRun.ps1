@@ -17,6 +17,13 @@ $paths = Get-ChildItem -Path $TestRoot -Recurse -Filter '*.Tests.ps1' |
     Where-Object { $name = $_.Name; @($TestName | Where-Object { $name -like $_ }).Count -gt 0 } |
     ForEach-Object FullName
 
+# A filter that matches no file runs nothing: that is a failed lane, not "0 failed".
+if (-not $paths) {
+    Write-Host "No test file in $TestRoot matches -TestName '$($TestName -join ',')'." -ForegroundColor Red
+    [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } | ConvertTo-Json | Set-Content -LiteralPath $ResultPath -Encoding utf8
+    return
+}
+
 $config = New-PesterConfiguration
 $config.Run.Path = @($paths)
 $config.Run.PassThru = $true
