@@ -48,11 +48,12 @@ namespace AosMail.Engine
             {
                 bool literal = (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9')
                     || b == '*' || b == '-' || b == '.' || b == '_';
-                var bytes = literal || b == ' '
+                bool oneByte = literal || b == ' ';
+                var bytes = oneByte
                     ? new[] { literal ? (byte)b : (byte)'+', (byte)0, (byte)0, (byte)0 }
                     : new[] { (byte)'%', (byte)hex[b >> 4], (byte)hex[b & 0xF], (byte)0 };
                 Encoded[b] = BitConverter.ToUInt32(bytes, 0);
-                Width[b] = (byte)(literal || b == ' ' ? 1 : 3);
+                Width[b] = (byte)(oneByte ? 1 : 3);
             }
         }
 
