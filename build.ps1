@@ -11,7 +11,8 @@
                (Publish-PSResource to a temporary file repository)
       Test     Build and package, then run the engine unit tests and the Pester suite against the sandbox,
                and the Framework lane when mono is installed (always in CI); ends with the line
-               "N passed, N failed" and exits non-zero on any failure
+               "N passed, N failed" and exits non-zero on any failure. -Lane Engine,Pester,Framework
+               picks lanes (all by default); -TestName picks Pester files
       FrameworkTest
                Build, then the Framework lane alone: Windows PowerShell 5.1's runtime path, on Mono (Debian:
                apt-get install mono-devel). The engine tests built for net472 run under Mono's xunit
@@ -40,6 +41,11 @@ param(
 
     # Test: run only the Pester files whose names match these wildcards (e.g. *Send*).
     [string[]] $TestName = '*',
+
+    # Test: run only these lanes (all three by default, as CI does). While working on one part,
+    # -Lane Pester -TestName *Send* runs one suite without the engine tests and the Mono lane.
+    [ValidateSet('Engine', 'Pester', 'Framework')]
+    [string[]] $Lane = @('Engine', 'Pester', 'Framework'),
 
     # Sandbox: arguments passed through to the sandbox (e.g. --port 8025).
     [string[]] $SandboxArgument = @(),
@@ -197,47 +203,62 @@ function Invoke-Test {
     if (Test-Path $ResultsDir) { Remove-Item -Recurse -Force $ResultsDir }
     $null = New-Item -ItemType Directory -Force $ResultsDir
 
-    Write-Host 'Engine unit tests (xunit)' -ForegroundColor Cyan
-    & dotnet test (Join-Path $Root 'tests/AosMail.Engine.Tests') -c $Configuration --no-build -nologo '-v:quiet' `
-        --logger 'trx;LogFileName=engine.trx' --logger 'console;verbosity=minimal' --results-directory $ResultsDir
-    $unit = Read-TrxCount (Join-Path $ResultsDir 'engine.trx')
-
-    Write-Host 'Module tests (Pester, against the sandbox)' -ForegroundColor Cyan
-    $tools = Get-TestTool
-    $chromium = Find-Chromium
-    $browserLane = if ($chromium) { "Browser tests: $chromium" }
-                   elseif ($env:CI -eq 'true') { 'Browser tests: no Chromium found; in CI that fails them (.ci/run installs it)' }
-                   else { 'Browser tests SKIPPED: no Chromium found (apt-get install chromium, or set AOS_CHROMIUM to a Chromium or Chrome)' }
-    Write-Host $browserLane -ForegroundColor ($chromium ? 'Cyan' : 'Yellow')
-    Import-Module (Join-Path $Root 'build/AosSandbox.psm1') -Force
-    $sandbox = Start-AosSandbox -SandboxPath $SandboxDll -LogPath (Join-Path $ResultsDir 'sandbox.log')
-    $pesterResult = Join-Path $ResultsDir 'pester.json'
-    # An earlier run's counts must not stand in for a run that wrote none.
-    Remove-Item -LiteralPath $pesterResult -ErrorAction Ignore
-    try {
-        $env:AOS_TEST_MODULE = Join-Path $ModuleOut 'AosMail.psd1'
-        $env:AOS_SANDBOX_URI = $sandbox.BaseUri.AbsoluteUri.TrimEnd('/')
-        $env:AOS_SANDBOX_HTTPS_URI = $sandbox.HttpsBaseUri.AbsoluteUri.TrimEnd('/')
-        $env:AOS_SANDBOX_DATA = $sandbox.DataPath
-        $env:AOS_SANDBOX_USER = $sandbox.DemoUser
-        $env:AOS_SANDBOX_PASSWORD = $sandbox.DemoPassword
-        $env:AOS_SANDBOX_DLL = $SandboxDll
-        $env:AOS_PLAYWRIGHT = $tools.Playwright
-        $env:AOS_CHROMIUM = $chromium
-        $env:AOS_TEST_RESULTS = $ResultsDir
-        # A child pwsh imports the built module the way a user does, and leaves this process clean.
-        # -TestName goes as one quoted, comma-joined string: on Linux and macOS PowerShell globs an
-        # unquoted argument of a native command, so '*' would become the names in this folder.
-        & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'build/Invoke-PesterRun.ps1') `
-            -PesterPath $tools.Pester -TestRoot (Join-Path $Root 'tests') -TestName "$($TestName -join ',')" -ResultPath $pesterResult
+    $skipped = [pscustomobject]@{ Passed = 0; Failed = 0 }
+    $unit = $skipped
+    if ('Engine' -in $Lane) {
+        Write-Host 'Engine unit tests (xunit)' -ForegroundColor Cyan
+        & dotnet test (Join-Path $Root 'tests/AosMail.Engine.Tests') -c $Configuration --no-build -nologo '-v:quiet' `
+            --logger 'trx;LogFileName=engine.trx' --logger 'console;verbosity=minimal' --results-directory $ResultsDir
+        $unit = Read-TrxCount (Join-Path $ResultsDir 'engine.trx')
     }
-    finally {
-        $sandbox | Stop-AosSandbox
-    }
-    $module = if (Test-Path -LiteralPath $pesterResult) { Get-Content -Raw -LiteralPath $pesterResult | ConvertFrom-Json }
-              else { [pscustomobject]@{ Passed = 0; Failed = 1 } }
+    else { Write-Host 'Engine unit tests SKIPPED (-Lane)' -ForegroundColor Yellow }
 
-    if (Get-Command mono -ErrorAction Ignore) {
+    $module = $skipped
+    $browserLane = $null
+    $chromium = 'not needed'
+    if ('Pester' -in $Lane) {
+        Write-Host 'Module tests (Pester, against the sandbox)' -ForegroundColor Cyan
+        $tools = Get-TestTool
+        $chromium = Find-Chromium
+        $browserLane = if ($chromium) { "Browser tests: $chromium" }
+                       elseif ($env:CI -eq 'true') { 'Browser tests: no Chromium found; in CI that fails them (.ci/run installs it)' }
+                       else { 'Browser tests SKIPPED: no Chromium found (apt-get install chromium, or set AOS_CHROMIUM to a Chromium or Chrome)' }
+        Write-Host $browserLane -ForegroundColor ($chromium ? 'Cyan' : 'Yellow')
+        Import-Module (Join-Path $Root 'build/AosSandbox.psm1') -Force
+        $sandbox = Start-AosSandbox -SandboxPath $SandboxDll -LogPath (Join-Path $ResultsDir 'sandbox.log')
+        $pesterResult = Join-Path $ResultsDir 'pester.json'
+        # An earlier run's counts must not stand in for a run that wrote none.
+        Remove-Item -LiteralPath $pesterResult -ErrorAction Ignore
+        try {
+            $env:AOS_TEST_MODULE = Join-Path $ModuleOut 'AosMail.psd1'
+            $env:AOS_SANDBOX_URI = $sandbox.BaseUri.AbsoluteUri.TrimEnd('/')
+            $env:AOS_SANDBOX_HTTPS_URI = $sandbox.HttpsBaseUri.AbsoluteUri.TrimEnd('/')
+            $env:AOS_SANDBOX_DATA = $sandbox.DataPath
+            $env:AOS_SANDBOX_USER = $sandbox.DemoUser
+            $env:AOS_SANDBOX_PASSWORD = $sandbox.DemoPassword
+            $env:AOS_SANDBOX_DLL = $SandboxDll
+            $env:AOS_PLAYWRIGHT = $tools.Playwright
+            $env:AOS_CHROMIUM = $chromium
+            $env:AOS_TEST_RESULTS = $ResultsDir
+            # A child pwsh imports the built module the way a user does, and leaves this process clean.
+            # -TestName goes as one quoted, comma-joined string: on Linux and macOS PowerShell globs an
+            # unquoted argument of a native command, so '*' would become the names in this folder.
+            & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'build/Invoke-PesterRun.ps1') `
+                -PesterPath $tools.Pester -TestRoot (Join-Path $Root 'tests') -TestName "$($TestName -join ',')" -ResultPath $pesterResult
+        }
+        finally {
+            $sandbox | Stop-AosSandbox
+        }
+        $module = if (Test-Path -LiteralPath $pesterResult) { Get-Content -Raw -LiteralPath $pesterResult | ConvertFrom-Json }
+                  else { [pscustomobject]@{ Passed = 0; Failed = 1 } }
+    }
+    else { Write-Host 'Pester SKIPPED (-Lane)' -ForegroundColor Yellow }
+
+    if ('Framework' -notin $Lane) {
+        Write-Host 'Framework lane SKIPPED (-Lane)' -ForegroundColor Yellow
+        $framework = $skipped
+    }
+    elseif (Get-Command mono -ErrorAction Ignore) {
         $framework = Invoke-FrameworkLane
     }
     elseif ($env:CI -eq 'true') {
