@@ -114,7 +114,9 @@ namespace AosMail.Engine
                     throw TooLargeForMemory(id, length.Value);
                 }
 
-                using (var buffer = new MemoryStream(length.HasValue ? (int)length.Value : 0))
+                // Held once: sized by the Content-Length; without one, spooled to a temporary file
+                // first, so that a growing buffer never holds the message two or three times over.
+                using (var buffer = length.HasValue ? (Stream)new MemoryStream((int)length.Value) : TemporaryFile())
                 {
                     var chunk = new byte[81920];
                     int read;
@@ -125,11 +127,23 @@ namespace AosMail.Engine
                             throw TooLargeForMemory(id, null);
                         }
 
-                        buffer.Write(chunk, 0, read);
+                        await buffer.WriteAsync(chunk, 0, read, token).ConfigureAwait(false);
                     }
 
-                    // The buffer itself when the Content-Length sized it exactly: no second copy.
-                    result = buffer.Length == buffer.Capacity ? buffer.GetBuffer() : buffer.ToArray();
+                    if (buffer is MemoryStream memory)
+                    {
+                        // The buffer itself when the Content-Length sized it exactly: no second copy.
+                        result = memory.Length == memory.Capacity ? memory.GetBuffer() : memory.ToArray();
+                    }
+                    else
+                    {
+                        result = new byte[buffer.Length];
+                        buffer.Position = 0;
+                        for (int done = 0; done < result.Length; done += read)
+                        {
+                            read = await buffer.ReadAsync(result, done, result.Length - done, token).ConfigureAwait(false);
+                        }
+                    }
                 }
             }, log, cancellationToken).ConfigureAwait(false);
             return result;
@@ -199,13 +213,18 @@ namespace AosMail.Engine
             T result = default!;
             await ReadMessageAsync(mailbox, id, async (body, length, token) =>
             {
-                using (var copy = await AosMimeReader.BufferAsync(body, length, token).ConfigureAwait(false))
+                using (var copy = await AosMimeReader.BufferAsync(body, length, id, token).ConfigureAwait(false))
                 {
                     result = parse(copy);
                 }
             }, log, cancellationToken).ConfigureAwait(false);
             return result;
         }
+
+        /// <summary>A temporary file for a read of unknown size, deleted when it is disposed.</summary>
+        internal static Stream TemporaryFile() =>
+            new FileStream(Path.Combine(Path.GetTempPath(), $"AosMail-{Guid.NewGuid():n}.eml.tmp"), FileMode.CreateNew, FileAccess.ReadWrite,
+                FileShare.None, 81920, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
 
         private static AosException TooLargeForMemory(string id, long? length) =>
             new AosException(AosErrorIds.MessageTooLarge, AosErrorCategory.InvalidOperation,

@@ -21,14 +21,20 @@ namespace AosMail.Engine
         private readonly long _length;
         private readonly bool _strict;
         private readonly string _name;
+        private readonly long _start;
+        private readonly bool _leaveOpen;
         private long _read;
 
-        public AosFixedLengthStream(Stream inner, long length, bool strict, string name)
+        /// <param name="start">Where the content starts in <paramref name="inner"/> (a stream given part-read).</param>
+        /// <param name="leaveOpen">The caller's stream: read, never disposed.</param>
+        public AosFixedLengthStream(Stream inner, long length, bool strict, string name, long start = 0, bool leaveOpen = false)
         {
             _inner = inner ?? throw new ArgumentNullException(nameof(inner));
             _length = length;
             _strict = strict;
             _name = name;
+            _start = start;
+            _leaveOpen = leaveOpen;
         }
 
         public override bool CanRead => true;
@@ -48,7 +54,7 @@ namespace AosMail.Engine
         {
             if (_read >= _length)
             {
-                if (_strict && _inner.Read(new byte[1], 0, 1) > 0)
+                if (_strict && ReadInner(new byte[1], 0, 1) > 0)
                 {
                     throw Changed("grew");
                 }
@@ -56,15 +62,33 @@ namespace AosMail.Engine
                 return 0;
             }
 
-            int read = _inner.Read(buffer, offset, (int)Math.Min(count, _length - _read));
+            int read = ReadInner(buffer, offset, (int)Math.Min(count, _length - _read));
             return Account(read);
+        }
+
+        /// <summary>
+        /// A caller's stream may be the content of several rows sent at once (-Attachments given
+        /// once for a piped CSV): each read then seeks to this pass's own position under a lock.
+        /// </summary>
+        private int ReadInner(byte[] buffer, int offset, int count)
+        {
+            if (!_leaveOpen)
+            {
+                return _inner.Read(buffer, offset, count);
+            }
+
+            lock (_inner)
+            {
+                _inner.Seek(_start + _read, SeekOrigin.Begin);
+                return _inner.Read(buffer, offset, count);
+            }
         }
 
         public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         {
             if (_read >= _length)
             {
-                if (_strict && await _inner.ReadAsync(new byte[1], 0, 1, cancellationToken).ConfigureAwait(false) > 0)
+                if (_strict && (_leaveOpen ? ReadInner(new byte[1], 0, 1) : await _inner.ReadAsync(new byte[1], 0, 1, cancellationToken).ConfigureAwait(false)) > 0)
                 {
                     throw Changed("grew");
                 }
@@ -72,7 +96,9 @@ namespace AosMail.Engine
                 return 0;
             }
 
-            int read = await _inner.ReadAsync(buffer, offset, (int)Math.Min(count, _length - _read), cancellationToken).ConfigureAwait(false);
+            int read = _leaveOpen
+                ? ReadInner(buffer, offset, (int)Math.Min(count, _length - _read))
+                : await _inner.ReadAsync(buffer, offset, (int)Math.Min(count, _length - _read), cancellationToken).ConfigureAwait(false);
             return Account(read);
         }
 
@@ -92,7 +118,7 @@ namespace AosMail.Engine
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing)
+            if (disposing && !_leaveOpen)
             {
                 _inner.Dispose();
             }
@@ -112,7 +138,8 @@ namespace AosMail.Engine
                 throw new ArgumentOutOfRangeException(nameof(offset));
             }
 
-            _read = _inner.Seek(target, SeekOrigin.Begin);
+            // A shared stream is positioned by each read (ReadInner); a file of our own, here.
+            _read = _leaveOpen ? target : _inner.Seek(_start + target, SeekOrigin.Begin) - _start;
             return _read;
         }
 

@@ -448,6 +448,10 @@ namespace AosMail.Engine
                 {
                     length = source.Content.LongLength;
                 }
+                else if (source.Stream != null)
+                {
+                    length = source.StreamLength;
+                }
                 else if (string.IsNullOrEmpty(source.Path) || !File.Exists(source.Path))
                 {
                     throw new AosException(AosErrorIds.AttachmentNotFound, AosErrorCategory.ObjectNotFound,

@@ -63,8 +63,19 @@ namespace AosMail.Engine
             }
         }
 
-        private static string HashContent(AosAttachmentSource source) =>
-            source.Content != null ? Hex(SHA256Bytes(source.Content)) : HashFile(source.Path!);
+        private static string HashContent(AosAttachmentSource source)
+        {
+            if (source.Stream != null)
+            {
+                using (var sha = SHA256.Create())
+                using (var content = source.OpenStream(strict: false))
+                {
+                    return Hex(sha.ComputeHash(content));
+                }
+            }
+
+            return source.Content != null ? Hex(SHA256Bytes(source.Content)) : HashFile(source.Path!);
+        }
 
         private static byte[] SHA256Bytes(byte[] content)
         {

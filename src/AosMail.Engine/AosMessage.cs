@@ -54,6 +54,20 @@ namespace AosMail.Engine
 
         /// <summary>A draft's message id (B12): saving overwrites it, sending sends its new content.</summary>
         public string? DraftId { get; set; }
+
+        /// <summary>Once the message is sent or given up: deletes the temporary copies of attachment streams that could not seek.</summary>
+        public void ReleaseContent()
+        {
+            foreach (var attachment in Attachments)
+            {
+                attachment.Dispose();
+            }
+
+            foreach (var inline in InlineAttachments)
+            {
+                inline.Value.Dispose();
+            }
+        }
     }
 
     /// <summary>B12: a submission either sends (snd) or saves a draft (svdrf), never both.</summary>

@@ -108,6 +108,10 @@ namespace AosMail.Engine
                     {
                         stream = new MemoryStream(part.Source.Content, writable: false);
                     }
+                    else if (part.Source.Stream != null)
+                    {
+                        stream = part.Source.OpenStream(strict);
+                    }
                     else
                     {
                         // Sequential reads of a large file: a big buffer and the OS read-ahead hint.

@@ -146,6 +146,17 @@ namespace AosMail.Engine
         // from a temporary file, so that MimeKit keeps offsets into it rather than copies.
         public const long ParseInMemoryMaxBytes = 4L * 1024 * 1024;
 
+        // B23: what a parsed read (Get-AosMessage -Id) holds whatever the message's size. A header
+        // block over this is refused before MimeKit parses it (its time grows with the square of a
+        // header's length); a text or HTML body over this many characters is cut, and says so.
+        public const long HeaderBlockMaxBytes = 1L * 1024 * 1024;
+        public const int ParsedBodyMaxChars = 4 * 1024 * 1024;
+
+        // An attachment given as a stream that cannot seek is copied to a temporary file before it
+        // is sent (it is read once per pass); this is the most that copy holds, so that an endless
+        // stream ends with an error instead of filling the disk. Far more than any mail server takes.
+        public const long SpooledStreamMaxBytes = 1L * 1024 * 1024 * 1024;
+
         // Uploads this large report progress (bytes sent of total), at most this often: smaller ones finish too fast to watch.
         public const long ProgressThresholdBytes = 4L * 1024 * 1024;
         public static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);

@@ -38,6 +38,7 @@ namespace AosMail
             ContentType = read.ContentType;
             TextBody = read.TextBody;
             HtmlBody = read.HtmlBody;
+            BodyTruncated = read.BodyTruncated;
             AttachmentNames = read.Attachments.ToArray();
             Headers = read.Headers.Select(h => new AosMailHeader(h.Key, h.Value)).ToArray();
             Size = read.Size;
@@ -63,6 +64,9 @@ namespace AosMail
         public string? ContentType { get; }
         public string? TextBody { get; }
         public string? HtmlBody { get; }
+
+        /// <summary>True when TextBody or HtmlBody holds only the first 4,194,304 characters of a larger body (Save-AosMessage saves all of it).</summary>
+        public bool BodyTruncated { get; }
 
         /// <summary>The attachments' file names, in order (not named Attachments, so that a piped message never binds Send-AosMessage -Attachments).</summary>
         public string[] AttachmentNames { get; }

@@ -164,6 +164,21 @@ namespace AosMail.Commands
             if (!CheckPipedMessage(row) || !CheckUnboundPriority(row)) return;
             AosMessage? message = BuildMessage(row, pipedBody);
             if (message is null) return;
+            bool started = false;
+            try
+            {
+                started = ProcessMessage(row, message);
+            }
+            finally
+            {
+                // A row that never starts its request lets go of its content now; one that starts, when it ends (FinishRow).
+                if (!started) message.ReleaseContent();
+            }
+        }
+
+        /// <summary>Validate, ask, start: true once the row's request has been queued.</summary>
+        private bool ProcessMessage(object? row, AosMessage message)
+        {
 
             // A draft named without new content keeps its saved content (AOS would replace it by the form's).
             bool keepSaved = message.DraftId is not null && message.Body is null && message.BodyPath is null && message.TextBody is null
@@ -177,7 +192,7 @@ namespace AosMail.Commands
             catch (AosException e)
             {
                 WriteRowError(ToErrorRecord(e, row ?? e.Target));
-                return;
+                return false;
             }
 
             if (prepared.Warnings.Count > 0)
@@ -192,12 +207,13 @@ namespace AosMail.Commands
                 });
             }
 
-            if (!AdmitRow(message, prepared, row, out string? journalKey)) return;
-            if (!ShouldProcess(DescribeTarget(prepared), DescribeAction(prepared))) return;
+            if (!AdmitRow(message, prepared, row, out string? journalKey)) return false;
+            if (!ShouldProcess(DescribeTarget(prepared), DescribeAction(prepared))) return false;
 
             EnsureLoggedIn();
             var pending = new PendingRow(_rowCount, row, DescribeTarget(prepared), message, prepared);
             Queue(pending, StartRow(pending, journalKey, keepSaved));
+            return true;
         }
 
         /// <summary>A row's error found before any request (nothing was sent for it), written in its place among the rows.</summary>
@@ -296,6 +312,10 @@ namespace AosMail.Commands
                 // Stopped (not an error escalated by -ErrorAction Stop, which also ends this way once written).
                 WarnUnfinished(row, work);
                 throw;
+            }
+            finally
+            {
+                row.Message?.ReleaseContent();
             }
         }
 

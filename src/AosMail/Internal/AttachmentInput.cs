@@ -14,7 +14,7 @@ namespace AosMail.Internal
     /// Turns -Attachments entries and -InlineAttachments values (<see cref="AosAttachment"/>: a
     /// path, a FileInfo, or Name and Content) into the engine's sources. Paths go through the
     /// cmdlet's resolver (PowerShell paths, relative to the current location); content given
-    /// in memory is taken as bytes now, a stream read from its current position.
+    /// in memory is taken as bytes now; a stream is read from its current position when the message is sent.
     /// </summary>
     internal sealed class AttachmentInput
     {
@@ -41,7 +41,10 @@ namespace AosMail.Internal
                 throw Invalid(attachment, $"The attachment '{attachment}' has both a Path and a Content: give one of them.");
             }
 
-            return AosAttachmentSource.FromBytes(attachment.Name ?? "", Bytes(attachment, content));
+            // A stream is read when the message is sent, never copied into memory (AosAttachmentSource.FromStream).
+            return content is Stream stream
+                ? AosAttachmentSource.FromStream(attachment.Name ?? "", stream)
+                : AosAttachmentSource.FromBytes(attachment.Name ?? "", Bytes(attachment, content));
         }
 
         /// <summary>
@@ -80,19 +83,6 @@ namespace AosMail.Internal
                     return bytes;
                 case string text:
                     return new UTF8Encoding(false).GetBytes(text);
-                case Stream stream:
-                    try
-                    {
-                        using (var copy = new MemoryStream())
-                        {
-                            stream.CopyTo(copy);
-                            return copy.ToArray();
-                        }
-                    }
-                    catch (Exception e) when (e is IOException || e is NotSupportedException || e is ObjectDisposedException)
-                    {
-                        throw Invalid(attachment, $"The content stream of attachment '{attachment}' could not be read: {e.Message}");
-                    }
             }
 
             // A PowerShell array of numbers (@(0x50, 0x4B)) converts; anything else is not content.
