@@ -67,8 +67,9 @@ namespace AosMail.Engine
         }
 
         /// <summary>
-        /// A caller's stream may be the content of several rows sent at once (-Attachments given
-        /// once for a piped CSV): each read then seeks to this pass's own position under a lock.
+        /// A caller's stream may be the content of several rows (-Attachments given once for a
+        /// piped CSV, sent at once with -ThrottleLimit): each read seeks to this pass's own position
+        /// under a lock, and leaves the stream where it stood.
         /// </summary>
         private int ReadInner(byte[] buffer, int offset, int count)
         {
@@ -77,10 +78,19 @@ namespace AosMail.Engine
                 return _inner.Read(buffer, offset, count);
             }
 
+            // The caller's position is put back: the next row given the same stream starts where this one did.
             lock (_inner)
             {
-                _inner.Seek(_start + _read, SeekOrigin.Begin);
-                return _inner.Read(buffer, offset, count);
+                long callers = _inner.Position;
+                try
+                {
+                    _inner.Seek(_start + _read, SeekOrigin.Begin);
+                    return _inner.Read(buffer, offset, count);
+                }
+                finally
+                {
+                    _inner.Position = callers;
+                }
             }
         }
 

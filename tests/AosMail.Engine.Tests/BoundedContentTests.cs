@@ -186,6 +186,7 @@ public sealed class BoundedContentTests
 
         source.Dispose();
         Assert.True(stream.CanRead);
+        Assert.Equal(100, stream.Position);
     }
 
     [Fact]
