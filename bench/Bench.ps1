@@ -12,6 +12,9 @@
 #             during the first send
 #   save      Save-AosMessage of a 500 MB message: the peak working-set growth of this process
 #             (and, no target, of the sandbox, and the time taken)
+#   bounded   Get-AosMessage -Id of a 300 MB text message (parsed) and a 1 GB attachment given as a
+#             stream, seekable and not: peak working-set growth (<= 64 MB each); a 16 MB header
+#             line refused within 10 s
 # Companions, no targets (on 2 shared cores the loopback ratios swing more than any target allows):
 #   bulk      Import-Csv | Send-AosMessage (one session) on loopback vs the same forms posted by one
 #             raw HttpClient in a compiled loop, and vs the same pipeline with a new session per
@@ -445,6 +448,67 @@ try {
     Add-Result 'save: peak working-set growth' (($after.Peak - $before.Rss) / 1MB) 'MB' '<=' 64 `
         ("pwsh {0:N0} -> peak {1:N0} MB; {2:N0} MB saved in {3:N2} s, byte-identical" -f ($before.Rss / 1MB), ($after.Peak / 1MB), ($saveBytes / 1MB), $saveSeconds)
     Add-Result 'save: sandbox peak growth' (($sandboxAfter.Peak - $sandboxBefore.Rss) / 1MB) 'MB' '' 0 ("sandbox {0:N0} -> peak {1:N0} MB (it serves the file as it reads it)" -f ($sandboxBefore.Rss / 1MB), ($sandboxAfter.Peak / 1MB))
+
+    # ---- bounded: what a parsed read and a stream attachment hold, whatever their size ----
+    # A 300 MB text message read with Get-AosMessage -Id (parsed): the body is cut at 4 Mi characters
+    # and the message parsed from a temporary file. A 16 MB header line: refused after 1 MiB, long
+    # before MimeKit's parse (quadratic in a header's length) would end. A 1 GB attachment given as a
+    # stream, seekable (a FileStream) and not (a GZipStream, spooled to a temporary file).
+    $boundedBytes = if ($Smoke) { 20MB } else { 300MB }
+    $streamBytes = if ($Smoke) { 20MB } else { 1GB }
+    Reset-Sandbox
+    $session = New-AosSession -Server $base -Credential $credential -AllowUnencryptedAuthentication
+    $textId = '1700000000000.300'
+    $writer = [IO.StreamWriter]::new((Join-Path $inbox "$textId.eml"), $false, [Text.Encoding]::ASCII)
+    try {
+        $writer.Write("From: alice@sandbox.test`r`nTo: demo@sandbox.test`r`nSubject: big text`r`nContent-Type: text/plain; charset=us-ascii`r`n`r`n")
+        $line = ('0123456789' * 8).Substring(0, 76) + "`r`n"
+        for ($written = 0; $written -lt $boundedBytes; $written += $line.Length) { $writer.Write($line) }
+    }
+    finally { $writer.Dispose() }
+    $headerId = '1700000000000.16'
+    [IO.File]::WriteAllText((Join-Path $inbox "$headerId.eml"), "From: alice@sandbox.test`r`nSubject: $('s' * 16MB)`r`n`r`nbody`r`n", [Text.Encoding]::ASCII)
+    Send-AosMessage -Session $session -To 'demo@sandbox.test' -Subject 'warm read' -Body 'x'
+    $null = Get-AosMessage -Session $session | Where-Object Subject -EQ 'warm read' | Get-AosMessage -Session $session
+    [GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()
+    Reset-PeakMemory $PID
+    $before = Get-Memory $PID
+    $readSeconds = (Measure-Command { $read = Get-AosMessage -Session $session -Id $textId }).TotalSeconds
+    $after = Get-Memory $PID
+    if (-not $read.BodyTruncated -and -not $Smoke) { throw 'The 300 MB body was not cut.' }
+    $read = $null
+    Add-Result 'bounded: parsed read peak growth' (($after.Peak - $before.Rss) / 1MB) 'MB' '<=' 64 `
+        ("pwsh {0:N0} -> peak {1:N0} MB; a {2:N0} MB text message read in {3:N2} s" -f ($before.Rss / 1MB), ($after.Peak / 1MB), ($boundedBytes / 1MB), $readSeconds)
+    $refusedIn = Measure-Command { try { $null = Get-AosMessage -Session $session -Id $headerId -ErrorAction Stop; throw 'The 16 MB header line was parsed.' } catch { if ("$_" -notlike '*header block larger than*') { throw } } }
+    Add-Result 'bounded: 16 MB header line refused' $refusedIn.TotalSeconds 's' '<=' 10 'AosServerRejected (ProtocolError) after reading 1 MiB; MimeKit alone would take hours'
+    Remove-Item -LiteralPath (Join-Path $inbox "$textId.eml"), (Join-Path $inbox "$headerId.eml")
+
+    $streamFile = Join-Path $work 'stream.bin'
+    $file = [IO.File]::Create($streamFile)
+    try { $file.SetLength($streamBytes) } finally { $file.Dispose() }
+    $zeros = [IO.MemoryStream]::new()
+    $gzip = [IO.Compression.GZipStream]::new($zeros, [IO.Compression.CompressionLevel]::Fastest, $true)
+    $chunk = [byte[]]::new(1MB)
+    for ($written = 0; $written -lt $streamBytes; $written += $chunk.Length) { $gzip.Write($chunk, 0, $chunk.Length) }
+    $gzip.Dispose()
+    foreach ($kind in 'seekable', 'unseekable') {
+        Reset-Sandbox
+        $session = New-AosSession -Server $base -Credential $credential -AllowUnencryptedAuthentication
+        $stream = if ($kind -eq 'seekable') { [IO.File]::OpenRead($streamFile) }
+                  else { $zeros.Position = 0; [IO.Compression.GZipStream]::new($zeros, [IO.Compression.CompressionMode]::Decompress, $true) }
+        [GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()
+        Reset-PeakMemory $PID
+        $before = Get-Memory $PID
+        try {
+            $sendSeconds = (Measure-Command { Send-AosMessage -Session $session -To 'alice@sandbox.test' -Subject "stream $kind" -Body 'x' -Attachments @{ Name = 'big.bin'; Content = $stream } }).TotalSeconds
+        }
+        finally { $stream.Dispose() }
+        $after = Get-Memory $PID
+        $null = Assert-Sent 1 "The $kind stream send"
+        Add-Result "bounded: $kind stream peak growth" (($after.Peak - $before.Rss) / 1MB) 'MB' '<=' 64 `
+            ("pwsh {0:N0} -> peak {1:N0} MB; a {2:N0} MB attachment from a {3} stream sent in {4:N2} s" -f ($before.Rss / 1MB), ($after.Peak / 1MB), ($streamBytes / 1MB), $kind, $sendSeconds)
+    }
+    Remove-Item -LiteralPath $streamFile
 
     # ---- import ----
     $empty = [System.Collections.Generic.List[double]]::new()
