@@ -457,6 +457,7 @@ try {
     $boundedBytes = if ($Smoke) { 20MB } else { 300MB }
     $streamBytes = if ($Smoke) { 20MB } else { 1GB }
     Reset-Sandbox
+    $null = New-Item -ItemType Directory -Force $inbox
     $session = New-AosSession -Server $base -Credential $credential -AllowUnencryptedAuthentication
     $textId = '1700000000000.300'
     $writer = [IO.StreamWriter]::new((Join-Path $inbox "$textId.eml"), $false, [Text.Encoding]::ASCII)
