@@ -494,6 +494,8 @@ try {
     $gzip.Dispose()
     foreach ($kind in 'seekable', 'unseekable') {
         Reset-Sandbox
+        # A 1 GB attachment makes a form of about 1.4 GB, over the sandbox's usual 512 MB ceiling.
+        $null = Set-SandboxOption -MaxRequestBytes 4GB
         $session = New-AosSession -Server $base -Credential $credential -AllowUnencryptedAuthentication
         $stream = if ($kind -eq 'seekable') { [IO.File]::OpenRead($streamFile) }
                   else { $zeros.Position = 0; [IO.Compression.GZipStream]::new($zeros, [IO.Compression.CompressionMode]::Decompress, $true) }
