@@ -869,3 +869,63 @@ Describe 'The AOS sandbox' {
         }
     }
 }
+
+Describe 'The judge, through the control API' {
+    BeforeAll {
+        Reset-Sandbox
+        $script:Sid = Invoke-RawLogin
+        # The tally is the whole run's (a reset keeps it): these tests count from what it is now.
+        $script:Before = Invoke-RestMethod -Uri "$($Sandbox.BaseUri)/_sandbox/checks"
+    }
+
+    It 'judges each stored message: none found in a clean one, rule, severity and line in a bad one' {
+        (Invoke-AosRaw -Path "$Sid.sdmailact.mail.mms" -Form ([ordered]@{ api = 'lc'; mto = 'alice@sandbox.test'; msub = 'Clean'; body = "Hi.`r`n"; snd = 'checked' })).Body |
+            Should -BeExactly 'OK'
+        $long = 'x' * 1200
+        (Invoke-AosRaw -Path "$Sid.sdmailact.mail.mms" -Form ([ordered]@{ api = 'lc'; mto = 'alice@sandbox.test'; msub = 'Broken'; body = "a`nb`r`n$long`r`n"; svdrf = 'checked' })).Body |
+            Should -BeExactly 'OK'
+        $clean, $broken = @(Get-SandboxMessage -User alice@sandbox.test -Mailbox Inbox)[0], @(Get-SandboxMessage -User demo@sandbox.test -Mailbox Draft)[0]
+
+        $check = Invoke-RestMethod -Uri "$($Sandbox.BaseUri)/_sandbox/checks/$($clean.Id)"
+        $check.action | Should -BeExactly 'send'
+        $check.subject | Should -BeExactly 'Clean'
+        @($check.findings).Count | Should -Be 0
+
+        $check = Invoke-RestMethod -Uri "$($Sandbox.BaseUri)/_sandbox/checks/$($broken.Id)"
+        $check.action | Should -BeExactly 'draft'
+        # From, To, Subject, Date, Message-ID, the empty line: the body starts on line 7.
+        @($check.findings | ForEach-Object { '{0} {1} {2} {3}' -f $_.rule, $_.severity, $_.line, $_.count }) |
+            Should -Be @('BareLf error 7 1', 'LineTooLong error 9 1')
+        $check.errors | Should -Be 2
+    }
+
+    It 'tallies the messages no test marked, keeps the tally across a reset, and answers 404 for an unknown id' {
+        function Get-Delta {
+            param($Tally)
+            ($Tally.judged - $Before.judged), ($Tally.marked - $Before.marked), ($Tally.errors - $Before.errors), ($Tally.messagesWithErrors - $Before.messagesWithErrors)
+        }
+        $tally = Invoke-RestMethod -Uri "$($Sandbox.BaseUri)/_sandbox/checks?errors=true"
+        Get-Delta $tally | Should -Be @(2, 0, 2, 1)
+        $broken = @($tally.messages)[-1]
+        $broken.subject | Should -BeExactly 'Broken'
+        @($tally.messages | Where-Object errors -EQ 0) | Should -BeNullOrEmpty -Because '?errors=true lists only messages with an error'
+
+        Set-SandboxCheckMark -Id $broken.id -Reason 'a raw body with a bare LF, on purpose'
+        Reset-Sandbox
+        $tally = Invoke-RestMethod -Uri "$($Sandbox.BaseUri)/_sandbox/checks"
+        Get-Delta $tally | Should -Be @(2, 1, 0, 0)
+        ($tally.messages | Where-Object id -EQ $broken.id).mark | Should -BeExactly 'a raw body with a bare LF, on purpose'
+
+        { Set-SandboxCheckMark -Id '1700000000000.999' -Reason 'none' } | Should -Throw '*404*'
+        { Invoke-RestMethod -Uri "$($Sandbox.BaseUri)/_sandbox/checks/1700000000000.999" } | Should -Throw '*404*'
+    }
+
+    It 'lists its rules with their severities, the RFC line limits first' {
+        $answer = Invoke-RestMethod -Uri "$($Sandbox.BaseUri)/_sandbox/checks/rules"
+        $rules = @($answer)
+        $rules[0..1] | ForEach-Object { '{0} {1}' -f $_.id, $_.severity } | Should -Be @('LineTooLong error', 'LineLong warning')
+        $documented = [regex]::Matches((Get-Content -Raw (Join-Path $PSScriptRoot '../docs/sandbox.md')), '\| `([A-Za-z]+)` \| (error|warning) \|') |
+            ForEach-Object { '{0} {1}' -f $_.Groups[1].Value, $_.Groups[2].Value }
+        @($documented) | Should -Be @($rules | ForEach-Object { '{0} {1}' -f $_.id, $_.severity }) -Because 'docs/sandbox.md lists every rule, in order'
+    }
+}
