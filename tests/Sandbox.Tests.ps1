@@ -870,6 +870,79 @@ Describe 'The AOS sandbox' {
     }
 }
 
+Describe 'The guard on the AOS endpoints' {
+    # A web page whose name resolves to 127.0.0.1 (DNS rebinding) sends its own name as Host; a page
+    # posting from the user's browser sends its Origin. Neither may log in, list, read or send.
+    BeforeAll {
+        Reset-Sandbox
+        $script:Sid = Invoke-RawLogin
+        (Invoke-AosRaw -Path "$Sid.sdmailact.mail.mms" -Form ([ordered]@{ api = 'lc'; mto = 'demo@sandbox.test'; msub = 'Private'; body = "Mine.`r`n"; snd = 'checked' })).Body |
+            Should -BeExactly 'OK'
+        $script:MessageId = @(Get-SandboxMessage -User demo@sandbox.test -Mailbox Inbox)[0].Id
+        $script:Client = [System.Net.Http.HttpClient]::new()
+
+        function Invoke-Guarded {
+            # One AOS request with the given Host and/or Origin; returns the status and the body.
+            param([string] $Path, [System.Collections.IDictionary] $Form, [hashtable] $Headers, [string] $Method = 'POST')
+            $encoded = @($Form.GetEnumerator() | ForEach-Object { [uri]::EscapeDataString($_.Key) + '=' + [uri]::EscapeDataString([string]$_.Value) }) -join '&'
+            $uri = "$($Sandbox.BaseUri)/$Path"
+            $request = if ($Method -eq 'GET') { [System.Net.Http.HttpRequestMessage]::new([System.Net.Http.HttpMethod]::Get, "$($uri)?$encoded") }
+                       else { [System.Net.Http.HttpRequestMessage]::new([System.Net.Http.HttpMethod]::Post, $uri) }
+            if ($Method -ne 'GET') { $request.Content = [System.Net.Http.StringContent]::new($encoded, [Text.Encoding]::UTF8, 'application/x-www-form-urlencoded') }
+            if ($Headers.Host) { $request.Headers.Host = $Headers.Host }
+            if ($Headers.Origin) { $null = $request.Headers.TryAddWithoutValidation('Origin', $Headers.Origin) }
+            $response = $Client.SendAsync($request).GetAwaiter().GetResult()
+            try { [pscustomobject]@{ Status = [int]$response.StatusCode; Body = $response.Content.ReadAsStringAsync().GetAwaiter().GetResult() } }
+            finally { $response.Dispose(); $request.Dispose() }
+        }
+
+        function Get-GuardedCommand {
+            # What each AOS command needs, by name.
+            param([string] $Name)
+            switch ($Name) {
+                'log in' { 'st.login.mms', [ordered]@{ api = 'lc'; name = $Sandbox.DemoUser; pswd = $Sandbox.DemoPassword } }
+                'list' { "$Sid.openbox.mbox.mms", [ordered]@{ api = 'lc'; mbox = 'Inbox' } }
+                'read' { "$Sid.rdmail.mbox.mms", [ordered]@{ api = 'lc'; mbox = 'Inbox'; file = $MessageId } }
+                'send' { "$Sid.sdmailact.mail.mms", [ordered]@{ api = 'lc'; mto = 'attacker@example.org'; msub = 'Stolen'; body = 'x'; snd = 'checked' } }
+            }
+        }
+    }
+
+    AfterAll {
+        $Client.Dispose()
+    }
+
+    It 'refuses to <Command> (<Method>) for <What>' -TestCases @(
+        foreach ($command in 'log in', 'list', 'read', 'send') {
+            foreach ($method in 'POST', 'GET') {
+                @{ Command = $command; Method = $method; What = 'a foreign Host name'; Headers = @{ Host = 'attacker.example' } }
+                @{ Command = $command; Method = $method; What = 'a foreign Origin'; Headers = @{ Origin = 'http://attacker.example' } }
+                @{ Command = $command; Method = $method; What = 'an opaque Origin (a sandboxed frame)'; Headers = @{ Origin = 'null' } }
+            }
+        }
+    ) {
+        Clear-SandboxRequest
+        $path, $form = Get-GuardedCommand $Command
+        $answer = Invoke-Guarded -Path $path -Form $form -Headers $Headers -Method $Method
+        $answer.Status | Should -Be 403
+        $answer.Body | Should -BeExactly '' -Because 'nothing of the account is answered: no SID, no list, no message'
+        @(Get-SandboxRequest).Count | Should -Be 0 -Because 'the guard stops the request before any command runs'
+        @(Get-SandboxSpool).Count | Should -Be 1 -Because 'nothing was sent'
+    }
+
+    It 'serves <Command> to this machine: a loopback name, and an Origin on this machine' -TestCases @(
+        @{ Command = 'log in' }, @{ Command = 'list' }, @{ Command = 'read' }
+    ) {
+        $port = ([uri]$Sandbox.BaseUri).Port
+        $path, $form = Get-GuardedCommand $Command
+        foreach ($headers in @{ Host = "localhost:$port" }, @{ Origin = "http://127.0.0.1:$port" }, @{ Origin = "http://localhost:8080" }) {
+            $answer = Invoke-Guarded -Path $path -Form $form -Headers $headers
+            $answer.Status | Should -Be 200
+            $answer.Body | Should -Not -Match '^false'
+        }
+    }
+}
+
 Describe 'The judge, through the control API' {
     BeforeAll {
         Reset-Sandbox
