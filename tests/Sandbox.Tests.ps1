@@ -1002,3 +1002,42 @@ Describe 'The judge, through the control API' {
         @($documented) | Should -Be @($rules | ForEach-Object { '{0} {1}' -f $_.id, $_.severity }) -Because 'docs/sandbox.md lists every rule, in order'
     }
 }
+
+Describe 'A request body cut before its end' {
+    # Kestrel reports a body that ends early ("Unexpected end of request content", a reset) before
+    # or after it cancels RequestAborted, by chance: the classification must not depend on it.
+    BeforeAll {
+        Reset-Sandbox
+        $script:Sid = Invoke-RawLogin
+
+        function Send-CutBody {
+            # Announces a 100000-byte form, sends its first bytes, then closes (or resets) the connection.
+            param([switch] $Reset)
+            $uri = [uri]$Sandbox.BaseUri
+            $client = [System.Net.Sockets.TcpClient]::new($uri.Host, $uri.Port)
+            try {
+                $stream = $client.GetStream()
+                $head = "POST /$Sid.sdmailact.mail.mms HTTP/1.1`r`nHost: $($uri.Authority)`r`n" +
+                    "Content-Type: application/x-www-form-urlencoded`r`nContent-Length: 100000`r`n`r`napi=lc&snd=checked&mto=alice%40sandbox.test&body=" + ('x' * 2000)
+                $bytes = [Text.Encoding]::ASCII.GetBytes($head)
+                $stream.Write($bytes, 0, $bytes.Length)
+                $stream.Flush()
+                if ($Reset) { $client.Client.LingerState = [System.Net.Sockets.LingerOption]::new($true, 0) }
+            }
+            finally { $client.Dispose() }
+        }
+    }
+
+    It 'records each cut body as dropped (status 0), never as a sandbox error, and acts on none (<How>)' -TestCases @(
+        @{ How = 'closed' }, @{ How = 'reset' }
+    ) {
+        Clear-SandboxRequest
+        1..20 | ForEach-Object { Send-CutBody -Reset:($How -eq 'reset') }
+        $deadline = [datetime]::UtcNow.AddSeconds(20)
+        while (@(Get-SandboxRequest -Command sdmailact | Where-Object Outcome -EQ 'pending').Count -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        $sends = @(Get-SandboxRequest -Command sdmailact)
+        $sends.Count | Should -Be 20
+        @($sends | Group-Object Outcome, Status | ForEach-Object Name) | Should -Be @('dropped, 0')
+        @(Get-SandboxSpool).Count | Should -Be 0
+    }
+}
