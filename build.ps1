@@ -9,7 +9,7 @@
       Docs     rebuild only the help of an already built module (fast, for editing docs/en-US)
       Package  Build, then publish out/AosMail as out/package/AosMail.<version>.nupkg
                (Publish-PSResource to a temporary file repository)
-      Test     Build and package, then run the engine unit tests and the Pester suite against the sandbox,
+      Test     Build and package, then run the engine and sandbox unit tests and the Pester suite against the sandbox,
                and the Framework lane when mono is installed (always in CI); ends with the line
                "N passed, N failed" and exits non-zero on any failure. -Lane Engine,Pester,Framework
                picks lanes (all by default); -TestName picks Pester files
@@ -210,6 +210,11 @@ function Invoke-Test {
         & dotnet test (Join-Path $Root 'tests/AosMail.Engine.Tests') -c $Configuration --no-build -nologo '-v:quiet' `
             --logger 'trx;LogFileName=engine.trx' --logger 'console;verbosity=minimal' --results-directory $ResultsDir
         $unit = Read-TrxCount (Join-Path $ResultsDir 'engine.trx')
+        Write-Host 'Sandbox unit tests (xunit: the judge of stored messages)' -ForegroundColor Cyan
+        & dotnet test (Join-Path $Root 'tests/AosMail.Sandbox.Tests') -c $Configuration --no-build -nologo '-v:quiet' `
+            --logger 'trx;LogFileName=sandbox.trx' --logger 'console;verbosity=minimal' --results-directory $ResultsDir
+        $sandboxUnit = Read-TrxCount (Join-Path $ResultsDir 'sandbox.trx')
+        $unit = [pscustomobject]@{ Passed = $unit.Passed + $sandboxUnit.Passed; Failed = $unit.Failed + $sandboxUnit.Failed }
     }
     else { Write-Host 'Engine unit tests SKIPPED (-Lane)' -ForegroundColor Yellow }
 

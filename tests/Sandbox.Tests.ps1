@@ -869,3 +869,175 @@ Describe 'The AOS sandbox' {
         }
     }
 }
+
+Describe 'The guard on the AOS endpoints' {
+    # A web page whose name resolves to 127.0.0.1 (DNS rebinding) sends its own name as Host; a page
+    # posting from the user's browser sends its Origin. Neither may log in, list, read or send.
+    BeforeAll {
+        Reset-Sandbox
+        $script:Sid = Invoke-RawLogin
+        (Invoke-AosRaw -Path "$Sid.sdmailact.mail.mms" -Form ([ordered]@{ api = 'lc'; mto = 'demo@sandbox.test'; msub = 'Private'; body = "Mine.`r`n"; snd = 'checked' })).Body |
+            Should -BeExactly 'OK'
+        $script:MessageId = @(Get-SandboxMessage -User demo@sandbox.test -Mailbox Inbox)[0].Id
+        $script:Client = [System.Net.Http.HttpClient]::new()
+
+        function Invoke-Guarded {
+            # One AOS request with the given Host and/or Origin; returns the status and the body.
+            param([string] $Path, [System.Collections.IDictionary] $Form, [hashtable] $Headers, [string] $Method = 'POST')
+            $encoded = @($Form.GetEnumerator() | ForEach-Object { [uri]::EscapeDataString($_.Key) + '=' + [uri]::EscapeDataString([string]$_.Value) }) -join '&'
+            $uri = "$($Sandbox.BaseUri)/$Path"
+            $request = if ($Method -eq 'GET') { [System.Net.Http.HttpRequestMessage]::new([System.Net.Http.HttpMethod]::Get, "$($uri)?$encoded") }
+                       else { [System.Net.Http.HttpRequestMessage]::new([System.Net.Http.HttpMethod]::Post, $uri) }
+            if ($Method -ne 'GET') { $request.Content = [System.Net.Http.StringContent]::new($encoded, [Text.Encoding]::UTF8, 'application/x-www-form-urlencoded') }
+            if ($Headers.Host) { $request.Headers.Host = $Headers.Host }
+            if ($Headers.Origin) { $null = $request.Headers.TryAddWithoutValidation('Origin', $Headers.Origin) }
+            $response = $Client.SendAsync($request).GetAwaiter().GetResult()
+            try { [pscustomobject]@{ Status = [int]$response.StatusCode; Body = $response.Content.ReadAsStringAsync().GetAwaiter().GetResult() } }
+            finally { $response.Dispose(); $request.Dispose() }
+        }
+
+        function Get-GuardedCommand {
+            # What each AOS command needs, by name.
+            param([string] $Name)
+            switch ($Name) {
+                'log in' { 'st.login.mms', [ordered]@{ api = 'lc'; name = $Sandbox.DemoUser; pswd = $Sandbox.DemoPassword } }
+                'list' { "$Sid.openbox.mbox.mms", [ordered]@{ api = 'lc'; mbox = 'Inbox' } }
+                'read' { "$Sid.rdmail.mbox.mms", [ordered]@{ api = 'lc'; mbox = 'Inbox'; file = $MessageId } }
+                'send' { "$Sid.sdmailact.mail.mms", [ordered]@{ api = 'lc'; mto = 'attacker@example.org'; msub = 'Stolen'; body = 'x'; snd = 'checked' } }
+            }
+        }
+    }
+
+    AfterAll {
+        $Client.Dispose()
+    }
+
+    It 'refuses to <Command> (<Method>) for <What>' -TestCases @(
+        foreach ($command in 'log in', 'list', 'read', 'send') {
+            foreach ($method in 'POST', 'GET') {
+                @{ Command = $command; Method = $method; What = 'a foreign Host name'; Headers = @{ Host = 'attacker.example' } }
+                @{ Command = $command; Method = $method; What = 'a foreign Origin'; Headers = @{ Origin = 'http://attacker.example' } }
+                @{ Command = $command; Method = $method; What = 'an opaque Origin (a sandboxed frame)'; Headers = @{ Origin = 'null' } }
+            }
+        }
+    ) {
+        Clear-SandboxRequest
+        $path, $form = Get-GuardedCommand $Command
+        $answer = Invoke-Guarded -Path $path -Form $form -Headers $Headers -Method $Method
+        $answer.Status | Should -Be 403
+        $answer.Body | Should -BeExactly '' -Because 'nothing of the account is answered: no SID, no list, no message'
+        @(Get-SandboxRequest).Count | Should -Be 0 -Because 'the guard stops the request before any command runs'
+        @(Get-SandboxSpool).Count | Should -Be 1 -Because 'nothing was sent'
+    }
+
+    It 'serves <Command> to this machine: a loopback name, and an Origin on this machine' -TestCases @(
+        @{ Command = 'log in' }, @{ Command = 'list' }, @{ Command = 'read' }
+    ) {
+        $port = ([uri]$Sandbox.BaseUri).Port
+        $path, $form = Get-GuardedCommand $Command
+        foreach ($headers in @{ Host = "localhost:$port" }, @{ Origin = "http://127.0.0.1:$port" }, @{ Origin = "http://localhost:8080" }) {
+            $answer = Invoke-Guarded -Path $path -Form $form -Headers $headers
+            $answer.Status | Should -Be 200
+            $answer.Body | Should -Not -Match '^false'
+        }
+    }
+}
+
+Describe 'The judge, through the control API' {
+    BeforeAll {
+        Reset-Sandbox
+        $script:Sid = Invoke-RawLogin
+        # The tally is the whole run's (a reset keeps it): these tests count from what it is now.
+        $script:Before = Invoke-RestMethod -Uri "$($Sandbox.BaseUri)/_sandbox/checks"
+    }
+
+    It 'judges each stored message: none found in a clean one, rule, severity and line in a bad one' {
+        (Invoke-AosRaw -Path "$Sid.sdmailact.mail.mms" -Form ([ordered]@{ api = 'lc'; mto = 'alice@sandbox.test'; msub = 'Clean'; body = "Hi.`r`n"; snd = 'checked' })).Body |
+            Should -BeExactly 'OK'
+        $long = 'x' * 1200
+        (Invoke-AosRaw -Path "$Sid.sdmailact.mail.mms" -Form ([ordered]@{ api = 'lc'; mto = 'alice@sandbox.test'; msub = 'Broken'; body = "a`nb`r`n$long`r`n"; svdrf = 'checked' })).Body |
+            Should -BeExactly 'OK'
+        $clean, $broken = @(Get-SandboxMessage -User alice@sandbox.test -Mailbox Inbox)[0], @(Get-SandboxMessage -User demo@sandbox.test -Mailbox Draft)[0]
+
+        $check = Invoke-RestMethod -Uri "$($Sandbox.BaseUri)/_sandbox/checks/$($clean.Id)"
+        $check.action | Should -BeExactly 'send'
+        $check.subject | Should -BeExactly 'Clean'
+        @($check.findings).Count | Should -Be 0
+
+        $check = Invoke-RestMethod -Uri "$($Sandbox.BaseUri)/_sandbox/checks/$($broken.Id)"
+        $check.action | Should -BeExactly 'draft'
+        # From, To, Subject, Date, Message-ID, the empty line: the body starts on line 7.
+        @($check.findings | ForEach-Object { '{0} {1} {2} {3}' -f $_.rule, $_.severity, $_.line, $_.count }) |
+            Should -Be @('BareLf error 7 1', 'LineTooLong error 9 1')
+        $check.errors | Should -Be 2
+    }
+
+    It 'tallies the messages no test marked, keeps the tally across a reset, and answers 404 for an unknown id' {
+        function Get-Delta {
+            param($Tally)
+            ($Tally.judged - $Before.judged), ($Tally.marked - $Before.marked), ($Tally.errors - $Before.errors), ($Tally.messagesWithErrors - $Before.messagesWithErrors)
+        }
+        $tally = Invoke-RestMethod -Uri "$($Sandbox.BaseUri)/_sandbox/checks?errors=true"
+        Get-Delta $tally | Should -Be @(2, 0, 2, 1)
+        $broken = @($tally.messages)[-1]
+        $broken.subject | Should -BeExactly 'Broken'
+        @($tally.messages | Where-Object errors -EQ 0) | Should -BeNullOrEmpty -Because '?errors=true lists only messages with an error'
+
+        Set-SandboxCheckMark -Id $broken.id -Reason 'a raw body with a bare LF, on purpose'
+        Reset-Sandbox
+        $tally = Invoke-RestMethod -Uri "$($Sandbox.BaseUri)/_sandbox/checks"
+        Get-Delta $tally | Should -Be @(2, 1, 0, 0)
+        ($tally.messages | Where-Object id -EQ $broken.id).mark | Should -BeExactly 'a raw body with a bare LF, on purpose'
+
+        { Set-SandboxCheckMark -Id '1700000000000.999' -Reason 'none' } | Should -Throw '*404*'
+        { Invoke-RestMethod -Uri "$($Sandbox.BaseUri)/_sandbox/checks/1700000000000.999" } | Should -Throw '*404*'
+    }
+
+    It 'lists its rules with their severities, the RFC line limits first' {
+        $answer = Invoke-RestMethod -Uri "$($Sandbox.BaseUri)/_sandbox/checks/rules"
+        $rules = @($answer)
+        $rules[0..1] | ForEach-Object { '{0} {1}' -f $_.id, $_.severity } | Should -Be @('LineTooLong error', 'LineLong warning')
+        $documented = [regex]::Matches((Get-Content -Raw (Join-Path $PSScriptRoot '../docs/sandbox.md')), '\| `([A-Za-z]+)` \| (error|warning) \|') |
+            ForEach-Object { '{0} {1}' -f $_.Groups[1].Value, $_.Groups[2].Value }
+        @($documented) | Should -Be @($rules | ForEach-Object { '{0} {1}' -f $_.id, $_.severity }) -Because 'docs/sandbox.md lists every rule, in order'
+    }
+}
+
+Describe 'A request body cut before its end' {
+    # Kestrel reports a body that ends early ("Unexpected end of request content", a reset) before
+    # or after it cancels RequestAborted, by chance: the classification must not depend on it.
+    BeforeAll {
+        Reset-Sandbox
+        $script:Sid = Invoke-RawLogin
+
+        function Send-CutBody {
+            # Announces a 100000-byte form, sends its first bytes, then closes (or resets) the connection.
+            param([switch] $Reset)
+            $uri = [uri]$Sandbox.BaseUri
+            $client = [System.Net.Sockets.TcpClient]::new($uri.Host, $uri.Port)
+            try {
+                $stream = $client.GetStream()
+                $head = "POST /$Sid.sdmailact.mail.mms HTTP/1.1`r`nHost: $($uri.Authority)`r`n" +
+                    "Content-Type: application/x-www-form-urlencoded`r`nContent-Length: 100000`r`n`r`napi=lc&snd=checked&mto=alice%40sandbox.test&body=" + ('x' * 2000)
+                $bytes = [Text.Encoding]::ASCII.GetBytes($head)
+                $stream.Write($bytes, 0, $bytes.Length)
+                $stream.Flush()
+                if ($Reset) { $client.Client.LingerState = [System.Net.Sockets.LingerOption]::new($true, 0) }
+            }
+            finally { $client.Dispose() }
+        }
+    }
+
+    It 'records each cut body as dropped (status 0), never as a sandbox error, and acts on none (<How>)' -TestCases @(
+        @{ How = 'closed' }, @{ How = 'reset' }
+    ) {
+        Clear-SandboxRequest
+        1..20 | ForEach-Object { Send-CutBody -Reset:($How -eq 'reset') }
+        $deadline = [datetime]::UtcNow.AddSeconds(20)
+        while (@(Get-SandboxRequest -Command sdmailact | Where-Object Outcome -EQ 'pending').Count -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        $sends = @(Get-SandboxRequest -Command sdmailact)
+        $sends.Count | Should -Be 20
+        @($sends | Group-Object Outcome, Status | ForEach-Object Name) | Should -Be @('dropped, 0')
+        @(Get-SandboxSpool).Count | Should -Be 0
+    }
+}

@@ -147,6 +147,22 @@ function Add-SandboxUser {
     $null = Invoke-RestMethod -Method Post -Uri (Get-ControlUri 'users') -ContentType 'application/json' -Body $body
 }
 
+function Set-SandboxCheckMark {
+    <#
+    Marks a stored message as deliberately bad (a test that posts raw, broken fields on purpose),
+    so the judge's tally at the end of the run leaves its findings out. Id: the message's id.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory, ValueFromPipelineByPropertyName)] [string] $Id,
+        [Parameter(Mandatory)] [string] $Reason
+    )
+    process {
+        $null = Invoke-RestMethod -Method Post -Uri (Get-ControlUri "checks/$([uri]::EscapeDataString($Id))/mark") -ContentType 'application/json' `
+            -Body (@{ reason = $Reason } | ConvertTo-Json -Compress)
+    }
+}
+
 function Get-SandboxMessage {
     [CmdletBinding()]
     param(
@@ -579,4 +595,4 @@ Export-ModuleMember -Function Get-TestSandbox, Reset-Sandbox, Get-SandboxRequest
     Get-SandboxSpool, Import-MimeKit, Read-MimeMessage, New-TestCredential, Invoke-AosRaw, Invoke-RawLogin,
     New-TestSession, Format-FieldList, Assert-FieldList, Get-OnlySend, Get-OnlyMessage, Get-OnlySpool,
     Invoke-Captured, Assert-OneError, Get-ErrorId, New-RandomFile, Get-PartBytes, Get-MessageBodyText,
-    Get-MessageHeaderText, Get-FreeLocalPort, Invoke-ChildPwsh, Start-TestProxy, Stop-TestProxy
+    Get-MessageHeaderText, Get-FreeLocalPort, Invoke-ChildPwsh, Start-TestProxy, Stop-TestProxy, Set-SandboxCheckMark

@@ -546,5 +546,29 @@ Describe 'The sandbox mail viewer' {
             # The page asked the AOS side for nothing but the remote image (a favicon request would land in this log).
             @(Get-SandboxRequest | Where-Object { -not $_.Command -and $_.Path -ne '/remote-probe.png' }).Path | Should -BeNullOrEmpty
         }
+
+        It 'shows on the Checks tab that a message the module sent passes every rule' {
+            Open-Message 'Quarterly report' -Tab checks
+            Wait-Task ((Expect $Page.Locator('#tab-checks')).ToHaveTextAsync('Checks (0)'))
+            Wait-Task ((Expect $Page.Locator('#checks-info')).ToHaveTextAsync([regex]'^No findings: the message passes every rule'))
+            Wait-Task ((Expect $Page.Locator('#checks tbody tr')).ToHaveCountAsync(0))
+        }
+
+        It 'shows on the Checks tab what the judge found in a broken message: severity, rule, line, times' {
+            # Raw fields, broken on purpose: a bare LF, and two lines over 998 octets.
+            $long = 'x' * 1200
+            $form = [ordered]@{ api = 'lc'; mto = 'alice@sandbox.test'; msub = 'Broken on purpose'; body = "a`nb`r`n$long`r`n$long`r`n"; snd = 'checked' }
+            (Invoke-AosRaw -Path "$(Invoke-RawLogin).sdmailact.mail.mms" -Form $form).Body | Should -BeExactly 'OK'
+            $id = (Get-Spooled)[0].id
+            Set-SandboxCheckMark -Id $id -Reason 'posted raw by the viewer test'
+            Open-Message 'Broken on purpose' -Tab checks
+            Wait-Task ((Expect $Page.Locator('#tab-checks')).ToHaveTextAsync('Checks (2)'))
+            # From, To, Subject, Date, Message-ID, the empty line: the body starts on line 7.
+            Wait-Task ((Expect $Page.Locator('#checks tbody tr')).ToHaveTextAsync([string[]]@('errorBareLf71LF without CR', 'errorLineTooLong92line over 998 octets')))
+            Wait-Task ((Expect $Page.Locator('#checks tbody tr.error')).ToHaveCountAsync(2))
+            Wait-Task ((Expect $Page.Locator('#checks-info')).ToContainTextAsync('2 errors and 0 warnings'))
+            Wait-Task ((Expect $Page.Locator('#checks-info')).ToContainTextAsync('A test marked it as deliberately bad: posted raw by the viewer test'))
+            Save-Screenshot 'checks-wide'
+        }
     }
 }

@@ -103,10 +103,11 @@ public static class AosEndpoints
             record.Status = answer.Status;
             record.Outcome = answer.Outcome;
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
+        catch (Exception e) when (e is BodyCutException || (e is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested))
         {
             record.Status = 0;
             record.Outcome = "dropped";
+            context.Abort();
         }
         catch (Exception e)
         {
@@ -207,7 +208,17 @@ public static class AosEndpoints
         {
             return (fields, AosAnswer.False("malformed form body: " + e.Message));
         }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+            // The client stopped sending or went away before the body's end. Kestrel reports that
+            // as "Unexpected end of request content" or a reset, often before RequestAborted is
+            // set, so it is classified here, where the body is read, and never by a race.
+            throw new BodyCutException(e);
+        }
     }
+
+    /// <summary>A request body that ended early: the request is "dropped", nothing acted on.</summary>
+    private sealed class BodyCutException(Exception inner) : Exception("the request body ended before it was complete", inner);
 
     private static FormReader NewReader(Stream stream) => new(stream, Encoding.UTF8)
     {

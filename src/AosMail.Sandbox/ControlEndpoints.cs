@@ -13,13 +13,14 @@ public static class ControlEndpoints
 {
     public const string Prefix = "/_sandbox";
 
-    /// <summary>Refuses control and viewer requests that do not come from this machine's own user:
-    /// goes first in the pipeline.</summary>
+    /// <summary>Refuses requests that do not come from this machine's own user: goes first in the
+    /// pipeline, before the control API, the viewer and the AOS endpoints alike (the AOS side
+    /// logs in with the published demo passwords, reads and sends every account's mail).</summary>
     public static void UseGuard(WebApplication app)
     {
         app.Use(async (context, next) =>
         {
-            if (context.Request.Path.StartsWithSegments(Prefix) && !IsLocal(context.Request, context.Connection))
+            if (!IsLocal(context.Request, context.Connection, aos: !context.Request.Path.StartsWithSegments(Prefix)))
             {
                 context.Response.StatusCode = StatusCodes.Status403Forbidden;
                 return;
@@ -33,14 +34,16 @@ public static class ControlEndpoints
     /// that. A browser on this machine brings two more risks now that the viewer is a web page:
     /// a web site whose name resolves to 127.0.0.1 (DNS rebinding: its Host header is its own
     /// name), and a web site posting to the control API from the user's browser (its Origin is
-    /// another site). Scripts and tests send no Origin and a loopback Host.
+    /// another site). Scripts and tests send no Origin and a loopback Host. The viewer's own page
+    /// reads with GET (no Origin needed); an AOS command acts on GET too, so there any Origin
+    /// must be this machine.
     /// </summary>
-    private static bool IsLocal(HttpRequest request, ConnectionInfo connection)
+    private static bool IsLocal(HttpRequest request, ConnectionInfo connection, bool aos)
     {
         if (connection.RemoteIpAddress is not { } remote || !IPAddress.IsLoopback(remote)) return false;
         if (!IsLoopbackName(request.Host.Host)) return false;
         var origin = request.Headers.Origin.ToString();
-        return origin.Length == 0 || HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)
+        return origin.Length == 0 || (!aos && (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)))
             || (Uri.TryCreate(origin, UriKind.Absolute, out var uri) && IsLoopbackName(uri.Host));
     }
 

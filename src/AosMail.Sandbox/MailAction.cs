@@ -73,6 +73,9 @@ public static partial class MailAction
         // composed into a file too, and copied from there; small ones stay in memory as before.
         using var content = Compose(state, user, id, lists["mto"], lists["mcc"], subject, priority, extraHeaders,
             request.GetSpooled("body"), request.Get("body") ?? "");
+        // Judged before it is stored, outside the user's lock: a large message takes a while to read.
+        IReadOnlyList<CheckFinding> findings;
+        using (var stored = content.OpenRead()) findings = MessageJudge.Judge(stored);
 
         // Only a mid needs the user's lock: it is checked, then overwritten or removed.
         lock (mid is null ? new object() : state.Mail.LockFor(user.Address))
@@ -82,6 +85,7 @@ public static partial class MailAction
             if (draft)
             {
                 state.Mail.Store(user.Address, "Draft", mid ?? id, content);
+                state.Checks.Add(mid ?? id, state.Clock.GetUtcNow(), user.Address, "draft", subject, findings);
                 return AosAnswer.Ok() with { MessageId = mid ?? id };
             }
 
@@ -93,6 +97,7 @@ public static partial class MailAction
             }
             if (request.IsChecked("keepcopy")) state.Mail.Store(user.Address, "Outbox", id, content);
             if (mid is not null) state.Mail.Delete(user.Address, "Draft", mid);
+            state.Checks.Add(id, state.Clock.GetUtcNow(), user.Address, "send", subject, findings);
             return AosAnswer.Ok() with { MessageId = id };
         }
     }

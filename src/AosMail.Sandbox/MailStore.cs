@@ -213,6 +213,11 @@ public sealed class MessageContent : IDisposable
         return new(null, path);
     }
 
+    /// <summary>The content, from its start (the judge reads it before it is stored).</summary>
+    public Stream OpenRead() => _bytes is not null
+        ? new MemoryStream(_bytes, writable: false)
+        : new FileStream(_path!, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
+
     public void WriteAtomically(string path)
     {
         if (_bytes is not null) AtomicFile.Write(path, _bytes);

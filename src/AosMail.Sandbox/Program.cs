@@ -42,6 +42,7 @@ ViewerEndpoints.UseFiles(app);
 app.UseRouting();
 ControlEndpoints.Map(app, state);
 ViewerEndpoints.Map(app, state);
+CheckEndpoints.Map(app, state);
 app.MapFallback("{**path}", context => AosEndpoints.HandleAsync(context, state));
 
 await app.StartAsync();

@@ -22,6 +22,9 @@ public sealed class SandboxState
     public RequestRecorder Recorder { get; } = new();
     public FaultPlan Faults { get; } = new();
 
+    /// <summary>The judge's verdicts since start; <see cref="Reset"/> keeps them (see <see cref="CheckLog"/>).</summary>
+    public CheckLog Checks { get; } = new();
+
     /// <summary>Oldest servers answer openbox with six fields a line; tests switch this on.</summary>
     public volatile bool LegacyOpenbox;
 
@@ -60,7 +63,7 @@ public sealed class SandboxState
     private TimeSpan StartIdle => TimeSpan.FromMinutes(Options.IdleMinutes);
 
     /// <summary>Back to the state right after start: no requests, faults, sessions, mail or
-    /// control-added users; start options.</summary>
+    /// control-added users; start options. The judge's verdicts (<see cref="Checks"/>) stay.</summary>
     public void Reset()
     {
         Recorder.Clear();

@@ -182,6 +182,15 @@ public static class ViewerEndpoints
         html = message.Message.HtmlBody is not null,
     };
 
+    /// <summary>The judge's verdict from when sdmailact stored the message; a message that came
+    /// another way (a file put in a folder) is judged now.</summary>
+    private static object Checks(SandboxState state, ViewerMessage message)
+    {
+        if (state.Checks.Find(message.Stored.Id) is { } check) return new { judged = check.Action, mark = check.Mark, findings = check.Findings };
+        using var stream = File.OpenRead(message.Stored.Path);
+        return new { judged = "opened", mark = (string?)null, findings = MessageJudge.Judge(stream) };
+    }
+
     private static async Task<IResult> DetailAsync(SandboxState state, ViewerMessage message, CancellationToken cancellationToken)
     {
         var (folder, id, url) = (message.Folder, message.Stored.Id, MessageUrl(message));
@@ -219,6 +228,7 @@ public static class ViewerEndpoints
             attachments,
             envelope = folder.IsSpool ? state.Mail.ReadEnvelope(id) : null,
             request,
+            checks = Checks(state, message),
         });
     }
 }

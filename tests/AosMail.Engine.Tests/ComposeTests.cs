@@ -127,15 +127,27 @@ public sealed class ComposeTests : IDisposable
         Assert.Equal(AosErrorIds.ConflictingParameters, Fails(message).ErrorId);
     }
 
+    // The HTML refers only to a usable id that is given, so nothing but the tested id's syntax can fail.
     [Theory]
     [InlineData("two words")]
     [InlineData("<logo>")]
-    [InlineData("")]
+    [InlineData("a\"b")]
     public void AContentIdMustBeUsable(string contentId)
     {
         var message = Message("<img src=\"cid:x\">", html: true);
+        message.InlineAttachments.Add(new KeyValuePair<string, AosAttachmentSource>("x", AosAttachmentSource.FromBytes("x.png", new byte[1])));
         message.InlineAttachments.Add(new KeyValuePair<string, AosAttachmentSource>(contentId, AosAttachmentSource.FromBytes("l.png", new byte[1])));
-        Assert.Contains(Fails(message).ErrorId, new[] { AosErrorIds.InvalidAttachment, AosErrorIds.MissingInlineAttachment });
+        var error = Fails(message);
+        Assert.Equal(AosErrorIds.InvalidAttachment, error.ErrorId);
+        Assert.Contains("is not a usable content id", error.Message);
+    }
+
+    [Fact]
+    public void AnHtmlReferenceToAContentIdNotGivenIsMissingInlineAttachment()
+    {
+        var message = Message("<img src=\"cid:x\">", html: true);
+        message.InlineAttachments.Add(new KeyValuePair<string, AosAttachmentSource>("logo", AosAttachmentSource.FromBytes("l.png", new byte[1])));
+        Assert.Equal(AosErrorIds.MissingInlineAttachment, Fails(message).ErrorId);
     }
 
     [Fact]

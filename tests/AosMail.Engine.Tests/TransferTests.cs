@@ -330,6 +330,19 @@ public class TransferTests
         Assert.True(answer!.Served <= AosProtocol.ListingAnswerMaxBytes + 64 * 1024);
     }
 
+    [Fact]
+    public async Task AListingJustOverTheDocumentedSixtyFourMegabytesIsRefused()
+    {
+        var (connection, _) = Connect(async (request, token) =>
+        {
+            await request.Content!.CopyToAsync(Stream.Null, token);
+            return Streamed(new MadeStream([], 65L * 1024 * 1024, (byte)'a'));
+        }, TimeSpan.FromSeconds(60));
+        var error = await Assert.ThrowsAsync<AosException>(() => connection.ListMessagesAsync("Inbox", 0, NullAosLog.Instance, CancellationToken.None));
+        Assert.Equal(AosErrorIds.ServerRejected, error.ErrorId);
+        Assert.Contains("larger than 67108864 bytes", error.Message);
+    }
+
     // ---- B23: rdmail streams ----
 
     private static byte[] Message(int bodyBytes)

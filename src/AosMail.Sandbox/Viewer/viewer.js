@@ -182,6 +182,7 @@ function showMessage(detail) {
   $('m-meta').replaceChildren(...meta.filter(([, value]) => value).flatMap(([name, value]) => [el('dt', { text: name }), el('dd', { text: value })]));
   $('tab-html').disabled = !detail.html;
   $('tab-attachments').textContent = `Attachments (${detail.attachments.length})`;
+  $('tab-checks').textContent = `Checks (${detail.checks.findings.length})`;
   // The frame keeps its document until the HTML tab shows another one (showHtml), so opening the
   // same message again does not reload it.
   showTab(state.tab === 'html' && !detail.html ? 'text' : state.tab);
@@ -203,6 +204,7 @@ function showTab(tab) {
   } else if (tab === 'attachments') showAttachments(detail);
   else if (tab === 'raw') showRaw(detail).catch(report);
   else if (tab === 'sent') showSent(detail);
+  else if (tab === 'checks') showChecks(detail);
 }
 
 function showHtml() {
@@ -244,6 +246,23 @@ function showSent(detail) {
     + `answered ${r.status} ${r.outcome}${r.fault ? ` (fault: ${r.fault})` : ''} in ${r.durationMs.toFixed(1)} ms on connection ${r.connectionId}. `
     + 'Fields in the order they were sent; secrets masked.';
   fieldTable($('sent'), r.fields);
+}
+
+function showChecks(detail) {
+  const checks = detail.checks;
+  const errors = checks.findings.filter(f => f.severity === 'error').length;
+  const warnings = checks.findings.length - errors;
+  $('checks-info').textContent = (checks.findings.length
+    ? `${errors} error${errors === 1 ? '' : 's'} and ${warnings} warning${warnings === 1 ? '' : 's'} by the sandbox's RFC rules (docs/sandbox.md); lines count from 1 in the stored message.`
+    : 'No findings: the message passes every rule of the sandbox\'s RFC judge (docs/sandbox.md).')
+    + (checks.judged === 'opened' ? ' Judged when opened: this message did not arrive through sdmailact.' : '')
+    + (checks.mark ? ` A test marked it as deliberately bad: ${checks.mark}` : '');
+  const rows = checks.findings.map(f => el('tr', { class: f.severity },
+    el('td', { class: 'severity', text: f.severity }), el('td', { class: 'name', text: f.rule }),
+    el('td', { text: String(f.line) }), el('td', { text: String(f.count) }), el('td', { text: f.detail })));
+  $('checks').replaceChildren(
+    el('thead', {}, el('tr', {}, ...['Severity', 'Rule', 'Line', 'Times', 'Detail'].map(name => el('th', { text: name })))),
+    el('tbody', {}, ...rows));
 }
 
 function tabKey(event) {
