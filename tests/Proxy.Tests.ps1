@@ -239,3 +239,24 @@ Describe 'Proxies that cost one upload' {
         $result.Requests.Count | Should -Be 0
     }
 }
+
+Describe 'What a proxy sees of the session id' {
+    BeforeEach {
+        Reset-Sandbox
+        Get-AosSession | Remove-AosSession
+        $Open.Clear()
+    }
+
+    It 'sees it in the URL over plain http and only host:port over https, as about_AosMail_Protocol says' {
+        $session = New-AosSession -Server $Http -Credential (New-TestCredential) -AllowUnencryptedAuthentication -Proxy $Open.Uri
+        Send-AosMessage -Session $session -To alice@sandbox.test -Subject 'plain' -Body 'x'
+        @((Get-ProxyRequest $Open).Target | Where-Object { $_ -match '^http://127\.0\.0\.1:\d+/SID[A-Za-z0-9]{17}\.sdmailact\.mail\.mms$' }).Count | Should -Be 1
+        $Open.Clear()
+        Send-AosMessage -Server $Https -Credential (New-TestCredential) -SkipCertificateCheck -Proxy $Open.Uri -To alice@sandbox.test -Subject 'tls' -Body 'x' 3>$null
+        @((Get-ProxyRequest $Open).Target) | Should -Not -BeNullOrEmpty
+        foreach ($target in (Get-ProxyRequest $Open).Target) { $target | Should -BeExactly ([uri]$Https).Authority }
+        $help = (Get-Help about_AosMail_Protocol | Out-String) -replace '\s+', ' '
+        $help | Should -BeLike '*Over plain*http*every proxy*sees it*POST http://host/SIDxxxx.sdmailact.mail.mms*'
+        $help | Should -Not -BeLike '*no password or session id ends up in a URL, a proxy log*'
+    }
+}
