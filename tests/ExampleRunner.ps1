@@ -7,7 +7,8 @@
 # -CasesPath: JSON { Credentials: { user: password }, ControlUri, Examples: [ { Id, Code } ] }.
 # Sequence mode writes one result per example to -ResultPath: the error records it wrote (to the
 # error stream or as a terminating error), and what it produced: output objects, "What if:" lines,
-# messages sent or saved (sdmailact answered 200), logins, sessions added or removed, files written.
+# messages sent or saved (sdmailact answered 200), sessions added or removed, files written
+# (empty and hidden ones left out: pwsh keeps its caches under $HOME/.cache and $HOME/.local).
 # Single mode runs the one example at the top level, so that its own 'exit' ends the process.
 param(
     [Parameter(Mandatory)] [string] $CasesPath,
@@ -43,8 +44,11 @@ function Get-LastSeq {
 
 function Get-FileState {
     # Every file under the working folder and HOME, with its length and time: what an example wrote.
-    @(Get-ChildItem -LiteralPath $PWD.ProviderPath, $HOME -File -Recurse -Force -ErrorAction Ignore |
-        ForEach-Object { '{0}|{1}|{2}' -f $_.FullName, $_.Length, $_.LastWriteTimeUtc.Ticks }) -join "`n"
+    @(foreach ($root in $PWD.ProviderPath, $HOME) {
+            Get-ChildItem -LiteralPath $root -File -Recurse -ErrorAction Ignore |
+                Where-Object { $_.Length -gt 0 -and $_.FullName.Substring($root.Length) -notmatch '[\\/]\.' } |
+                ForEach-Object { '{0}|{1}|{2}' -f $_.FullName, $_.Length, $_.LastWriteTimeUtc.Ticks }
+        }) -join "`n"
 }
 
 function Get-SessionState {
@@ -79,7 +83,6 @@ foreach ($case in $cases.Examples) {
             Output          = $output
             WhatIf          = $whatIf
             Saved           = @($requests | Where-Object { $_.command -eq 'sdmailact' -and $_.status -eq 200 }).Count
-            Logins          = @($requests | Where-Object { $_.command -eq 'login' -and $_.status -eq 200 }).Count
             Requests        = @($requests).Count
             SessionsChanged = (Get-SessionState) -ne $sessions
             FilesChanged    = (Get-FileState) -ne $files
