@@ -92,7 +92,7 @@ if ($IsLinux -and (Test-Path -LiteralPath /dev/shm -PathType Container)) {
     if ($shm.AvailableFreeSpace -ge 4GB) { $sandboxData = Join-Path /dev/shm (Split-Path -Leaf $work) }
 }
 Write-Host "Sandbox data: $sandboxData" -ForegroundColor Cyan
-$sandbox = Start-AosSandbox -SandboxPath $SandboxPath -DataPath $sandboxData
+$sandbox = Start-AosSandbox -SandboxPath $SandboxPath -DataPath $sandboxData -ArgumentList '--no-demo-mail'
 try {
     $env:AOS_SANDBOX_URI = $sandbox.BaseUri.AbsoluteUri.TrimEnd('/')
     $env:AOS_SANDBOX_DATA = $sandbox.DataPath
@@ -288,7 +288,7 @@ try {
     $farForms = [System.Collections.Generic.List[byte[]]]::new()
     foreach ($index in 0..($farMessages - 1)) { $farForms.Add($forms[$index]) }
     $nearEnvironment = @{ Uri = $env:AOS_SANDBOX_URI; Data = $env:AOS_SANDBOX_DATA }
-    $far = Start-AosSandbox -SandboxPath $SandboxPath -DataPath "$sandboxData-far" -ArgumentList '--latency-ms', $farLatencyMs
+    $far = Start-AosSandbox -SandboxPath $SandboxPath -DataPath "$sandboxData-far" -ArgumentList '--latency-ms', $farLatencyMs, '--no-demo-mail'
     try {
         # The helpers (Reset-Sandbox, Assert-Sent) talk to the far sandbox while this section runs.
         $env:AOS_SANDBOX_URI = $far.BaseUri.AbsoluteUri.TrimEnd('/')

@@ -151,3 +151,112 @@ Send-AosMessage -Server '$Http' -Credential `$credential -AllowUnencryptedAuthen
         @(Get-ProxyRequest $Guarded).Count | Should -Be 0
     }
 }
+
+Describe 'Proxies that cost one upload' {
+    # Each body is counted as the proxy reads it: a request the proxy refused with 407 and that
+    # was sent again would count twice.
+    BeforeAll {
+        $script:Big = New-RandomFile -Path (Join-Path $TestDrive 'big.bin') -Size 2MB
+        $script:WrongCredential = [pscredential]::new('proxy-user', (ConvertTo-SecureString -String 'not-the-password' -AsPlainText -Force))
+        function Get-SandboxBodyBytes { (Get-SandboxRequest | Measure-Object -Property ContentLength -Sum).Sum }
+    }
+
+    BeforeEach {
+        Reset-Sandbox
+        Get-AosSession | Remove-AosSession
+        $Guarded.Clear()
+        $Guarded.Scheme = 'Basic'
+        $Guarded.RefuseAtOnce = $false
+        $Guarded.SetCredential('proxy-user', $ProxyPassword)
+    }
+
+    AfterAll {
+        $Guarded.Scheme = 'Basic'
+        $Guarded.RefuseAtOnce = $false
+        $Guarded.SetCredential('proxy-user', $ProxyPassword)
+    }
+
+    It 'sends the Basic credential from the first request, so a 2 MB attachment crosses the proxy once' {
+        $session = New-AosSession -Server $Http -Credential (New-TestCredential) -AllowUnencryptedAuthentication -Proxy $Guarded.Uri -ProxyCredential $ProxyCredential
+        Send-AosMessage -Session $session -To alice@sandbox.test -Subject 'one upload' -Body 'x' -Attachments $Big.FullName
+        $seen = @(Get-SandboxRequest)
+        @($seen.Command) | Should -Be @('login', 'sdmailact')
+        $requests = @(Get-ProxyRequest $Guarded)
+        @($requests.Status) | Should -Be @(200, 200)
+        foreach ($request in $requests) { $request.ProxyAuthorization | Should -BeExactly $Expected }
+        $Guarded.BodyBytes | Should -Be (Get-SandboxBodyBytes)
+        $requests[1].BodyBytes | Should -BeGreaterThan 2MB
+    }
+
+    It 'refuses a wrong -ProxyCredential on the first try, saying the proxy refused it, when the proxy answers 407 at once' {
+        $Guarded.RefuseAtOnce = $true
+        $result = Invoke-Captured { New-AosSession -Server $Http -Credential (New-TestCredential) -AllowUnencryptedAuthentication -Proxy $Guarded.Uri -ProxyCredential $WrongCredential }
+        Assert-OneError $result -ErrorId AosLoginFailed -Category AuthenticationError `
+            -MessageLike "The proxy $($Guarded.Uri.GetLeftPart('Authority')) refused the login to $Http*(HTTP 407*the proxy refused the credential given with -ProxyCredential*Nothing reached the AOS server."
+        $result.Requests.Count | Should -Be 0
+        @(Get-ProxyRequest $Guarded).Count | Should -Be 1
+        $result.Errors[0].Exception.Message | Should -Not -BeLike '*not-the-password*'
+    }
+
+    It 'does not send a 2 MB body again when the proxy refuses the credential with 407 after the login' {
+        $session = New-AosSession -Server $Http -Credential (New-TestCredential) -AllowUnencryptedAuthentication -Proxy $Guarded.Uri -ProxyCredential $ProxyCredential
+        $Guarded.SetCredential('proxy-user', 'changed-on-the-proxy')
+        $Guarded.Clear()
+        $result = Invoke-Captured { Send-AosMessage -Session $session -To alice@sandbox.test -Subject 'refused by the proxy' -Body 'x' -Attachments $Big.FullName }
+        Assert-OneError $result -ErrorId AosServerRejected -Category AuthenticationError -MessageLike '*proxy*refused the send*the proxy refused the credential given with -ProxyCredential*'
+        $result.Requests.Count | Should -Be 0
+        $requests = @(Get-ProxyRequest $Guarded)
+        $requests.Count | Should -Be 1
+        $requests[0].Status | Should -Be 407
+        $Guarded.BodyBytes | Should -Be $requests[0].BodyBytes
+        $Guarded.BodyBytes | Should -BeGreaterThan 2MB
+        $Guarded.BodyBytes | Should -BeLessThan 4MB
+    }
+
+    It 'learns another scheme (Digest) on the login and asks before each body, so a 2 MB attachment crosses once' {
+        $Guarded.Scheme = 'Digest'
+        $Guarded.RefuseAtOnce = $true
+        $session = New-AosSession -Server $Http -Credential (New-TestCredential) -AllowUnencryptedAuthentication -Proxy $Guarded.Uri -ProxyCredential $ProxyCredential
+        Send-AosMessage -Session $session -To alice@sandbox.test -Subject 'digest proxy' -Body 'x' -Attachments $Big.FullName
+        @((Get-SandboxRequest).Command) | Should -Be @('login', 'sdmailact')
+        $requests = @(Get-ProxyRequest $Guarded)
+        # The login's Basic header showed the proxy wants Digest; Basic is never sent again.
+        $requests[0].ProxyAuthorization | Should -BeExactly $Expected
+        $requests[0].Status | Should -Be 407
+        @($requests | Select-Object -Skip 1 | Where-Object { $_.ProxyAuthorization -like 'Basic *' }).Count | Should -Be 0
+        $sends = @($requests | Where-Object { $_.Target -like '*.sdmailact.mail.mms' })
+        foreach ($send in $sends) { $send.Expect | Should -Be '100-continue' }
+        @($sends | Where-Object Status -EQ 200).Count | Should -Be 1
+        @($sends | Where-Object Status -EQ 407 | Where-Object BodyBytes -GT 0).Count | Should -Be 0
+        ($sends | Measure-Object -Property BodyBytes -Sum).Sum | Should -Be (Get-SandboxRequest -Command sdmailact).ContentLength
+    }
+
+    It 'names the proxy when the proxy cannot be reached' {
+        $down = [uri]"http://127.0.0.1:$(Get-FreeLocalPort)"
+        $result = Invoke-Captured { New-AosSession -Server $Http -Credential (New-TestCredential) -AllowUnencryptedAuthentication -Proxy $down -ProxyCredential $ProxyCredential }
+        Assert-OneError $result -ErrorId AosConnectionFailed -Category ConnectionError `
+            -MessageLike "Could not reach the proxy $($down.GetLeftPart('Authority')) on the way to $Http*Nothing was sent*"
+        $result.Requests.Count | Should -Be 0
+    }
+}
+
+Describe 'What a proxy sees of the session id' {
+    BeforeEach {
+        Reset-Sandbox
+        Get-AosSession | Remove-AosSession
+        $Open.Clear()
+    }
+
+    It 'sees it in the URL over plain http and only host:port over https, as about_AosMail_Protocol says' {
+        $session = New-AosSession -Server $Http -Credential (New-TestCredential) -AllowUnencryptedAuthentication -Proxy $Open.Uri
+        Send-AosMessage -Session $session -To alice@sandbox.test -Subject 'plain' -Body 'x'
+        @((Get-ProxyRequest $Open).Target | Where-Object { $_ -match '^http://127\.0\.0\.1:\d+/SID[A-Za-z0-9]{17}\.sdmailact\.mail\.mms$' }).Count | Should -Be 1
+        $Open.Clear()
+        Send-AosMessage -Server $Https -Credential (New-TestCredential) -SkipCertificateCheck -Proxy $Open.Uri -To alice@sandbox.test -Subject 'tls' -Body 'x' 3>$null
+        @((Get-ProxyRequest $Open).Target) | Should -Not -BeNullOrEmpty
+        foreach ($target in (Get-ProxyRequest $Open).Target) { $target | Should -BeExactly ([uri]$Https).Authority }
+        $help = (Get-Help about_AosMail_Protocol | Out-String) -replace '\s+', ' '
+        $help | Should -BeLike '*Over plain*http*every proxy*sees it*POST http://host/SIDxxxx.sdmailact.mail.mms*'
+        $help | Should -Not -BeLike '*no password or session id ends up in a URL, a proxy log*'
+    }
+}

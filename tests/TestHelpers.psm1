@@ -41,8 +41,11 @@ function Get-TestSandbox {
 
 function Reset-Sandbox {
     [CmdletBinding()]
-    param()
-    $null = Invoke-RestMethod -Method Post -Uri (Get-ControlUri 'reset')
+    param(
+        # The demo Inbox as a sandbox started without --no-demo-mail has it (tests/Examples.Tests.ps1).
+        [switch] $DemoMail
+    )
+    $null = Invoke-RestMethod -Method Post -Uri ((Get-ControlUri 'reset') + $(if ($DemoMail) { '?demoMail=true' }))
 }
 
 function Get-SandboxRequest {

@@ -27,6 +27,7 @@ namespace AosMail.Engine
         private readonly HttpClient _http;
         private readonly SecureString _password;
         private readonly TimeSpan _timeout;
+        private readonly string _proxyRefusal;
         private readonly SemaphoreSlim _loginGate = new SemaphoreSlim(1, 1);
         private volatile string? _sid;
         private long _lastUsedUtcTicks;
@@ -72,6 +73,7 @@ namespace AosMail.Engine
             OutboxMailbox = settings.OutboxMailbox;
             _timeout = settings.Timeout;
             Proxy = settings.Proxy;
+            _proxyRefusal = AosProxy.RefusalReason(settings);
 
             _http = new HttpClient(handler ?? AosProxy.Apply(AosHttpHandlerFactory.Create(settings.SkipCertificateCheck), settings), disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
             _http.DefaultRequestHeaders.ExpectContinue = false;
@@ -351,10 +353,7 @@ namespace AosMail.Engine
 
             if (answer.Code == (int)HttpStatusCode.ProxyAuthenticationRequired)
             {
-                throw new AosException(AosErrorIds.LoginFailed, AosErrorCategory.AuthenticationError,
-                    $"The proxy {(Proxy == null ? "(the system's default proxy)" : Proxy.GetLeftPart(UriPartial.Authority))} refused the login to {Server.AbsoluteUri} ({answer.Status}): "
-                    + "it wants a credential of its own. Give it with -ProxyCredential, or -ProxyUseDefaultCredentials for a proxy that takes your Windows sign-in. Nothing reached the AOS server.",
-                    Account);
+                throw AosProxy.Refused(Proxy, _proxyRefusal, Server, AosErrorIds.LoginFailed, "the login", answer.Status, Account);
             }
 
             if (!answer.IsSuccess || !AosAnswer.IsSessionId(answer.Text))
@@ -411,6 +410,11 @@ namespace AosMail.Engine
                 if (answer.IsRedirect)
                 {
                     throw RedirectRefused(command, answer);
+                }
+
+                if (answer.Code == (int)HttpStatusCode.ProxyAuthenticationRequired)
+                {
+                    throw AosProxy.Refused(Proxy, _proxyRefusal, Server, AosErrorIds.ServerRejected, what, answer.Status, target);
                 }
 
                 if (!answer.IsSuccess)
@@ -529,6 +533,9 @@ namespace AosMail.Engine
             var cause = outcome.Cause;
             switch (outcome.Fault)
             {
+                case AosFaultKind.NotReached when Proxy != null:
+                    return AosProxy.NotReached(Proxy, Server, command, cause, attempts, outcome.Error);
+
                 case AosFaultKind.NotReached:
                     return new AosException(AosErrorIds.ConnectionFailed, AosErrorCategory.ConnectionError,
                         Invariant($"Could not reach {Server.AbsoluteUri} ({command}): {cause}. Nothing was sent; tried {attempts} times."), Server, outcome.Error);

@@ -163,11 +163,7 @@ namespace AosMail.Engine
                     throw InvalidAddress(entry, Invariant($"The {kind} entry '{Escape(entry)}' contains the control character U+{(int)entry[control]:X4}, which has no place in an address (a mail header would break at it)."));
                 }
 
-                if (!InternetAddressList.TryParse(AddressParser, entry, out var list) || list.Count == 0)
-                {
-                    throw InvalidAddress(entry, $"The {kind} entry '{entry}' is not a valid e-mail address or address list.");
-                }
-
+                var list = AosAddressList.Parse(AddressParser, entry, kind);
                 foreach (var address in list)
                 {
                     if (address is GroupAddress)

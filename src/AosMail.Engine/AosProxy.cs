@@ -51,27 +51,62 @@ namespace AosMail.Engine
             }
         }
 
-        /// <summary>Sets the handler up for <see cref="AosConnectionSettings.Proxy"/>; without one the handler keeps the default proxy.</summary>
-        public static HttpClientHandler Apply(HttpClientHandler handler, AosConnectionSettings settings)
+        /// <summary>
+        /// Sets the handler up for <see cref="AosConnectionSettings.Proxy"/> (without one the handler
+        /// keeps the default proxy) and returns the handler to send through: with a
+        /// -ProxyCredential to a plain-http server, <see cref="AosProxyAuthentication"/> in front of it.
+        /// </summary>
+        public static HttpMessageHandler Apply(HttpClientHandler handler, AosConnectionSettings settings)
         {
-            if (settings.Proxy != null)
+            if (settings.Proxy == null)
             {
-                // As Invoke-RestMethod: every request goes through the proxy, local ones included.
-                var proxy = new WebProxy(settings.Proxy) { BypassProxyOnLocal = false };
-                if (settings.ProxyCredential != null)
-                {
-                    proxy.Credentials = settings.ProxyCredential;
-                }
-                else
-                {
-                    proxy.UseDefaultCredentials = settings.ProxyUseDefaultCredentials;
-                }
-
-                handler.UseProxy = true;
-                handler.Proxy = proxy;
+                return handler;
             }
 
-            return handler;
+            // As Invoke-RestMethod: every request goes through the proxy, local ones included.
+            var proxy = new WebProxy(settings.Proxy) { BypassProxyOnLocal = false };
+            handler.UseProxy = true;
+            handler.Proxy = proxy;
+            if (settings.ProxyCredential == null)
+            {
+                proxy.UseDefaultCredentials = settings.ProxyUseDefaultCredentials;
+                return handler;
+            }
+
+            if (settings.Server?.Scheme != Uri.UriSchemeHttp || !AosProxyAuthentication.CanSendBasic(settings.ProxyCredential))
+            {
+                // Over https the proxy sees only the tunnel's CONNECT, which carries no body: the
+                // handler answers its 407 there, and a header on the request would go inside the
+                // tunnel to the AOS server.
+                proxy.Credentials = settings.ProxyCredential;
+                return handler;
+            }
+
+            var authentication = new AosProxyAuthentication(settings.ProxyCredential, handler);
+            proxy.Credentials = authentication;
+            return authentication;
         }
+
+        /// <summary>What a 407 means for these settings, for <see cref="Refused"/>.</summary>
+        public static string RefusalReason(AosConnectionSettings settings) =>
+            settings.ProxyCredential != null ? "the proxy refused the credential given with -ProxyCredential: check its user name and password"
+            : settings.ProxyUseDefaultCredentials ? "the proxy refused the signed-in user's credential (-ProxyUseDefaultCredentials): give another with -ProxyCredential"
+            : "it wants a credential of its own. Give it with -ProxyCredential, or -ProxyUseDefaultCredentials for a proxy that takes your Windows sign-in";
+
+        /// <summary>The error for a 407 (the proxy refused <paramref name="what"/>), naming the proxy; nothing reached the AOS server.</summary>
+        public static AosException Refused(Uri? proxy, string reason, Uri server, string errorId, string what, string status, object? target) =>
+            new AosException(errorId, AosErrorCategory.AuthenticationError,
+                $"The proxy {Name(proxy)} refused {what} to {server.AbsoluteUri} ({status}): {reason}. Nothing reached the AOS server.", target);
+
+        /// <summary>
+        /// The error when nothing could be reached through -Proxy: every connection goes to the
+        /// proxy, so it is the proxy that was not reached (or that refused the tunnel).
+        /// </summary>
+        public static AosException NotReached(Uri proxy, Uri server, string command, string cause, int attempts, Exception? error) =>
+            new AosException(AosErrorIds.ConnectionFailed, AosErrorCategory.ConnectionError,
+                FormattableString.Invariant($"Could not reach the proxy {Name(proxy)} on the way to {server.AbsoluteUri} ({command}): {cause}. Nothing was sent; tried {attempts} times. Check -Proxy and that the proxy is running."),
+                proxy, error);
+
+        private static string Name(Uri? proxy) => proxy == null ? "(the system's default proxy)" : proxy.GetLeftPart(UriPartial.Authority);
     }
 }

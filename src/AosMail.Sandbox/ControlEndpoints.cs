@@ -55,9 +55,9 @@ public static class ControlEndpoints
         var control = app.MapGroup(Prefix);
         control.MapGet("/info", () => Info(state));
 
-        control.MapPost("/reset", () =>
+        control.MapPost("/reset", (bool? demoMail) =>
         {
-            state.Reset();
+            state.Reset(demoMail);
             return Results.NoContent();
         });
 

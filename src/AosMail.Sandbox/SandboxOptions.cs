@@ -20,6 +20,8 @@ public sealed record SandboxOptions
     /// <summary>Slow reading: request bodies are read at most this fast (0: as fast as they come).</summary>
     public long ReadBytesPerSecond { get; init; }
     public string? ReadyFile { get; init; }
+    /// <summary>The demo account's Inbox starts with a few messages (<see cref="DemoMail"/>); --no-demo-mail starts it empty.</summary>
+    public bool DemoMail { get; init; } = true;
     public IReadOnlyList<Account> ExtraUsers { get; init; } = [];
 
     public static IReadOnlyList<Account> BuiltInUsers { get; } =
@@ -32,7 +34,7 @@ public sealed record SandboxOptions
     public const string Usage =
         "Usage: dotnet AosMail.Sandbox.dll [--port N] [--https-port N] [--data DIR] [--idle-minutes N]\n" +
         "                                   [--latency-ms N] [--read-bytes-per-second N]\n" +
-        "                                   [--ready-file PATH] [--user name@host:password]...";
+        "                                   [--ready-file PATH] [--user name@host:password]... [--no-demo-mail]";
 
     /// <summary>Parses the command line; throws <see cref="ArgumentException"/> with a
     /// message fit for the console on anything it does not understand.</summary>
@@ -63,6 +65,7 @@ public sealed record SandboxOptions
                 case "--latency-ms": options = options with { LatencyMs = (int)ParseCount(arg, Value(), int.MaxValue) }; break;
                 case "--read-bytes-per-second": options = options with { ReadBytesPerSecond = ParseCount(arg, Value(), long.MaxValue) }; break;
                 case "--user": users.Add(ParseUser(Value())); break;
+                case "--no-demo-mail": options = options with { DemoMail = false }; break;
                 case "-h" or "--help" or "-?": throw new ArgumentException(Usage);
                 default: throw new ArgumentException($"Unknown argument '{arg}'.\n{Usage}");
             }

@@ -10,6 +10,7 @@ public sealed class SandboxState
         Users = new UserStore(options);
         Sessions = new SessionStore(clock, StartIdle);
         Mail = new MailStore(options.DataPath, clock);
+        if (options.DemoMail) DemoMail.Seed(Mail, clock);
         LatencyMs = options.LatencyMs;
         ReadBytesPerSecond = options.ReadBytesPerSecond;
     }
@@ -62,9 +63,10 @@ public sealed class SandboxState
 
     private TimeSpan StartIdle => TimeSpan.FromMinutes(Options.IdleMinutes);
 
-    /// <summary>Back to the state right after start: no requests, faults, sessions, mail or
-    /// control-added users; start options. The judge's verdicts (<see cref="Checks"/>) stay.</summary>
-    public void Reset()
+    /// <summary>Back to the state right after start: no requests, faults, sessions, mail (but the
+    /// demo Inbox, <see cref="DemoMail"/>) or control-added users; start options. The judge's
+    /// verdicts (<see cref="Checks"/>) stay. <paramref name="demoMail"/> overrides --no-demo-mail for this reset.</summary>
+    public void Reset(bool? demoMail = null)
     {
         Recorder.Clear();
         Faults.Clear();
@@ -76,5 +78,6 @@ public sealed class SandboxState
         ReadBytesPerSecond = Options.ReadBytesPerSecond;
         Users.Reset();
         Mail.Clear();
+        if (demoMail ?? Options.DemoMail) DemoMail.Seed(Mail, Clock);
     }
 }

@@ -111,7 +111,8 @@ public class ConnectionTests
         var settings = Settings("https://mail.example.com/");
         settings.Proxy = new Uri("http://127.0.0.1:3128");
         settings.ProxyCredential = new System.Net.NetworkCredential("proxy-user", "p");
-        using var handler = AosProxy.Apply(new System.Net.Http.HttpClientHandler(), settings);
+        using var handler = new System.Net.Http.HttpClientHandler();
+        Assert.Same(handler, AosProxy.Apply(handler, settings));
         var proxy = Assert.IsType<System.Net.WebProxy>(handler.Proxy);
         Assert.True(handler.UseProxy);
 #if NET
@@ -122,7 +123,8 @@ public class ConnectionTests
 
         settings.Proxy = null;
         settings.ProxyCredential = null;
-        using var systemDefault = AosProxy.Apply(new System.Net.Http.HttpClientHandler(), settings);
+        using var systemDefault = new System.Net.Http.HttpClientHandler();
+        Assert.Same(systemDefault, AosProxy.Apply(systemDefault, settings));
         Assert.Null(systemDefault.Proxy);
         Assert.True(systemDefault.UseProxy);
     }

@@ -37,7 +37,8 @@ public class ValidationTests
     [InlineData("@x.org")]
     [InlineData("Bob <b@y.org")]
     [InlineData("a@x.org, , <>")]
-    [InlineData("a@x.org; b@x.org")]
+    [InlineData("a@x.org; b@x.org;; bob")]
+    [InlineData(";")]
     public void MalformedAddress(string entry)
     {
         var message = Valid();

@@ -532,7 +532,7 @@ namespace AosMail.Commands
                 foreach (AosAttachment? attachment in (pipedBody is null ? Attachments : _commandLineAttachments) ?? Array.Empty<AosAttachment>())
                 {
                     if (attachment is null || attachment.IsBlank) continue;
-                    message.Attachments.Add(attachments.ToSource(attachment));
+                    foreach (AosAttachmentSource source in attachments.ToSources(attachment)) message.Attachments.Add(source);
                 }
 
                 foreach (KeyValuePair<string, AosAttachmentSource> inline in attachments.Inline(InlineAttachments))

@@ -25,6 +25,23 @@ namespace AosMail.Internal
             _resolve = resolve;
         }
 
+        /// <summary>
+        /// The sources of one entry: a path naming several files separated by ';' (a CSV Attachments
+        /// cell, as Send-MailMessage scripts write one) gives one source per file. A path that is an
+        /// existing file is taken whole, ';' in its name or not.
+        /// </summary>
+        public IReadOnlyList<AosAttachmentSource> ToSources(AosAttachment attachment)
+        {
+            string? path = attachment.Path;
+            if (attachment.Content is null && string.IsNullOrWhiteSpace(attachment.Name) && path != null && path.IndexOf(';') >= 0
+                && !(_resolve(path) is string whole && File.Exists(whole)))
+            {
+                return path.Split(';').Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => ToSource(new AosAttachment(p.Trim()))).ToList();
+            }
+
+            return new[] { ToSource(attachment) };
+        }
+
         public AosAttachmentSource ToSource(AosAttachment attachment)
         {
             object? content = attachment.Content is PSObject wrapped ? wrapped.BaseObject : attachment.Content;
