@@ -6,7 +6,6 @@ using System.Linq;
 using System.Text;
 using System.Text.RegularExpressions;
 using MimeKit;
-using MimeKit.Utils;
 using static System.FormattableString;
 
 namespace AosMail.Engine
