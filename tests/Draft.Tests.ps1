@@ -223,4 +223,69 @@ Describe 'Drafts' {
         { $rows | Send-AosMessage -To bob@sandbox.test -ErrorAction Stop } | Should -Throw -ErrorId 'AosNotADraft,AosMail.Commands.SendAosMessageCommand'
         @(Get-Draft).Count | Should -Be 1
     }
+
+    # AOS, like the sandbox and many servers, keeps no Bcc in a draft: nothing of it is lost
+    # silently. A server that keeps it is played by adding the header to the stored draft file.
+    Context 'Bcc and drafts' {
+        It 'warns after Save-AosDraft -Bcc that the stored draft holds no Bcc, and how to give it again' {
+            $result = Invoke-Captured { Save-AosDraft -To bob@sandbox.test -Bcc carol@sandbox.test -Subject 'Plan' -Body 'x' }
+            $result.Errors.Count | Should -Be 0
+            $result.Output.Count | Should -Be 1
+            $id = $result.Output[0].DraftId
+            $id | Should -BeExactly (Get-Draft)[0].Id
+            $result.Warnings.Count | Should -Be 1
+            "$($result.Warnings[0])" | Should -BeLike "*without its Bcc (carol@sandbox.test)*Send-AosMessage -DraftId $id -Bcc*"
+            # The save posted the Bcc, then read the stored draft to see whether it was kept.
+            $result.Requests.Command | Should -Be 'openbox', 'sdmailact', 'openbox', 'rdmail'
+            ($result.Requests[1].Fields | Where-Object Name -EQ mbcc).Value | Should -BeExactly 'carol@sandbox.test'
+            [IO.File]::ReadAllText((Get-Draft)[0].Path) | Should -Not -Match '(?im)^Bcc:'
+        }
+
+        It 'reads nothing back and warns of nothing when no -Bcc is given' {
+            $result = Invoke-Captured { Save-AosDraft -To bob@sandbox.test -Subject 'Plan' -Body 'x' }
+            $result.Warnings.Count | Should -Be 0
+            $result.Requests.Command | Should -Be 'openbox', 'sdmailact', 'openbox'
+        }
+
+        It 'sends a Bcc the stored draft holds when the draft is sent as saved' {
+            $draft = Save-AosDraft -To bob@sandbox.test -Subject 'Kept Bcc' -Body 'x' -WarningAction SilentlyContinue
+            # A server that keeps Bcc in drafts: the stored draft gets the header the sandbox drops.
+            $path = (Get-Draft)[0].Path
+            $text = [IO.File]::ReadAllText($path)
+            [IO.File]::WriteAllText($path, $text.Replace("To: bob@sandbox.test`r`n", "To: bob@sandbox.test`r`nBcc: alice@sandbox.test`r`n"))
+            Clear-SandboxRequest
+
+            $sent = Send-AosMessage -DraftId $draft.DraftId -To bob@sandbox.test -PassThru
+            $sent.Bcc | Should -Be @('alice@sandbox.test')
+            Assert-FieldList (Get-OnlySend) @(@('api', 'lc'), @('mid', $draft.DraftId), @('mto', 'bob@sandbox.test'), @('mbcc', 'alice@sandbox.test'),
+                @('msub', 'Kept Bcc'), @('body', 'x'), @('snd', 'checked'))
+            $delivered = Get-OnlyMessage -User alice@sandbox.test
+            $delivered.Subject | Should -BeExactly 'Kept Bcc'
+            $delivered.Bcc.Count | Should -Be 0
+            (Get-OnlyMessage -User bob@sandbox.test).Subject | Should -BeExactly 'Kept Bcc'
+        }
+
+        It 'names the saved subject of a draft sent as saved, with -Verbose and for a piped draft with -WhatIf' {
+            $draft = Save-AosDraft -To bob@sandbox.test -Subject 'Saved subject' -Body 'x'
+            $transcript = Join-Path $TestDrive 'whatif.txt'
+            $null = Start-Transcript -Path $transcript
+            try {
+                Send-AosMessage -DraftId $draft.DraftId -To bob@sandbox.test -WhatIf
+                Get-AosMessage -Mailbox Draft | Send-AosMessage -To bob@sandbox.test -WhatIf
+            }
+            finally { $null = Stop-Transcript }
+            $lines = @((Get-Content -Raw -LiteralPath $transcript) -split '\r?\n' | Where-Object { $_ -like 'What if:*' })
+            $lines.Count | Should -Be 2
+            $lines | Should -Not -BeLike '*(no subject)*'
+            # -WhatIf reads nothing, so the draft named by id is named as such...
+            $lines[0] | Should -BeLike "*draft $($draft.DraftId) with its saved subject*"
+            # ...and a piped draft brings its subject.
+            $lines[1] | Should -BeLike "*'Saved subject'*"
+            @(Get-SandboxSpool).Count | Should -Be 0
+
+            $verbose = @(Send-AosMessage -DraftId $draft.DraftId -To bob@sandbox.test -Verbose 4>&1 | ForEach-Object { "$_" })
+            $verbose | Where-Object { $_ -like "*saved content of draft $($draft.DraftId)*'Saved subject'*" } | Should -Not -BeNullOrEmpty
+            (Get-OnlyMessage -User bob@sandbox.test).Subject | Should -BeExactly 'Saved subject'
+        }
+    }
 }

@@ -73,6 +73,22 @@ BeforeDiscovery {
         @{ Name = '-ReplyTo with a Reply-To header'; Cmd = 'Draft'; Params = @{ ReplyTo = 'help@sandbox.test'; Header = @{ 'reply-to' = 'x@sandbox.test' } }; ErrorId = 'AosConflictingParameters'; Category = 'InvalidArgument'; Offending = 'Reply-To'; Target = 'reply-to' }
         @{ Name = '-RequestReadReceipt with the header it writes'; Cmd = 'Send'; Params = @{ RequestReadReceipt = $true; Header = @{ 'Disposition-Notification-To' = 'x@sandbox.test' } }; ErrorId = 'AosConflictingParameters'; Category = 'InvalidArgument'; Offending = '-RequestReadReceipt'; Target = 'Disposition-Notification-To' }
         @{ Name = 'reserved header resent-message-id'; Cmd = 'Draft'; Params = @{ Header = @{ 'resent-message-id' = '<x@y>' } }; ErrorId = 'AosReservedHeader'; Category = 'InvalidArgument'; Offending = 'resent-message-id' }
+        # Inputs a mail system chokes on (issue 24.7): refused before the wire.
+        @{ Name = 'a non-ASCII local part'; Cmd = 'Send'; Params = @{ To = 'jösé@example.com' }; ErrorId = 'AosInvalidAddress'; Category = 'InvalidArgument'; Offending = 'SMTPUTF8'; Target = 'jösé@example.com' }
+        @{ Name = 'a non-ASCII local part in a draft Cc'; Cmd = 'Draft'; Params = @{ Cc = 'Jörg <jörg@example.com>' }; ErrorId = 'AosInvalidAddress'; Category = 'InvalidArgument'; Offending = "'jörg'"; Target = 'jörg@example.com' }
+        @{ Name = 'ESC in the subject'; Cmd = 'Send'; Params = @{ Subject = "`e[31mred" }; ErrorId = 'AosInvalidSubject'; Category = 'InvalidArgument'; Offending = 'U+001B'; Target = '[31mred' }
+        @{ Name = 'DEL in a draft subject'; Cmd = 'Draft'; Params = @{ Subject = "a`u{007F}b" }; ErrorId = 'AosInvalidSubject'; Category = 'InvalidArgument'; Offending = 'U+007F'; Target = 'b' }
+        @{ Name = 'BEL in the subject'; Cmd = 'Send'; Params = @{ Subject = "ring`a" }; ErrorId = 'AosInvalidSubject'; Category = 'InvalidArgument'; Offending = 'U+0007'; Target = 'ring' }
+        @{ Name = 'ESC in a header value'; Cmd = 'Send'; Params = @{ Header = @{ 'X-Color' = "`e[31mred" } }; ErrorId = 'AosInvalidHeaderValue'; Category = 'InvalidArgument'; Offending = 'U+001B'; Target = '[31mred' }
+        @{ Name = 'DEL in a draft header value'; Cmd = 'Draft'; Params = @{ Header = @{ 'X-Del' = "a`u{007F}b" } }; ErrorId = 'AosInvalidHeaderValue'; Category = 'InvalidArgument'; Offending = 'X-Del'; Target = 'b' }
+        @{ Name = 'an empty list of header values'; Cmd = 'Send'; Params = @{ Header = @{ 'X-A' = @() } }; ErrorId = 'AosInvalidHeaderValue'; Category = 'InvalidArgument'; Offending = 'X-A' }
+        @{ Name = 'an empty attachment entry'; Cmd = 'Send'; Params = @{ Attachments = @{} }; ErrorId = 'AosInvalidAttachment'; Category = 'InvalidArgument'; Offending = 'empty'; Target = 'empty attachment entry' }
+        @{ Name = 'an empty content id'; Cmd = 'Send'; Params = @{ Body = '<p>x</p>'; BodyAsHtml = $true; InlineAttachments = @{ '' = @{ Name = 'l.png'; Content = [byte[]](1) } } }; ErrorId = 'AosInvalidAttachment'; Category = 'InvalidArgument'; Offending = 'empty content id'; Target = 'l.png' }
+        @{ Name = "an attachment named '..'"; Cmd = 'Send'; Params = @{ Attachments = @{ Name = '..'; Content = [byte[]](1) } }; ErrorId = 'AosInvalidAttachment'; Category = 'InvalidArgument'; Offending = "'..'"; Target = '..' }
+        @{ Name = "an attachment named '.'"; Cmd = 'Draft'; Params = @{ Attachments = @{ Name = '.'; Content = [byte[]](1) } }; ErrorId = 'AosInvalidAttachment'; Category = 'InvalidArgument'; Offending = "'.'"; Target = '.' }
+        @{ Name = 'an attachment name with a slash'; Cmd = 'Send'; Params = @{ Attachments = @{ Name = '../etc/passwd'; Content = [byte[]](1) } }; ErrorId = 'AosInvalidAttachment'; Category = 'InvalidArgument'; Offending = '../etc/passwd' }
+        @{ Name = 'an attachment name with a backslash'; Cmd = 'Send'; Params = @{ Attachments = @{ Name = 'dir\a.txt'; Content = [byte[]](1) } }; ErrorId = 'AosInvalidAttachment'; Category = 'InvalidArgument'; Offending = 'dir\a.txt' }
+        @{ Name = 'an attachment name with ESC'; Cmd = 'Send'; Params = @{ Attachments = @{ Name = "a`e.txt"; Content = [byte[]](1) } }; ErrorId = 'AosInvalidAttachment'; Category = 'InvalidArgument'; Offending = 'u001B'; Target = '.txt' }
     )
 
     # Failures found at the server or in the connection settings (Cmd Session = New-AosSession).

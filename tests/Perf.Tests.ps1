@@ -223,7 +223,8 @@ $Send
         }
 
         It 'reports progress for a plain body over the threshold too (no attachment, nothing streamed)' {
-            $records = Invoke-InRunspace "Send-AosMessage -To bob@sandbox.test -Subject 'big plain' -Body ('x' * 5MB)"
+            # Lines of 70 characters: a plain body with longer lines goes as a (streamed) MIME part (B8).
+            $records = Invoke-InRunspace "Send-AosMessage -To bob@sandbox.test -Subject 'big plain' -Body (('x' * 70 + [char]10) * 75000)"
             $upload = @($records | Where-Object Activity -Like 'Uploading*')
             $upload.Count | Should -BeGreaterThan 0
             $upload[-1].RecordType | Should -Be 'Completed'

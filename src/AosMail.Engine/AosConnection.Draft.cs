@@ -27,7 +27,7 @@ namespace AosMail.Engine
         /// candidate is read and compared with what was posted (<see cref="MatchesPosted"/>); the one
         /// candidate that matches is the draft. Listing Draft before the save may fail (nothing is
         /// saved then); once the server confirmed the save, failures only leave DraftId null with
-        /// the reason in Problem.
+        /// the reason in Problem. A save with Bcc reads the draft back to see whether the server kept it.
         /// </summary>
         public async Task<AosDraftSaveResult> SaveDraftAsync(AosPreparedSubmission submission, IAosLog log, CancellationToken cancellationToken)
         {
@@ -44,26 +44,37 @@ namespace AosMail.Engine
             log = log ?? NullAosLog.Instance;
             var before = await ListIdsAsync(log, cancellationToken).ConfigureAwait(false);
             var result = await SubmitAsync(submission, log, cancellationToken).ConfigureAwait(false);
+            var (draftId, problem) = await FindSavedDraftAsync(submission, before, log, cancellationToken).ConfigureAwait(false);
+            bool bccNotKept = submission.Bcc.Count > 0 && !(draftId != null && await HoldsBccAsync(draftId, log, cancellationToken).ConfigureAwait(false));
+            return new AosDraftSaveResult(result, draftId, problem, bccNotKept);
+        }
+
+        /// <summary>
+        /// The saved draft's id, found by listing Draft after the save (see <see cref="SaveDraftAsync"/>);
+        /// null with the reason when it cannot be told. The save has been confirmed, so nothing here fails.
+        /// </summary>
+        private async Task<(string? DraftId, string? Problem)> FindSavedDraftAsync(AosPreparedSubmission submission, HashSet<string> before,
+            IAosLog log, CancellationToken cancellationToken)
+        {
             try
             {
                 var after = await ListIdsAsync(log, cancellationToken).ConfigureAwait(false);
                 if (submission.DraftId != null && after.Contains(submission.DraftId))
                 {
                     log.Verbose($"The overwritten draft keeps its id {submission.DraftId}.");
-                    return new AosDraftSaveResult(result, submission.DraftId, null);
+                    return (submission.DraftId, null);
                 }
 
                 var added = after.Where(id => !before.Contains(id)).ToList();
                 if (added.Count == 1)
                 {
                     log.Verbose($"The draft's id is {added[0]} (the one new id in '{DraftMailbox}').");
-                    return new AosDraftSaveResult(result, added[0], null);
+                    return (added[0], null);
                 }
 
                 if (added.Count == 0)
                 {
-                    return new AosDraftSaveResult(result, null,
-                        $"no new message appeared in the mailbox '{DraftMailbox}' after the save");
+                    return (null, $"no new message appeared in the mailbox '{DraftMailbox}' after the save");
                 }
 
                 log.Verbose(Invariant($"{added.Count} new ids appeared in '{DraftMailbox}' (another client saving too?); reading them to compare with what was saved."));
@@ -80,16 +91,35 @@ namespace AosMail.Engine
                 if (matches.Count == 1)
                 {
                     log.Verbose($"The draft's id is {matches[0]} (the one new draft whose content is what was saved).");
-                    return new AosDraftSaveResult(result, matches[0], null);
+                    return (matches[0], null);
                 }
 
-                return new AosDraftSaveResult(result, null, matches.Count == 0
+                return (null, matches.Count == 0
                     ? Invariant($"{added.Count} new messages appeared in '{DraftMailbox}' and none has the content that was saved")
                     : Invariant($"{matches.Count} of the {added.Count} new messages in '{DraftMailbox}' have the content that was saved (identical drafts saved at the same moment)"));
             }
             catch (AosException ex)
             {
-                return new AosDraftSaveResult(result, null, ex.Message);
+                return (null, ex.Message);
+            }
+        }
+
+        /// <summary>
+        /// Whether the stored draft holds a Bcc. Many servers (AOS, the sandbox) drop it from drafts;
+        /// a draft that cannot be read counts as not holding it, so the user hears of it either way.
+        /// </summary>
+        private async Task<bool> HoldsBccAsync(string draftId, IAosLog log, CancellationToken cancellationToken)
+        {
+            try
+            {
+                var raw = await ReadMessageAsync(DraftMailbox, draftId, log, cancellationToken).ConfigureAwait(false);
+                AosDraftContent.SplitHeaderBlock(AosAnswer.Decode(raw), out var headerBlock, out _);
+                return AosDraftContent.HeaderFields(headerBlock).Any(h => string.Equals(h.Key, "Bcc", StringComparison.OrdinalIgnoreCase) && h.Value.Length > 0);
+            }
+            catch (AosException ex)
+            {
+                log.Verbose($"The saved draft {draftId} could not be read to check its Bcc: {ex.Message}");
+                return false;
             }
         }
 
@@ -163,11 +193,12 @@ namespace AosMail.Engine
     /// <summary>What a draft save did, and the draft's id when it could be found.</summary>
     public sealed class AosDraftSaveResult
     {
-        public AosDraftSaveResult(AosSubmitResult submit, string? draftId, string? problem)
+        public AosDraftSaveResult(AosSubmitResult submit, string? draftId, string? problem, bool bccNotKept = false)
         {
             Submit = submit;
             DraftId = draftId;
             Problem = problem;
+            BccNotKept = bccNotKept;
         }
 
         public AosSubmitResult Submit { get; }
@@ -175,5 +206,8 @@ namespace AosMail.Engine
         /// <summary>The saved draft's id; null when it could not be determined (see <see cref="Problem"/>).</summary>
         public string? DraftId { get; }
         public string? Problem { get; }
+
+        /// <summary>Bcc was given, but the stored draft holds none (or could not be checked): it must be given again when the draft is sent.</summary>
+        public bool BccNotKept { get; }
     }
 }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Text;
+using MimeKit;
 
 namespace AosMail.Engine
 {
@@ -11,8 +12,9 @@ namespace AosMail.Engine
     /// gives no new body, the module reads the draft (rdmail) and posts its saved content again:
     /// the body after the header block as it is, and its own header lines (the user's headers
     /// and the MIME headers, docs/aos-protocol.md B9/B10) in mheader. Headers the server writes (From, To, Cc, Bcc,
-    /// Subject, Date, Message-ID, X-Priority) are not copied; the saved Subject, Cc and priority
-    /// are used only when the command gives none.
+    /// Subject, Date, Message-ID, X-Priority) are not copied; the saved Subject, Cc, Bcc (a server
+    /// that keeps it in drafts; AOS and the sandbox do not) and priority are used only when the
+    /// command gives none.
     /// </summary>
     public static class AosDraftContent
     {
@@ -31,7 +33,7 @@ namespace AosMail.Engine
             SplitHeaderBlock(text, out var headerBlock, out var body);
 
             var copied = new List<string>();
-            string? subject = null, cc = null, priority = null;
+            string? subject = null, cc = null, bcc = null, priority = null;
             foreach (var header in Unfold(headerBlock))
             {
                 int colon = header.IndexOf(':');
@@ -40,6 +42,7 @@ namespace AosMail.Engine
                 var value = header.Substring(colon + 1).Trim();
                 if (string.Equals(name, "Subject", StringComparison.OrdinalIgnoreCase)) subject = value;
                 else if (string.Equals(name, "Cc", StringComparison.OrdinalIgnoreCase)) cc = value;
+                else if (string.Equals(name, "Bcc", StringComparison.OrdinalIgnoreCase)) bcc = value;
                 else if (string.Equals(name, "X-Priority", StringComparison.OrdinalIgnoreCase)) priority = value;
                 if (!NotCopied.Contains(name)) copied.Add(header);
             }
@@ -49,6 +52,13 @@ namespace AosMail.Engine
             foreach (var field in prepared.Fields) fields[field.Name] = field;
             if (!fields.ContainsKey(AosProtocol.FieldSubject) && !string.IsNullOrEmpty(subject)) fields[AosProtocol.FieldSubject] = AosFormField.Plain(AosProtocol.FieldSubject, subject!);
             if (!fields.ContainsKey(AosProtocol.FieldCc) && !string.IsNullOrEmpty(cc)) fields[AosProtocol.FieldCc] = AosFormField.Plain(AosProtocol.FieldCc, cc!);
+            var bccAddresses = prepared.Bcc;
+            if (!fields.ContainsKey(AosProtocol.FieldBcc) && !string.IsNullOrEmpty(bcc) && InternetAddressList.TryParse(bcc, out var savedBcc) && savedBcc.Mailboxes.Any())
+            {
+                fields[AosProtocol.FieldBcc] = AosFormField.Plain(AosProtocol.FieldBcc, bcc!);
+                bccAddresses = savedBcc.Mailboxes.Select(m => m.Address).ToList();
+            }
+
             if (!fields.ContainsKey(AosProtocol.FieldPriority) && priority != null && priority.Length == 1
                 && priority[0] >= '0' + AosProtocol.PriorityHighest && priority[0] <= '0' + AosProtocol.PriorityLowest)
             {
@@ -63,7 +73,7 @@ namespace AosMail.Engine
             if (body.Length > 0) fields[AosProtocol.FieldBody] = AosFormField.Plain(AosProtocol.FieldBody, body);
             else fields.Remove(AosProtocol.FieldBody);
 
-            return new AosPreparedSubmission(prepared.Kind, AosFormBuilder.InWireOrder(fields), prepared.To, prepared.Cc, prepared.Bcc,
+            return new AosPreparedSubmission(prepared.Kind, AosFormBuilder.InWireOrder(fields), prepared.To, prepared.Cc, bccAddresses,
                 prepared.Subject ?? (subject == null ? null : AosListingParser.DecodeText(subject)), prepared.AttachmentCount, prepared.DraftId);
         }
 

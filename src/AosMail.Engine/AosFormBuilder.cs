@@ -6,7 +6,6 @@ using System.Linq;
 using System.Text;
 using System.Text.RegularExpressions;
 using MimeKit;
-using MimeKit.Utils;
 using static System.FormattableString;
 
 namespace AosMail.Engine
@@ -32,6 +31,8 @@ namespace AosMail.Engine
         // A cid: URL (RFC 2392) where HTML or CSS puts a URL: after a quote, '=' or '(' (src="cid:logo",
         // url(cid:logo)), so text such as "ticket CID:42" is not taken for one. The id ends at a quote, space, ')' or '>'.
         private static readonly Regex ContentIdReference = new Regex("(?<=[\"'=(]\\s*)cid:([^\"'\\s)>]+)", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase);
+        // An attachment name is one name, never a path: '/' or '\' would let a mail program save it elsewhere.
+        private static readonly char[] PathSeparators = { '/', '\\' };
         private static readonly Regex ContentIdText = new Regex("^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.@-]+\\z", RegexOptions.CultureInvariant);
 
         public static AosPreparedSubmission Prepare(AosMessage message, AosSubmitKind kind)
@@ -47,6 +48,7 @@ namespace AosMail.Engine
             }
 
             // Validation first, in a stable order: recipients, subject, headers, priority, draft id, body, attachments.
+            // Each part's wire form is made as it is checked, so nothing is encoded twice.
             var to = ParseRecipients(message.To, "To");
             var cc = ParseRecipients(message.Cc, "Cc");
             var bcc = ParseRecipients(message.Bcc, "Bcc");
@@ -58,15 +60,15 @@ namespace AosMail.Engine
             }
 
             var receiptTo = ParseReadReceiptAddress(message.ReadReceiptTo);
-            ValidateSubject(message.Subject);
-            ValidateHeaders(message.Headers);
+            var subject = SubjectField(message.Subject);
+            var headerLines = UserHeaderLines(message.Headers);
             ValidatePriority(message.Priority, message.Headers);
             ValidateComposedHeader(message.Headers, AosProtocol.ReplyToHeader, "-ReplyTo", replyTo.Count > 0);
             ValidateComposedHeader(message.Headers, AosProtocol.ReadReceiptHeader, "-RequestReadReceipt", receiptTo != null);
             ValidateDraftId(message.DraftId);
             var bodyText = ReadBody(message);
-            var attachments = CheckedParts(message.Attachments.Select(a => new KeyValuePair<string, AosAttachmentSource>("", a)));
-            var inline = CheckedParts(message.InlineAttachments);
+            var attachments = CheckedParts(message.Attachments.Select(a => new KeyValuePair<string, AosAttachmentSource>("", a)), inline: false);
+            var inline = CheckedParts(message.InlineAttachments, inline: true);
             var warnings = CheckContentIds(message, bodyText);
 
             var fields = new Dictionary<string, AosFormField>(StringComparer.Ordinal);
@@ -75,33 +77,19 @@ namespace AosMail.Engine
             Add(fields, AosProtocol.FieldTo, FormatAddresses(to));
             Add(fields, AosProtocol.FieldCc, FormatAddresses(cc));
             Add(fields, AosProtocol.FieldBcc, FormatAddresses(bcc));
-            Add(fields, AosProtocol.FieldSubject, EncodeSubject(message.Subject));
+            Add(fields, AosProtocol.FieldSubject, subject);
 
-            // B10: the user's headers in their order, then the ones parameters compose, then (BuildBody) MIME's.
-            var headerLines = new List<string>();
-            foreach (var header in message.Headers)
+            // B10: the user's headers in their order, then the ones parameters compose, then the body's MIME headers.
+            headerLines.AddRange(ComposedHeaderLines(replyTo, receiptTo));
+            var body = BuildBody(message, bodyText, attachments, inline);
+            headerLines.AddRange(body.HeaderLines);
+            if (body.Mime != null)
             {
-                headerLines.Add(header.Key + ": " + EncodeHeaderValue(header.Value ?? ""));
-            }
-
-            if (replyTo.Count > 0)
-            {
-                headerLines.Add(AosProtocol.ReplyToHeader + ": " + FormatAddresses(replyTo));
-            }
-
-            if (receiptTo != null)
-            {
-                headerLines.Add(AosProtocol.ReadReceiptHeader + ": " + FormatAddresses(new List<MailboxAddress> { receiptTo }));
-            }
-
-            var body = BuildBody(message, bodyText, attachments, inline, headerLines, out var mimeBody);
-            if (mimeBody != null)
-            {
-                fields[AosProtocol.FieldBody] = AosFormField.Streamed(AosProtocol.FieldBody, mimeBody);
+                fields[AosProtocol.FieldBody] = AosFormField.Streamed(AosProtocol.FieldBody, body.Mime);
             }
             else
             {
-                Add(fields, AosProtocol.FieldBody, body);
+                Add(fields, AosProtocol.FieldBody, body.Plain);
             }
 
             Add(fields, AosProtocol.FieldPriority, message.Priority?.ToString(CultureInfo.InvariantCulture));
@@ -175,6 +163,11 @@ namespace AosMail.Engine
                     if (string.IsNullOrEmpty(mailbox.LocalPart) || string.IsNullOrEmpty(mailbox.Domain))
                     {
                         throw InvalidAddress(entry, $"The {kind} entry '{entry}' contains '{mailbox.Address}', which is not a full address of the form local@domain.");
+                    }
+
+                    if (!IsAscii(mailbox.LocalPart))
+                    {
+                        throw InvalidAddress(entry, $"The {kind} entry '{entry}' has the non-ASCII local part '{mailbox.LocalPart}': mail servers carry it only with SMTPUTF8 (RFC 6531), which AOS does not offer, so the message could not be delivered. Use the ASCII address the recipient also has (a non-ASCII domain is fine).");
                     }
 
                     result.Add(mailbox);
@@ -252,15 +245,33 @@ namespace AosMail.Engine
 
         // ---- B7: subject ----
 
-        private static void ValidateSubject(string? subject)
+        /// <summary>
+        /// msub: one line, which the server writes as "Subject: " + msub, so it must fit RFC 5322's
+        /// 998; text that needs it goes as encoded-words (<see cref="AosWireText.HeaderText"/>).
+        /// Null for no subject.
+        /// </summary>
+        private static string? SubjectField(string? subject)
         {
-            if (subject != null && HasLineBreakOrNul(subject))
+            if (string.IsNullOrEmpty(subject))
             {
-                throw new AosException(AosErrorIds.InvalidSubject, AosErrorCategory.InvalidArgument,
-                    $"The subject must be one line, but it contains a line break or NUL: '{Escape(subject)}'.", subject);
+                return null;
             }
 
-            int line = AosProtocol.SubjectHeaderPrefix.Length + (EncodeSubject(subject)?.Length ?? 0);
+            if (HasLineBreakOrNul(subject!))
+            {
+                throw new AosException(AosErrorIds.InvalidSubject, AosErrorCategory.InvalidArgument,
+                    $"The subject must be one line, but it contains a line break or NUL: '{Escape(subject!)}'.", subject);
+            }
+
+            int control = IndexOfHeaderControl(subject!);
+            if (control >= 0)
+            {
+                throw new AosException(AosErrorIds.InvalidSubject, AosErrorCategory.InvalidArgument,
+                    Invariant($"The subject '{Escape(subject!)}' contains the control character U+{(int)subject![control]:X4}, which mail programs show as garbage or obey as a terminal command: remove it."), subject);
+            }
+
+            var field = AosWireText.HeaderText(subject!);
+            int line = AosProtocol.SubjectHeaderPrefix.Length + field.Length;
             if (line > AosProtocol.MaxHeaderLineLength)
             {
                 throw new AosException(AosErrorIds.InvalidSubject, AosErrorCategory.InvalidArgument,
@@ -268,22 +279,16 @@ namespace AosMail.Engine
                     + Invariant($"and a mail header line holds at most {AosProtocol.MaxHeaderLineLength} (RFC 5322). An ASCII subject may have up to {AosProtocol.MaxHeaderLineLength - AosProtocol.SubjectHeaderPrefix.Length} characters; ")
                     + "other text is encoded for mail (RFC 2047), which makes it longer, so fewer fit.", subject);
             }
-        }
 
-        private static string? EncodeSubject(string? subject)
-        {
-            if (string.IsNullOrEmpty(subject))
-            {
-                return null;
-            }
-
-            return IsAscii(subject!) ? subject : EncodeText(subject!);
+            return field;
         }
 
         // ---- B10: headers ----
 
-        private static void ValidateHeaders(IList<KeyValuePair<string, string>> headers)
+        /// <summary>The -Header lines, checked, encoded and folded (B10), in the order given.</summary>
+        private static List<string> UserHeaderLines(IList<KeyValuePair<string, string>> headers)
         {
+            var lines = new List<string>(headers.Count);
             foreach (var header in headers)
             {
                 var name = header.Key;
@@ -306,7 +311,41 @@ namespace AosMail.Engine
                     throw new AosException(AosErrorIds.HeaderInjection, AosErrorCategory.InvalidArgument,
                         $"The value of header '{name}' contains a line break or NUL, which would inject extra header lines: '{Escape(value)}'.", value);
                 }
+
+                int control = IndexOfHeaderControl(value);
+                if (control >= 0)
+                {
+                    throw new AosException(AosErrorIds.InvalidHeaderValue, AosErrorCategory.InvalidArgument,
+                        Invariant($"The value of header '{name}' contains the control character U+{(int)value[control]:X4}, which mail programs show as garbage or obey as a terminal command: '{Escape(value)}'."), value);
+                }
+
+                lines.Add(HeaderLine(name, AosWireText.HeaderText(value, AosProtocol.RecommendedLineLength - name.Length - 2)));
             }
+
+            return lines;
+        }
+
+        /// <summary>Reply-To and Disposition-Notification-To, when parameters ask for them (B10).</summary>
+        private static IEnumerable<string> ComposedHeaderLines(List<MailboxAddress> replyTo, MailboxAddress? receiptTo)
+        {
+            if (replyTo.Count > 0)
+            {
+                yield return HeaderLine(AosProtocol.ReplyToHeader, FormatAddresses(replyTo)!);
+            }
+
+            if (receiptTo != null)
+            {
+                yield return HeaderLine(AosProtocol.ReadReceiptHeader, FormatAddresses(new List<MailboxAddress> { receiptTo })!);
+            }
+        }
+
+        /// <summary>One mheader line, folded to RFC 5322's limits; a value that cannot fit them is refused.</summary>
+        private static string HeaderLine(string name, string value)
+        {
+            return AosWireText.FoldedHeaderLine(name, value)
+                ?? throw new AosException(AosErrorIds.InvalidHeaderValue, AosErrorCategory.InvalidArgument,
+                    Invariant($"The value of header '{name}' ('{Shorten(value)}') has a word too long for a mail header line: folded at its spaces, a line would still be longer than {AosProtocol.MaxHeaderLineLength} characters (RFC 5322). Put spaces in it, or send it in the body."),
+                    value);
         }
 
         internal static bool IsFieldName(string? name)
@@ -326,8 +365,6 @@ namespace AosMail.Engine
 
             return true;
         }
-
-        private static string EncodeHeaderValue(string value) => IsAscii(value) ? value : EncodeText(value);
 
         // ---- B11, B12 ----
 
@@ -419,14 +456,20 @@ namespace AosMail.Engine
         /// id where one is given) and its length taken now: the request is measured with it, and a
         /// file that changes later is caught while it is sent (<see cref="AosFixedLengthStream"/>).
         /// </summary>
-        private static List<AosMimeBody.Part> CheckedParts(IEnumerable<KeyValuePair<string, AosAttachmentSource>> sources)
+        private static List<AosMimeBody.Part> CheckedParts(IEnumerable<KeyValuePair<string, AosAttachmentSource>> sources, bool inline)
         {
             var parts = new List<AosMimeBody.Part>();
             var contentIds = new HashSet<string>(StringComparer.Ordinal);
             foreach (var entry in sources)
             {
                 var source = entry.Value ?? throw new ArgumentException("An attachment source is null.", nameof(sources));
-                string contentId = entry.Key;
+                string contentId = entry.Key ?? "";
+                if (inline && contentId.Trim().Length == 0)
+                {
+                    throw new AosException(AosErrorIds.InvalidAttachment, AosErrorCategory.InvalidArgument,
+                        $"An -InlineAttachments entry for {source} has an empty content id: give the id the HTML refers to, as in @{{ logo = ... }} with <img src=\"cid:logo\">.", source);
+                }
+
                 if (contentId.Length > 0 && !IsContentId(contentId))
                 {
                     throw new AosException(AosErrorIds.InvalidAttachment, AosErrorCategory.InvalidArgument,
@@ -467,6 +510,12 @@ namespace AosMail.Engine
                 {
                     throw new AosException(AosErrorIds.InvalidAttachment, AosErrorCategory.InvalidArgument,
                         $"An attachment needs a file name (one line, not blank), which also gives its content type; '{Escape(source.FileName ?? "")}' was given for {source}.", source);
+                }
+
+                if (source.FileName == "." || source.FileName == ".." || source.FileName.IndexOfAny(PathSeparators) >= 0)
+                {
+                    throw new AosException(AosErrorIds.InvalidAttachment, AosErrorCategory.InvalidArgument,
+                        $"The attachment name '{source.FileName}' is not a file name: a recipient's mail program would save it outside its folder or refuse it. Give a name without '/' or '\\' that is not '.' or '..'.", source);
                 }
 
                 var part = new MimePart(MimeTypes.GetMimeType(source.FileName))
@@ -531,36 +580,49 @@ namespace AosMail.Engine
         // ---- B8, B9: body ----
 
         /// <summary>
-        /// Returns the plain body field (or null) and appends the module's MIME header lines; for
-        /// a MIME message the body is <paramref name="mimeBody"/> instead, written when it is sent.
-        /// The structure is the usual one: mixed(alternative(text, related(html, inline parts)),
-        /// attachments), each level present only when needed. No attachment is read here: its part
-        /// is base64 by construction, so Prepare leaves it be.
+        /// The body field and the MIME header lines it needs in mheader (B8, B9): a plain body as
+        /// text, or a MIME entity written when the message is sent.
         /// </summary>
-        private static string? BuildBody(AosMessage message, string? body, List<AosMimeBody.Part> attachments, List<AosMimeBody.Part> inline,
-            List<string> headerLines, out AosMimeBody? mimeBody)
+        private static Body BuildBody(AosMessage message, string? body, List<AosMimeBody.Part> attachments, List<AosMimeBody.Part> inline)
         {
-            mimeBody = null;
             var html = message.BodyIsHtml && !string.IsNullOrEmpty(body) ? NormalizeNewLines(body!) : null;
             var plain = message.BodyIsHtml || string.IsNullOrEmpty(body) ? message.TextBody : body;
             var text = string.IsNullOrEmpty(plain) ? null : NormalizeNewLines(plain!);
             if (html == null && attachments.Count == 0)
             {
-                if (text == null)
-                {
-                    return null;
-                }
-
-                if (!IsAscii(text))
-                {
-                    headerLines.Add(AosProtocol.MimeVersionHeader);
-                    headerLines.Add(AosProtocol.PlainUtf8ContentType);
-                    headerLines.Add(AosProtocol.EightBitEncoding);
-                }
-
-                return text;
+                return PlainBody(text);
             }
 
+            return MimeBody(MimeStructure(text, html, attachments, inline), inline.Concat(attachments).ToList());
+        }
+
+        /// <summary>
+        /// B8: a plain body goes as it is, with UTF-8 MIME headers when it is not ASCII, unless a line
+        /// is too long or a control character is in it: then it is a MIME text part like an HTML body.
+        /// </summary>
+        private static Body PlainBody(string? text)
+        {
+            if (text == null)
+            {
+                return new Body(null, null, Array.Empty<string>());
+            }
+
+            if (AosWireText.PlainBodyNeedsTransferEncoding(text))
+            {
+                return MimeBody(TextEntity("plain", text), new List<AosMimeBody.Part>());
+            }
+
+            return IsAscii(text)
+                ? new Body(text, null, Array.Empty<string>())
+                : new Body(text, null, new[] { AosProtocol.MimeVersionHeader, AosProtocol.PlainUtf8ContentType, AosProtocol.EightBitEncoding });
+        }
+
+        /// <summary>
+        /// B9: mixed(alternative(text, related(html, inline parts)), attachments), each level present
+        /// only when needed.
+        /// </summary>
+        private static MimeEntity MimeStructure(string? text, string? html, List<AosMimeBody.Part> attachments, List<AosMimeBody.Part> inline)
+        {
             MimeEntity? content = text == null ? null : TextEntity("plain", text);
             if (html != null)
             {
@@ -580,39 +642,59 @@ namespace AosMail.Engine
                 content = content == null ? shown : new MultipartAlternative { content, shown };
             }
 
-            MimeEntity entity;
             if (attachments.Count == 0)
             {
-                entity = content!;
+                return content!;
             }
-            else
+
+            var mixed = new Multipart("mixed");
+            if (content != null)
             {
-                var mixed = new Multipart("mixed");
-                if (content != null)
-                {
-                    mixed.Add(content);
-                }
-
-                foreach (var part in attachments)
-                {
-                    mixed.Add(part.Mime);
-                }
-
-                entity = mixed;
+                mixed.Add(content);
             }
 
-            entity.Prepare(EncodingConstraint.SevenBit);
+            foreach (var part in attachments)
+            {
+                mixed.Add(part.Mime);
+            }
 
-            headerLines.Add(AosProtocol.MimeVersionHeader);
-            headerLines.Add(Unfold(entity.ContentType.ToString(WireFormat, Encoding.UTF8, true)));
+            return mixed;
+        }
+
+        /// <summary>
+        /// A MIME body: 7-bit transfer encodings chosen by MimeKit, the top entity's headers for
+        /// mheader. No attachment is read here: its part is base64 by construction, so Prepare leaves it be.
+        /// </summary>
+        private static Body MimeBody(MimeEntity entity, List<AosMimeBody.Part> parts)
+        {
+            entity.Prepare(EncodingConstraint.SevenBit);
+            var headerLines = new List<string>
+            {
+                AosProtocol.MimeVersionHeader,
+                Unfold(entity.ContentType.ToString(WireFormat, Encoding.UTF8, true)),
+            };
             var transferEncoding = entity.Headers[HeaderId.ContentTransferEncoding];
             if (transferEncoding != null && transferEncoding.Trim().Length > 0)
             {
                 headerLines.Add("Content-Transfer-Encoding: " + transferEncoding.Trim());
             }
 
-            mimeBody = new AosMimeBody(entity, inline.Concat(attachments).ToList());
-            return null;
+            return new Body(null, new AosMimeBody(entity, parts), headerLines);
+        }
+
+        /// <summary>A body field: plain text, or a MIME entity; and the header lines it needs in mheader.</summary>
+        private sealed class Body
+        {
+            public Body(string? plain, AosMimeBody? mime, IReadOnlyList<string> headerLines)
+            {
+                Plain = plain;
+                Mime = mime;
+                HeaderLines = headerLines;
+            }
+
+            public string? Plain { get; }
+            public AosMimeBody? Mime { get; }
+            public IReadOnlyList<string> HeaderLines { get; }
         }
 
         private static TextPart TextEntity(string subtype, string text)
@@ -657,9 +739,6 @@ namespace AosMail.Engine
             return builder.ToString();
         }
 
-        private static string EncodeText(string text) =>
-            Unfold(Encoding.ASCII.GetString(Rfc2047.EncodeText(WireFormat, Encoding.UTF8, text)));
-
         /// <summary>RFC 5322 unfolding, so every header and address is one line.</summary>
         internal static string Unfold(string value) => Folding.Replace(value, "").TrimEnd('\r', '\n');
 
@@ -685,6 +764,23 @@ namespace AosMail.Engine
             for (int i = 0; i < value.Length; i++)
             {
                 if (IsControl(value[i]))
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
+
+        /// <summary>
+        /// The first control character (as <see cref="IndexOfControl"/>) in a subject or header value
+        /// other than TAB, which RFC 5322 allows there; -1 if none.
+        /// </summary>
+        private static int IndexOfHeaderControl(string value)
+        {
+            for (int i = 0; i < value.Length; i++)
+            {
+                if (value[i] != '\t' && IsControl(value[i]))
                 {
                     return i;
                 }

@@ -118,6 +118,13 @@ namespace AosMail.Engine
         public const int MaxHeaderLineLength = 998;
         public const string SubjectHeaderPrefix = "Subject: ";
 
+        // B7 / B8 / B10: RFC 5322 2.1.1: a line SHOULD hold at most 78 characters (CRLF not counted).
+        // -Header lines are folded to it, and a plain body with a longer line goes as a MIME text part.
+        public const int RecommendedLineLength = 78;
+
+        // B7 / B10: RFC 2047 2: an encoded-word is at most 75 characters.
+        public const int MaxEncodedWordLength = 75;
+
         // B10: headers that parameters compose (-ReplyTo, -RequestReadReceipt, RFC 8098).
         public const string ReplyToHeader = "Reply-To";
         public const string ReadReceiptHeader = "Disposition-Notification-To";

@@ -35,9 +35,10 @@ namespace AosMail
         /// <summary>Content given in memory: bytes, a stream (read from its current position) or text (sent as UTF-8).</summary>
         public object? Content { get; set; }
 
-        /// <summary>Nothing given (an empty CSV cell): not an attachment at all.</summary>
-        internal bool IsBlank => string.IsNullOrWhiteSpace(Path) && Content is null && string.IsNullOrWhiteSpace(Name);
+        /// <summary>A blank path (an empty CSV cell): not an attachment at all. An entry with no Path at all (@{}) is not blank but empty, an error.</summary>
+        internal bool IsBlank => Path is not null && string.IsNullOrWhiteSpace(Path) && Content is null && string.IsNullOrWhiteSpace(Name);
 
-        public override string ToString() => Name ?? Path ?? "";
+        /// <summary>The name, else the path; an entry with neither and no content (@{}) says so, as the target of its error.</summary>
+        public override string ToString() => Name ?? Path ?? (Content is null ? "(empty attachment entry)" : "");
     }
 }

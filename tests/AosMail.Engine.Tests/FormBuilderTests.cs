@@ -43,8 +43,9 @@ public class FormBuilderTests
     public void PlainBodyThatEncodesPastTheThresholdMayReportProgress()
     {
         var message = Message("a@x.org");
-        // "é" is 2 UTF-8 bytes, 6 encoded bytes: the form passes the threshold.
-        message.Body = new string('é', (int)(AosProtocol.ProgressThresholdBytes / 6) + 1);
+        // "é" is 2 UTF-8 bytes, 6 encoded bytes, a CRLF 6 too: the form passes the threshold.
+        // Lines of 60 octets, so the body stays plain (B8).
+        message.Body = string.Concat(Enumerable.Repeat(new string('é', 30) + "\n", (int)(AosProtocol.ProgressThresholdBytes / (31 * 6)) + 1));
         var prepared = AosFormBuilder.Prepare(message, AosSubmitKind.Send);
         Assert.True(AosFormContent.Measure(prepared.Fields) >= AosProtocol.ProgressThresholdBytes);
         Assert.True(prepared.MayReportProgress);
@@ -54,7 +55,9 @@ public class FormBuilderTests
     public void PlainBodyFarBelowTheThresholdCannotReportProgress()
     {
         var message = Message("a@x.org");
-        message.Body = new string('x', (int)(AosProtocol.ProgressThresholdBytes / AosFormEncodingStream.MaxEncodedBytesPerChar) - 1000);
+        // Lines of 70 characters (72 with CRLF), so the body stays plain (B8).
+        message.Body = string.Concat(Enumerable.Repeat(new string('x', 70) + "\n",
+            (int)(AosProtocol.ProgressThresholdBytes / AosFormEncodingStream.MaxEncodedBytesPerChar - 1000) / 72));
         Assert.False(AosFormBuilder.Prepare(message, AosSubmitKind.Send).MayReportProgress);
     }
 

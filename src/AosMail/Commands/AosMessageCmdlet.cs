@@ -208,10 +208,10 @@ namespace AosMail.Commands
             }
 
             if (!AdmitRow(message, prepared, row, out string? journalKey)) return false;
-            if (!ShouldProcess(DescribeTarget(prepared), DescribeAction(prepared))) return false;
+            if (!ShouldProcess(DescribeTarget(prepared, keepSaved), DescribeAction(prepared))) return false;
 
             EnsureLoggedIn();
-            var pending = new PendingRow(_rowCount, row, DescribeTarget(prepared), message, prepared);
+            var pending = new PendingRow(_rowCount, row, DescribeTarget(prepared, keepSaved), message, prepared);
             Queue(pending, StartRow(pending, journalKey, keepSaved));
             return true;
         }
@@ -256,7 +256,7 @@ namespace AosMail.Commands
                 {
                     byte[] saved = await Connection.ReadMessageAsync(Connection.DraftMailbox, prepared.DraftId!, log, ct).ConfigureAwait(false);
                     prepared = AosDraftContent.WithSavedContent(prepared, saved);
-                    log.Verbose($"No new body given: the saved content of draft {prepared.DraftId} ({saved.Length} bytes) is kept.");
+                    log.Verbose($"No new body given: the saved content of draft {prepared.DraftId} ({saved.Length} bytes) is kept: {DescribeTarget(prepared)}.");
                 }
 
                 if (Kind == AosSubmitKind.Send)
@@ -266,7 +266,7 @@ namespace AosMail.Commands
                 }
 
                 AosDraftSaveResult draft = await Connection.SaveDraftAsync(prepared, log, ct).ConfigureAwait(false);
-                return new RowOutcome(prepared, draft.Submit, draft.DraftId, draft.Problem);
+                return new RowOutcome(prepared, draft.Submit, draft.DraftId, draft.Problem) { BccNotKept = draft.BccNotKept };
             }, _log);
         }
 
@@ -298,6 +298,12 @@ namespace AosMail.Commands
                 if (outcome.DraftProblem is not null)
                 {
                     WriteWarning($"The draft was saved, but its id could not be found: {outcome.DraftProblem}. Get-AosMessage -Mailbox {Connection.DraftMailbox} lists the drafts.");
+                }
+
+                if (outcome.BccNotKept)
+                {
+                    WriteWarning($"The draft was saved without its Bcc ({string.Join(", ", outcome.Prepared.Bcc)}): the server does not keep Bcc in drafts. "
+                        + $"Give it again when you send the draft: Send-AosMessage -DraftId {outcome.DraftId ?? "<id>"} -Bcc ...");
                 }
 
                 if (EmitResult)
@@ -415,6 +421,9 @@ namespace AosMail.Commands
             public AosSubmitResult Result { get; }
             public string? DraftId { get; }
             public string? DraftProblem { get; }
+
+            /// <summary>A draft saved with Bcc that the stored draft does not hold.</summary>
+            public bool BccNotKept { get; set; }
         }
 
         /// <summary>
@@ -583,14 +592,19 @@ namespace AosMail.Commands
             }
         }
 
-        internal static string DescribeTarget(AosPreparedSubmission prepared)
+        /// <summary>
+        /// The message as ShouldProcess and the stop warnings name it. A draft sent as saved is read
+        /// only after ShouldProcess (-WhatIf makes no request), so without a -Subject its saved subject is named as such.
+        /// </summary>
+        internal static string DescribeTarget(AosPreparedSubmission prepared, bool keepSaved = false)
         {
             var parts = new List<string>();
             if (prepared.To.Count > 0) parts.Add("to " + string.Join(", ", prepared.To));
             if (prepared.Cc.Count > 0) parts.Add("cc " + string.Join(", ", prepared.Cc));
             if (prepared.Bcc.Count > 0) parts.Add("bcc " + string.Join(", ", prepared.Bcc));
             if (prepared.AttachmentCount > 0) parts.Add(prepared.AttachmentCount == 1 ? "1 attachment" : prepared.AttachmentCount + " attachments");
-            string subject = string.IsNullOrEmpty(prepared.Subject) ? "(no subject)" : "'" + prepared.Subject + "'";
+            string subject = !string.IsNullOrEmpty(prepared.Subject) ? "'" + prepared.Subject + "'"
+                : keepSaved ? $"draft {prepared.DraftId} with its saved subject" : "(no subject)";
             return parts.Count == 0 ? subject : subject + " " + string.Join("; ", parts);
         }
 

@@ -45,6 +45,12 @@ namespace AosMail.Internal
         public AosAttachmentSource ToSource(AosAttachment attachment)
         {
             object? content = attachment.Content is PSObject wrapped ? wrapped.BaseObject : attachment.Content;
+            if (content is null && attachment.Path is null && string.IsNullOrWhiteSpace(attachment.Name))
+            {
+                // @{} or an object with neither property: an empty CSV cell is a blank Path instead.
+                throw Invalid(attachment, "An attachment entry is empty (no Path, no Name, no Content): give a path, a file (Get-Item) or @{ Name = ...; Content = ... }. Nothing was sent.");
+            }
+
             if (content is null)
             {
                 string path = attachment.Path ?? "";

@@ -12,7 +12,8 @@ namespace AosMail.Internal
     /// Turns a -Header dictionary into ordered name/value pairs (docs/aos-protocol.md B10). Ordered dictionaries keep
     /// their order; a plain hashtable has none, so its names are sorted to make the wire
     /// repeatable. An array value repeats the header; values are formatted invariantly. A $null
-    /// value is refused (AosInvalidHeaderValue): it is a mistake (an unset variable), not a header.
+    /// value or an empty array is refused (AosInvalidHeaderValue): it is a mistake (an unset
+    /// variable, an empty result), not a header.
     /// </summary>
     internal static class HeaderList
     {
@@ -32,9 +33,17 @@ namespace AosMail.Internal
                 object? value = entry.Value is PSObject pso ? pso.BaseObject : entry.Value;
                 if (value is IEnumerable many && !(value is string))
                 {
+                    bool any = false;
                     foreach (object? item in many)
                     {
+                        any = true;
                         yield return new KeyValuePair<string, string>(name, ToValue(name, item));
+                    }
+
+                    if (!any)
+                    {
+                        throw new AosException(AosErrorIds.InvalidHeaderValue, AosErrorCategory.InvalidArgument,
+                            $"The header '{name}' has an empty list of values (@()), which would send no header: give a value, or leave the header out.", name);
                     }
                 }
                 else
