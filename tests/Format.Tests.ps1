@@ -42,7 +42,7 @@ Describe 'Format views (stand-in objects, no network)' {
         }
         $lines = $fake | Get-TableLine
         -split $lines[0] | Should -Be $ResultColumns
-        $lines[2] | Should -Match '^Send\s+alice@sandbox\.test, bob@sandbox\.test\s+Q3\s+a\.pdf, b\.csv\s+42\s+OK\s*$'
+        $lines[2] | Should -Match '^Send\s+alice@sandbox\.test; bob@sandbox\.test\s+Q3\s+a\.pdf; b\.csv\s+42\s+OK\s*$'
     }
 
     It 'AosSendResult: a row the journal skipped shows Skipped as its action' {
@@ -78,8 +78,8 @@ Describe 'Format views (stand-in objects, no network)' {
             ContentType = 'multipart/mixed'; AttachmentNames = @('a.pdf', 'b.csv'); Size = 4096; TextBody = 'Hello'
         }
         $text = $fake | Format-List | Out-String -Width 250
-        $text | Should -Match 'To\s+:\s+alice@sandbox\.test, bob@sandbox\.test'
-        $text | Should -Match 'Attachments\s+:\s+a\.pdf, b\.csv'
+        $text | Should -Match 'To\s+:\s+alice@sandbox\.test; bob@sandbox\.test'
+        $text | Should -Match 'Attachments\s+:\s+a\.pdf; b\.csv'
         $text | Should -Match 'Date\s+:\s+2026-01-02 03:04:05'
     }
 

@@ -1,0 +1,132 @@
+# What scripts do with the output (issue 23): lists that export as text, times that compare right
+# with Get-Date in every zone, progress records, tables that fit, and the default session.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
+    $script:Folder = Join-Path ([IO.Path]::GetTempPath()) ('aos-output-' + [guid]::NewGuid().ToString('n'))
+    $null = New-Item -ItemType Directory -Path $Folder
+}
+AfterAll {
+    Get-AosSession | Remove-AosSession
+    if ($Folder) { Remove-Item -LiteralPath $Folder -Recurse -Force -ErrorAction Ignore }
+}
+
+Describe 'Recipient and attachment lists export as text and enumerate as arrays' {
+    BeforeAll {
+        Reset-Sandbox
+        $session = New-TestSession
+        $a = Join-Path $Folder 'a.txt'; 'first' | Set-Content -LiteralPath $a
+        $b = Join-Path $Folder 'b.txt'; 'second' | Set-Content -LiteralPath $b
+        $result = Send-AosMessage -Session $session -To alice@sandbox.test, bob@sandbox.test -Cc carol@example.org -Subject 'List export' -Body 'Hi' `
+            -Attachments $a, $b -PassThru -ErrorAction Stop
+        $saved = Save-AosDraft -Session $session -To alice@sandbox.test, bob@sandbox.test -Cc carol@example.org, dave@example.org -Subject 'Draft list' -Body 'Hi' `
+            -Attachments $a, $b -ErrorAction Stop
+        $read = Get-AosMessage -Session $session -Mailbox Draft -Id $saved.DraftId -ErrorAction Stop
+        $twoTo = 'alice@sandbox.test; bob@sandbox.test'
+    }
+
+    It 'Export-Csv writes the send result''s To, Cc, Bcc and Attachments as "a; b"' {
+        $path = Join-Path $Folder 'sent.csv'
+        $result | Export-Csv -LiteralPath $path -NoTypeInformation
+        $row = Import-Csv -LiteralPath $path
+        $row.To | Should -BeExactly $twoTo
+        $row.Cc | Should -BeExactly 'carol@example.org'
+        $row.Bcc | Should -BeExactly ''
+        $row.Attachments | Should -BeExactly 'a.txt; b.txt'
+        Get-Content -Raw -LiteralPath $path | Should -Not -Match 'System\.'
+    }
+
+    It 'ConvertTo-Csv writes the read message''s To, Cc and AttachmentNames as "a; b"' {
+        $row = $read | ConvertTo-Csv -NoTypeInformation | ConvertFrom-Csv
+        $row.To | Should -BeExactly $twoTo
+        $row.Cc | Should -BeExactly 'carol@example.org; dave@example.org'
+        $row.AttachmentNames | Should -BeExactly 'a.txt; b.txt'
+    }
+
+    It 'the default table and list views show the lists joined' {
+        $table = $result | Format-Table | Out-String -Width 200
+        $table | Should -Match ([regex]::Escape($twoTo))
+        $table | Should -Match 'a\.txt; b\.txt'
+        $list = $read | Format-List | Out-String -Width 200
+        $list | Should -Match ('To\s+: ' + [regex]::Escape($twoTo))
+        $list | Should -Match 'Attachments\s+: a\.txt; b\.txt'
+    }
+
+    It 'ToString gives the joined text; string expansion joins with $OFS, never a type name' {
+        $result.To.ToString() | Should -BeExactly $twoTo
+        "$($result.To)" | Should -BeExactly 'alice@sandbox.test bob@sandbox.test'
+        "$($read.AttachmentNames)" | Should -BeExactly 'a.txt b.txt'
+    }
+
+    It 'ConvertTo-Json keeps the lists as arrays' {
+        $json = $result | ConvertTo-Json -Depth 3 -WarningAction Ignore | ConvertFrom-Json
+        ,$json.To | Should -BeOfType [object[]]
+        $json.To | Should -Be @('alice@sandbox.test', 'bob@sandbox.test')
+        $json.Attachments | Should -Be @('a.txt', 'b.txt')
+        ($read | ConvertTo-Json -Depth 3 -WarningAction Ignore | ConvertFrom-Json).Cc | Should -Be @('carol@example.org', 'dave@example.org')
+    }
+
+    It 'the lists enumerate, index, count and bind like the arrays they were' {
+        @($result.To).Count | Should -Be 2
+        $result.To.Count | Should -Be 2
+        $result.To.Length | Should -Be 2
+        $result.To[1] | Should -BeExactly 'bob@sandbox.test'
+        $result.To -contains 'bob@sandbox.test' | Should -BeTrue
+        @($result.Bcc).Count | Should -Be 0
+        ($result.To | ForEach-Object { $_.ToUpperInvariant() }) -join ',' | Should -BeExactly 'ALICE@SANDBOX.TEST,BOB@SANDBOX.TEST'
+        $again = Send-AosMessage -Session $session -To $result.To -Subject 'Again' -Body 'Hi' -PassThru -ErrorAction Stop
+        $again.To | Should -Be @('alice@sandbox.test', 'bob@sandbox.test')
+    }
+}
+
+Describe 'Times compare right with Get-Date in every time zone' {
+    BeforeAll {
+        Reset-Sandbox
+        $session = New-TestSession
+        $token = [guid]::NewGuid().ToString('n').Substring(0, 8)
+        $null = Send-AosMessage -Session $session -To $Sandbox.DemoUser -Subject "old $token" -Body 'three hours ago' -ErrorAction Stop
+        # The listing's date is when the server stored the message: the sandbox gives the file's time.
+        $old = Get-SandboxMessage -User $Sandbox.DemoUser -Mailbox Inbox | Select-Object -Last 1
+        (Get-Item -LiteralPath $old.Path).LastWriteTimeUtc = [datetime]::UtcNow.AddHours(-3)
+        $null = Send-AosMessage -Session $session -To $Sandbox.DemoUser -Subject "new $token" -Body 'just now' -ErrorAction Stop
+        $childScript = @'
+$ErrorActionPreference = 'Stop'
+Import-Module $env:AOS_TEST_MODULE
+$credential = [pscredential]::new($env:AOS_SANDBOX_USER, (ConvertTo-SecureString $env:AOS_SANDBOX_PASSWORD -AsPlainText -Force))
+$session = New-AosSession -Server $env:AOS_SANDBOX_URI -Credential $credential -AllowUnencryptedAuthentication
+$recent = (Get-Date).AddMinutes(-30)
+$soon = (Get-Date).AddMinutes(5)
+$mine = @(Get-AosMessage | Where-Object Subject -Like '* TOKEN')
+'zone=' + [TimeZoneInfo]::Local.Id
+'recent=' + ((@($mine | Where-Object Date -gt $recent).Subject | Sort-Object) -join ',')
+'future=' + @($mine | Where-Object Date -gt $soon).Count
+$new = $mine | Where-Object Subject -Like 'new *'
+$message = $new | Get-AosMessage
+'read=' + ($message.Date -gt $recent -and $message.Date -lt $soon)
+$result = Send-AosMessage -To alice@sandbox.test -Subject 'zone' -Body 'x' -PassThru
+'submitted=' + ($result.Submitted -gt $recent -and $result.Submitted -lt $soon)
+'session=' + ($session.Created -gt $recent -and $session.Created -lt $soon -and $session.LastUsed -gt $recent -and $session.LastUsed -lt $soon)
+'kinds=' + (($new.Date.Kind, $message.Date.Kind, $result.Submitted.Kind, $session.Created.Kind, $session.LastUsed.Kind | Select-Object -Unique) -join ',')
+'@.Replace('TOKEN', $token)
+    }
+
+    It 'in <Zone>, Where-Object Date -gt (Get-Date).AddMinutes(-30) finds the new message and not the 3-hour-old one' -ForEach @(
+        @{ Zone = 'Europe/Berlin' }, @{ Zone = 'America/New_York' }, @{ Zone = 'Asia/Kuala_Lumpur' }, @{ Zone = 'UTC' }
+    ) {
+        $saved = $env:TZ
+        try {
+            $env:TZ = $Zone
+            $lines = Invoke-ChildPwsh -Command $childScript
+        }
+        finally {
+            $env:TZ = $saved
+        }
+        $LASTEXITCODE | Should -Be 0 -Because ($lines -join "`n")
+        $lines | Should -Contain "zone=$Zone"
+        $lines | Should -Contain "recent=new $token"
+        $lines | Should -Contain 'future=0'
+        $lines | Should -Contain 'read=True'
+        $lines | Should -Contain 'submitted=True'
+        $lines | Should -Contain 'session=True'
+        $lines | Should -Contain 'kinds=Local'
+    }
+}
