@@ -130,3 +130,72 @@ $result = Send-AosMessage -To alice@sandbox.test -Subject 'zone' -Body 'x' -Pass
         $lines | Should -Contain 'kinds=Local'
     }
 }
+
+Describe 'Progress on long work' {
+    BeforeAll {
+        Reset-Sandbox
+        $session = New-TestSession
+        $big = Join-Path $Folder 'big.bin'
+        $null = New-RandomFile -Path $big -Size 6MB
+        $null = Send-AosMessage -Session $session -To $Sandbox.DemoUser -Subject 'big one' -Body 'x' -Attachments $big -ErrorAction Stop
+        foreach ($n in 1..3) { $null = Send-AosMessage -Session $session -To $Sandbox.DemoUser -Subject "small $n" -Body 'x' -ErrorAction Stop }
+        $bigId = (Get-AosMessage -Session $session | Where-Object Subject -EQ 'big one').Id
+        $bigId | Should -Not -BeNullOrEmpty
+
+        # Another runspace of this process sees the sessions (the module's store is per process), so
+        # its commands use the session logged in above; its progress stream is what a host would show.
+        function Get-ProgressRecord([string] $Command, [string] $Preference = 'Continue') {
+            $ps = [powershell]::Create()
+            try {
+                $null = $ps.AddScript("Import-Module '$($env:AOS_TEST_MODULE)'; `$ProgressPreference = '$Preference'; $Command")
+                $null = $ps.Invoke()
+                if ($ps.Streams.Error.Count) { throw $ps.Streams.Error[0] }
+                @($ps.Streams.Progress)
+            }
+            finally { $ps.Dispose() }
+        }
+    }
+
+    It 'Save-AosMessage shows the bytes read of a large message, under its id and file, then completes' {
+        $file = Join-Path $Folder 'big.eml'
+        $records = Get-ProgressRecord "Save-AosMessage -Id '$bigId' -Path '$file'"
+        $read = @($records | Where-Object Activity -EQ "Saving message $bigId to $file")
+        $read.Count | Should -BeGreaterThan 1
+        $read[0].StatusDescription | Should -Match '^[\d.,]+ of [\d.,]+ MB read$'
+        $read[0].PercentComplete | Should -BeIn (0..100)
+        $read[-1].RecordType | Should -Be 'Completed'
+        (Get-Item -LiteralPath $file).Length | Should -BeGreaterThan 6MB
+    }
+
+    It 'Get-AosMessage -Raw shows the bytes read, then completes' {
+        $records = Get-ProgressRecord "`$null = Get-AosMessage -Id '$bigId' -Raw"
+        $read = @($records | Where-Object Activity -EQ "Reading message $bigId from Inbox")
+        $read.Count | Should -BeGreaterThan 1
+        $read[-1].RecordType | Should -Be 'Completed'
+        $read[-1].StatusDescription | Should -Match '^([\d.,]+) of \1 MB read$'
+    }
+
+    It 'saving many messages counts the messages saved, then completes' {
+        $many = Join-Path $Folder 'many'
+        $null = New-Item -ItemType Directory -Path $many
+        $records = Get-ProgressRecord "Get-AosMessage | Where-Object Subject -Like 'small *' | Save-AosMessage -Destination '$many'"
+        $saved = @($records | Where-Object Activity -EQ 'Saving messages')
+        $saved.Count | Should -BeGreaterThan 1   # 2 or 3: the records are throttled in time
+        $saved[0].StatusDescription | Should -Match '^2 messages saved, the last to '
+        $saved[0].PercentComplete | Should -Be -1
+        $saved[-1].RecordType | Should -Be 'Completed'
+        @(Get-ChildItem -LiteralPath $many -Filter *.eml).Count | Should -Be 3
+    }
+
+    It 'a bulk send counts the rows done, then completes; a single send shows no count' {
+        $csv = Join-Path $Folder 'rows.csv'
+        1..5 | ForEach-Object { [pscustomobject]@{ To = 'alice@sandbox.test'; Subject = "row $_"; Body = 'x' } } |
+            Export-Csv -LiteralPath $csv -NoTypeInformation
+        $records = Get-ProgressRecord "Import-Csv -LiteralPath '$csv' | Send-AosMessage"
+        $bulk = @($records | Where-Object Activity -EQ 'Sending messages')
+        $bulk.Count | Should -BeGreaterThan 1
+        $bulk[0].StatusDescription | Should -BeExactly '2 rows done'
+        $bulk[-1].RecordType | Should -Be 'Completed'
+        @(Get-ProgressRecord "Send-AosMessage -To alice@sandbox.test -Subject one -Body x").Count | Should -Be 0
+    }
+}
