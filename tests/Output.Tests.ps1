@@ -199,3 +199,37 @@ Describe 'Progress on long work' {
         @(Get-ProgressRecord "Send-AosMessage -To alice@sandbox.test -Subject one -Body x").Count | Should -Be 0
     }
 }
+
+Describe 'Default tables fit 80 and 120 columns' {
+    BeforeAll {
+        Reset-Sandbox
+        $session = New-TestSession
+        $attachment = Join-Path $Folder 'report.pdf'
+        'pdf' | Set-Content -LiteralPath $attachment
+        $result = Send-AosMessage -Session $session -To alice@sandbox.test, bob@sandbox.test -Subject 'Q3 figures' -Body 'Hi' -Attachments $attachment -PassThru -ErrorAction Stop
+        $null = Send-AosMessage -Session $session -To $Sandbox.DemoUser -Subject 'Q3 figures for you' -Body 'Hi' -ErrorAction Stop
+        $views = @{
+            Session = @{ Object = $session; At80 = 'Id', 'UserName', 'Server', 'Created'; At120 = 'Id', 'UserName', 'Server', 'Created', 'LastUsed' }
+            Result  = @{ Object = $result; At80 = 'Action', 'To', 'Subject'; At120 = 'Action', 'To', 'Subject', 'Attachments', 'DurationMs' }
+            Mailbox = @{ Object = @(Get-AosMailbox -Session $session); At80 = 'Name', 'Messages', 'Unread', 'UserName'; At120 = 'Name', 'Messages', 'Unread', 'UserName' }
+            Message = @{ Object = @(Get-AosMessage -Session $session); At80 = 'Date', 'From', 'Subject', 'Size', 'Read'; At120 = 'Date', 'From', 'Subject', 'Size', 'Read', 'Id' }
+        }
+    }
+
+    It '<View> at <Width> columns: one line per row, the columns <Width> keeps, no value cut' -ForEach @(
+        foreach ($view in 'Session', 'Result', 'Mailbox', 'Message') { foreach ($width in 80, 120) { @{ View = $view; Width = $width } } }
+    ) {
+        $case = $views[$View]
+        @($case.Object).Count | Should -BeGreaterThan 0
+        $lines = @(($case.Object | Format-Table | Out-String -Width $Width) -split '\r?\n' | Where-Object { $_.Trim() -and $_ -notmatch '^\s*Mailbox: ' })
+        $expected = if ($Width -eq 80) { $case.At80 } else { $case.At120 }
+        -split $lines[0] | Should -Be $expected
+        $lines[1] | Should -Match '^[\s-]+$'
+        $lines.Count | Should -Be (2 + @($case.Object).Count) -Because 'a wrapped header or row takes more lines'
+        foreach ($line in $lines) {
+            $line.TrimEnd().Length | Should -BeLessThan $Width
+            $line | Should -Not -Match '…|\.\.\.$'
+        }
+        if ($View -eq 'Result') { $lines[2] | Should -Match ('^Send +alice@sandbox\.test; bob@sandbox\.test +Q3 figures' + $(if ($Width -eq 120) { ' +report\.pdf +\d+' }) + ' *$') }
+    }
+}
