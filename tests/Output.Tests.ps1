@@ -233,3 +233,34 @@ Describe 'Default tables fit 80 and 120 columns' {
         if ($View -eq 'Result') { $lines[2] | Should -Match ('^Send +alice@sandbox\.test; bob@sandbox\.test +Q3 figures' + $(if ($Width -eq 120) { ' +report\.pdf +\d+' }) + ' *$') }
     }
 }
+
+Describe 'No silent switch of sender' {
+    BeforeAll {
+        Reset-Sandbox
+        Get-AosSession | Remove-AosSession
+        function Invoke-Login([string] $UserName, [string] $Password) {
+            $warnings = $null
+            $session = New-AosSession -Server $Sandbox.BaseUri -Credential (New-TestCredential -UserName $UserName -Password $Password) `
+                -AllowUnencryptedAuthentication -ErrorAction Stop -WarningVariable warnings -WarningAction SilentlyContinue
+            [pscustomobject]@{ Session = $session; Warnings = @($warnings | ForEach-Object { "$_" }) }
+        }
+    }
+
+    It 'a second account that becomes the default is named in a warning, beside the account it replaces and -Session' {
+        $demo = Invoke-Login $Sandbox.DemoUser $Sandbox.DemoPassword
+        $demo.Warnings | Should -BeNullOrEmpty
+        $bob = Invoke-Login bob@sandbox.test Bob-Passw0rd
+        $bob.Warnings.Count | Should -Be 1
+        $bob.Warnings[0] | Should -Match "bob@sandbox\.test"
+        $bob.Warnings[0] | Should -Match ([regex]::Escape($Sandbox.DemoUser))
+        $bob.Warnings[0] | Should -Match "session $($demo.Session.Id)\b"
+        $bob.Warnings[0] | Should -Match '-Session'
+        $bob.Warnings[0] | Should -Not -Match ([regex]::Escape($Sandbox.DemoPassword))
+        (Get-AosSession -Default).UserName | Should -Be 'bob@sandbox.test'
+    }
+
+    It 'a new session of the same account warns of nothing' {
+        $null = Invoke-Login bob@sandbox.test Bob-Passw0rd
+        (Invoke-Login bob@sandbox.test Bob-Passw0rd).Warnings | Should -BeNullOrEmpty
+    }
+}

@@ -94,9 +94,22 @@ namespace AosMail.Commands
             }
 
             var session = new AosSession(AosSessionStore.NextId(), connection);
-            AosSessionStore.Add(session);
+            AosSession? replaced = AosSessionStore.Add(session);
             WriteVerbose($"Logged in to {session.Server} as {session.UserName}; this is now the default session (Id {session.Id}).");
+            WarnIfSenderChanged(session, replaced);
             WriteObject(session);
+        }
+
+        /// <summary>
+        /// A new session of another account silently taking over as the default would
+        /// send the next command without -Session from the wrong account: say so, naming both.
+        /// </summary>
+        private void WarnIfSenderChanged(AosSession session, AosSession? replaced)
+        {
+            if (replaced is null) return;
+            if (string.Equals(replaced.UserName, session.UserName, StringComparison.OrdinalIgnoreCase)) return;
+            WriteWarning($"Session {session.Id} ({session}) is now the default session: commands without -Session now send and read as {session.UserName}, "
+                + $"no longer as {replaced.UserName} (session {replaced.Id}, {replaced.Server}). Give -Session to choose the account for each command.");
         }
     }
 }
