@@ -264,3 +264,50 @@ Describe 'No silent switch of sender' {
         (Invoke-Login bob@sandbox.test Bob-Passw0rd).Warnings | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Errors a script can catch by type' {
+    BeforeAll {
+        Reset-Sandbox
+        $session = New-TestSession
+    }
+    AfterEach { Clear-SandboxFault }
+
+    It 'catch [AosMail.AosMailException] catches a refused input, with its id, category and NothingSent' {
+        $caught = $null
+        try { Send-AosMessage -Session $session -To 'not-an-address' -Subject 's' -Body 'b' -ErrorAction Stop }
+        catch [AosMail.AosMailException] { $caught = $_ }
+        $caught | Should -Not -BeNullOrEmpty
+        $caught.Exception | Should -BeOfType ([AosMail.AosMailException])
+        $caught.Exception | Should -Not -BeOfType ([AosMail.AosOutcomeUnknownException])
+        $caught.Exception.ErrorId | Should -BeExactly 'AosInvalidAddress'
+        $caught.Exception.Category | Should -Be 'InvalidArgument'
+        $caught.Exception.Outcome | Should -Be ([AosMail.AosOutcome]::NothingSent)
+        ($caught.FullyQualifiedErrorId -split ',')[0] | Should -BeExactly $caught.Exception.ErrorId
+        @(Get-SandboxRequest -Command sdmailact).Count | Should -Be 0
+    }
+
+    It 'catch [AosMail.AosOutcomeUnknownException] catches a send that may have gone, with Outcome Unknown' {
+        Add-SandboxFault -Command sdmailact -Action dropAfter
+        $caught = $null
+        try { Send-AosMessage -Session $session -To alice@sandbox.test -Subject 'maybe' -Body 'b' -ErrorAction Stop }
+        catch [AosMail.AosOutcomeUnknownException] { $caught = $_ }
+        catch { throw "caught as $($_.Exception.GetType().FullName) instead" }
+        $caught.Exception.ErrorId | Should -BeExactly 'AosOutcomeUnknown'
+        $caught.Exception.Category | Should -Be 'ConnectionError'
+        $caught.Exception.Outcome | Should -Be ([AosMail.AosOutcome]::Unknown)
+        $caught.Exception | Should -BeOfType ([AosMail.AosMailException])
+    }
+
+    It 'a fresh pwsh that only imported the module finds the types by name (catch and -is)' {
+        $lines = Invoke-ChildPwsh -Command @'
+Import-Module $env:AOS_TEST_MODULE
+$credential = [pscredential]::new('nobody@sandbox.test', (ConvertTo-SecureString 'wrong-password' -AsPlainText -Force))
+try { New-AosSession -Server $env:AOS_SANDBOX_URI -Credential $credential -AllowUnencryptedAuthentication -ErrorAction Stop; 'NO ERROR' }
+catch [AosMail.AosOutcomeUnknownException] { 'WRONG CATCH' }
+catch [AosMail.AosMailException] { 'CAUGHT ' + $_.Exception.ErrorId + ' ' + $_.Exception.Outcome + ' ' + ($_.Exception -is [AosMail.AosMailException]) }
+catch { 'UNTYPED ' + $_.Exception.GetType().FullName + ': ' + $_ }
+'@
+        $LASTEXITCODE | Should -Be 0 -Because ($lines -join "`n")
+        $lines | Should -Contain 'CAUGHT AosLoginFailed NothingSent True'
+    }
+}

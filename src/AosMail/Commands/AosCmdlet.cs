@@ -195,8 +195,12 @@ namespace AosMail.Commands
         /// <summary>Whether Write-Progress records are wanted (-ProgressAction, else $ProgressPreference).</summary>
         internal bool ProgressWanted => StreamWanted("ProgressAction", "ProgressPreference");
 
-        internal static ErrorRecord ToErrorRecord(AosException exception, object? target) =>
-            new ErrorRecord(exception, exception.ErrorId, ToErrorCategory(exception.Category), target ?? exception.Target);
+        /// <summary>The error record of an engine failure, carrying the public <see cref="AosMailException"/> that scripts can catch by type.</summary>
+        internal static ErrorRecord ToErrorRecord(AosException exception, object? target)
+        {
+            ErrorCategory category = ToErrorCategory(exception.Category);
+            return new ErrorRecord(AosMailException.From(exception, category), exception.ErrorId, category, target ?? exception.Target);
+        }
 
         internal static ErrorRecord NewError(string errorId, AosErrorCategory category, string message, object? target, Exception? inner = null) =>
             ToErrorRecord(new AosException(errorId, category, message, target, inner), target);
