@@ -311,3 +311,46 @@ catch { 'UNTYPED ' + $_.Exception.GetType().FullName + ': ' + $_ }
         $lines | Should -Contain 'CAUGHT AosLoginFailed NothingSent True'
     }
 }
+
+Describe 'Connection parameters declared once' {
+    BeforeAll {
+        $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+        function Get-ParameterShape($Command, [string] $SetName) {
+            foreach ($p in $Command.Parameters.Values) {
+                if ($p.Name -in $common) { continue }
+                $sets = @($p.ParameterSets.Keys)
+                if ($SetName -and $SetName -notin $sets -and '__AllParameterSets' -notin $sets) { continue }
+                $checks = @($p.Attributes | Where-Object { $_ -is [System.Management.Automation.ValidateArgumentsAttribute] -or $_ -is [System.Management.Automation.ArgumentTransformationAttribute] } |
+                    ForEach-Object { $_.GetType().Name + $(if ($_ -is [System.Management.Automation.ValidateRangeAttribute]) { "($($_.MinRange)..$($_.MaxRange))" }) })
+                [pscustomobject]@{ Name = $p.Name; Shape = "$($p.ParameterType.FullName) $(($checks | Sort-Object) -join ',')" }
+            }
+        }
+        $newSession = Get-Command New-AosSession
+        # What New-AosSession takes to connect: everything but the names of its own mailboxes.
+        $connection = @(Get-ParameterShape $newSession | Where-Object Name -NotIn 'DraftMailbox', 'OutboxMailbox' | Sort-Object Name)
+        $oneShot = @(Get-Command -Module AosMail | Where-Object { $_.ParameterSets.Name -contains 'Server' -and $_.Name -ne 'New-AosSession' })
+    }
+
+    It 'New-AosSession has the nine connection parameters' {
+        $connection.Name | Should -Be @('AllowUnencryptedAuthentication', 'Credential', 'Domain', 'Proxy', 'ProxyCredential', 'ProxyUseDefaultCredentials',
+            'Server', 'SkipCertificateCheck', 'TimeoutSec')
+    }
+
+    It 'the one-shot set of <_> takes every connection parameter of New-AosSession, with the same type and checks' -ForEach @(
+        'Send-AosMessage', 'Save-AosDraft', 'Get-AosMessage', 'Get-AosMailbox', 'Save-AosMessage'
+    ) {
+        $command = Get-Command $_
+        $command.Name | Should -BeIn $oneShot.Name
+        $shapes = @{}
+        foreach ($shape in Get-ParameterShape $command 'Server') { $shapes[$shape.Name] = $shape.Shape }
+        foreach ($expected in $connection) {
+            $shapes[$expected.Name] | Should -BeExactly $expected.Shape -Because "-$($expected.Name) of New-AosSession"
+        }
+        $command.Parameters['Server'].ParameterSets['Server'].IsMandatory | Should -BeTrue
+        $command.Parameters['Credential'].ParameterSets['Server'].IsMandatory | Should -BeTrue
+    }
+
+    It 'every cmdlet with a one-shot set is checked above' {
+        ($oneShot.Name | Sort-Object) | Should -Be ('Get-AosMailbox', 'Get-AosMessage', 'Save-AosDraft', 'Save-AosMessage', 'Send-AosMessage')
+    }
+}
