@@ -10,7 +10,7 @@ BeforeAll {
         end { ($all | Format-Table | Out-String -Width 250) -split '\r?\n' | Where-Object { $_.Trim() } }
     }
     $script:SessionColumns = 'Id', 'UserName', 'Server', 'Created', 'LastUsed'
-    $script:ResultColumns = 'Action', 'To', 'Subject', 'Attachments', 'DurationMs', 'ServerAnswer'
+    $script:ResultColumns = 'Action', 'To', 'Subject', 'Attachments', 'DurationMs'
     $script:SessionProperties = 'Id', 'Server', 'Proxy', 'UserName', 'Domain', 'Created', 'LastUsed', 'DraftMailbox', 'OutboxMailbox'
     $script:ResultProperties = 'Action', 'To', 'Cc', 'Bcc', 'Subject', 'Attachments', 'DraftId', 'Server', 'UserName',
         'Submitted', 'Duration', 'ServerAnswer', 'RequestBytes', 'SessionRenewed', 'Skipped', 'Journal'
@@ -32,17 +32,17 @@ Describe 'Format views (stand-in objects, no network)' {
         }
         $lines = $fake | Get-TableLine
         -split $lines[0] | Should -Be $SessionColumns
-        $lines[2] | Should -Match '^\s*7\s+demo@sandbox\.test\s+http://127\.0\.0\.1:5080/\s+2026-01-02 03:04:05\s+2026-01-02 03:14:15\s*$'
+        $lines[2] | Should -Match '^\s*7\s+demo@sandbox\.test\s+http://127\.0\.0\.1:5080/\s+2026-01-02 03:04\s+2026-01-02 03:14\s*$'
     }
 
-    It 'AosSendResult: the table has exactly the columns Action, To, Subject, Attachments, DurationMs, ServerAnswer' {
+    It 'AosSendResult: the table has exactly the columns Action, To, Subject, Attachments, DurationMs' {
         $fake = [pscustomobject]@{
             PSTypeName = 'AosMail.AosSendResult'; Action = 'Send'; To = @('alice@sandbox.test', 'bob@sandbox.test')
             Subject = 'Q3'; Attachments = @('a.pdf', 'b.csv'); Duration = [timespan]::FromMilliseconds(41.6); ServerAnswer = 'OK'
         }
         $lines = $fake | Get-TableLine
         -split $lines[0] | Should -Be $ResultColumns
-        $lines[2] | Should -Match '^Send\s+alice@sandbox\.test, bob@sandbox\.test\s+Q3\s+a\.pdf, b\.csv\s+42\s+OK\s*$'
+        $lines[2] | Should -Match '^Send\s+alice@sandbox\.test; bob@sandbox\.test\s+Q3\s+a\.pdf; b\.csv\s+42\s*$'
     }
 
     It 'AosSendResult: a row the journal skipped shows Skipped as its action' {
@@ -50,7 +50,7 @@ Describe 'Format views (stand-in objects, no network)' {
             PSTypeName = 'AosMail.AosSendResult'; Action = 'Send'; Skipped = $true; To = @('alice@sandbox.test')
             Subject = 'Q3'; Attachments = @(); Duration = [timespan]::Zero; ServerAnswer = 'OK'
         }
-        ($fake | Get-TableLine)[2] | Should -Match '^Skipped\s+alice@sandbox\.test\s+Q3\s+0\s+OK\s*$'
+        ($fake | Get-TableLine)[2] | Should -Match '^Skipped\s+alice@sandbox\.test\s+Q3\s+0\s*$'
     }
 
     It 'AosMailbox: the table has exactly the columns Name, Messages, Unread, UserName' {
@@ -60,15 +60,15 @@ Describe 'Format views (stand-in objects, no network)' {
         $lines[2] | Should -Match '^Inbox\s+12\s+3\s+demo@sandbox\.test\s*$'
     }
 
-    It 'AosMessageInfo: the table, grouped by mailbox, has exactly the columns Id, Date, From, Subject, Size, Read' {
+    It 'AosMessageInfo: the table, grouped by mailbox, has exactly the columns Date, From, Subject, Size, Read, Id' {
         $fake = [pscustomobject]@{
             PSTypeName = 'AosMail.AosMessageInfo'; Id = '1795644603258.001'; Mailbox = 'Inbox'; Date = [datetime]'2026-01-02 03:04:05'
             From = 'demo@sandbox.test'; Subject = 'Q3 figures'; Size = 2048; IsRead = $false
         }
         $lines = $fake | Get-TableLine
         $lines[0] | Should -Match '^\s*Mailbox: Inbox\s*$'
-        -split $lines[1] | Should -Be 'Id', 'Date', 'From', 'Subject', 'Size', 'Read'
-        $lines[3] | Should -Match '^1795644603258\.001\s+2026-01-02 03:04:05\s+demo@sandbox\.test\s+Q3 figures\s+2048\s+False\s*$'
+        -split $lines[1] | Should -Be 'Date', 'From', 'Subject', 'Size', 'Read', 'Id'
+        $lines[3] | Should -Match '^2026-01-02 03:04\s+demo@sandbox\.test\s+Q3 figures\s+2 KB\s+no\s+1795644603258\.001\s*$'
     }
 
     It 'AosMailMessage: the list view joins recipients and attachment names' {
@@ -78,8 +78,8 @@ Describe 'Format views (stand-in objects, no network)' {
             ContentType = 'multipart/mixed'; AttachmentNames = @('a.pdf', 'b.csv'); Size = 4096; TextBody = 'Hello'
         }
         $text = $fake | Format-List | Out-String -Width 250
-        $text | Should -Match 'To\s+:\s+alice@sandbox\.test, bob@sandbox\.test'
-        $text | Should -Match 'Attachments\s+:\s+a\.pdf, b\.csv'
+        $text | Should -Match 'To\s+:\s+alice@sandbox\.test; bob@sandbox\.test'
+        $text | Should -Match 'Attachments\s+:\s+a\.pdf; b\.csv'
         $text | Should -Match 'Date\s+:\s+2026-01-02 03:04:05'
     }
 
@@ -114,13 +114,13 @@ Describe 'Real objects from the sandbox' {
         $lines = $session | Get-TableLine
         -split $lines[0] | Should -Be $SessionColumns
         $server = ([uri]$Sandbox.BaseUri).GetLeftPart('Authority')
-        $lines[2] | Should -Match ("^\s*$($session.Id)\s+demo@sandbox\.test\s+" + [regex]::Escape($server) + '\S*\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s*$')
+        $lines[2] | Should -Match ("^\s*$($session.Id)\s+demo@sandbox\.test\s+" + [regex]::Escape($server) + '\S*\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+\d{4}-\d\d-\d\d \d\d:\d\d\s*$')
     }
 
     It 'Send-AosMessage -PassThru output formats as the result table' {
         $lines = $result | Get-TableLine
         -split $lines[0] | Should -Be $ResultColumns
-        $lines[2] | Should -Match '^Send\s+alice@sandbox\.test\s+Format test\s+format-test\.txt\s+\d+\s+OK\s*$'
+        $lines[2] | Should -Match '^Send\s+alice@sandbox\.test\s+Format test\s+format-test\.txt\s+\d+\s*$'
     }
 
     It 'ConvertTo-Json of a session has the stable property names and no secret' {

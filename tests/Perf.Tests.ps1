@@ -213,7 +213,8 @@ $Send
             $upload = @($records | Where-Object Activity -Like 'Uploading*')
             $upload.Count | Should -BeGreaterThan 0
             $upload[-1].RecordType | Should -Be 'Completed'
-            $upload[0].StatusDescription | Should -Match 'sdmailact\.mail\.mms: [\d.,]+ of [\d.,]+ MB'
+            $upload[0].Activity | Should -BeExactly "Uploading 'big' with progress.bin (6.0 MB)"
+            $upload[0].StatusDescription | Should -Match '^[\d.,]+ of [\d.,]+ MB sent$'
             $upload[0].PercentComplete | Should -BeIn (0..100)
         }
 

@@ -78,8 +78,8 @@ Describe 'Reading mail' {
     }
 
     Context 'Get-AosMessage listing' {
-        It 'lists newest first with decoded non-ASCII subjects, UTC dates and folded excerpts; wire fields api, mbox' {
-            $before = [DateTime]::UtcNow.AddSeconds(-2)
+        It 'lists newest first with decoded non-ASCII subjects, local dates and folded excerpts; wire fields api, mbox' {
+            $before = [DateTime]::Now.AddSeconds(-2)
             Send-AosMessage -To alice@sandbox.test -Subject 'first plain' -Body "one`ttab`nnew line`r`nend"
             Send-AosMessage -To alice@sandbox.test -Subject 'Größe – 報告 ✓' -Body 'Grüße aus Köln'
             $alice = New-TestSession -UserName alice@sandbox.test -Password 'Alice-Passw0rd'
@@ -97,9 +97,9 @@ Describe 'Reading mail' {
             $list[1].IsRead | Should -BeFalse
             $list[1].Mailbox | Should -Be 'Inbox'
             $list[1].DraftId | Should -BeNullOrEmpty
-            $list[1].Date.Kind | Should -Be 'Utc'
+            $list[1].Date.Kind | Should -Be 'Local'
             $list[1].Date | Should -BeGreaterOrEqual $before.AddTicks(-$before.Ticks % [TimeSpan]::TicksPerSecond)
-            $list[1].Date | Should -BeLessOrEqual ([DateTime]::UtcNow)
+            $list[1].Date | Should -BeLessOrEqual ([DateTime]::Now)
             $files = @(Get-SandboxMessage -User alice@sandbox.test -Mailbox Inbox)
             $list[1].Id | Should -Be $files[0].Id
             $list[1].Size | Should -Be (Get-Item -LiteralPath $files[0].Path).Length
@@ -176,7 +176,7 @@ Describe 'Reading mail' {
             $message.ContentType | Should -Be 'multipart/mixed'
             ($message.Headers | Where-Object Name -EQ 'Subject').Value | Should -BeExactly 'Report – Q3'
             $message.Size | Should -Be (Get-Item -LiteralPath $stored.Path).Length
-            $message.Date.Kind | Should -Be 'Utc'
+            $message.Date.Kind | Should -Be 'Local'
             $request = @(Get-SandboxRequest)
             $request.Count | Should -Be 1
             $request[0].Path | Should -Be '/<SID>.rdmail.mbox.mms'

@@ -85,9 +85,11 @@ namespace AosMail.Engine
         /// server sends it, once its start showed it is a message (not "false", not empty, not a
         /// web page). When the read fails in transit it is retried (B15) and <paramref name="read"/>
         /// is called again with the message from its start, so it must start over each time. Its
-        /// own failures (a full disk) are thrown as they are. The id must be a B12 token.
+        /// own failures (a full disk) are thrown as they are. The id must be a B12 token. A large
+        /// message reports the bytes read to <paramref name="progress"/>.
         /// </summary>
-        internal Task ReadMessageAsync(string mailbox, string id, AosAnswerReader read, IAosLog log, CancellationToken cancellationToken)
+        internal Task ReadMessageAsync(string mailbox, string id, AosAnswerReader read, IAosLog log, CancellationToken cancellationToken,
+            IAosProgress? progress = null)
         {
             CheckMailbox(mailbox);
             CheckMessageId(id);
@@ -100,11 +102,22 @@ namespace AosMail.Engine
             return QueryAsync(AosProtocol.ReadCommand, fields, $"the message '{id}' in '{mailbox}'",
                 reason => new AosException(AosErrorIds.MessageNotFound, AosErrorCategory.ObjectNotFound,
                     $"The server has no message '{id}' in the mailbox '{mailbox}' (it said {reason}).", id),
-                log, cancellationToken, read);
+                log, cancellationToken, progress == null ? read : (body, length, token) => ReadCountedAsync(read, body, length, progress, token));
+        }
+
+        /// <summary>One attempt of <paramref name="read"/>, its bytes counted for <paramref name="progress"/>.</summary>
+        private static async Task ReadCountedAsync(AosAnswerReader read, Stream body, long? length, IAosProgress progress, CancellationToken cancellationToken)
+        {
+            using (var reporter = AosProgressReporter.Create(progress, AosProtocol.ReadCommand, download: true)!)
+            {
+                reporter.Start(length ?? -1);
+                await read(new AosProgressStream(body, reporter.Sent), length, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         /// <summary>rdmail: the raw message in memory, byte for byte (Get-AosMessage -Raw, a draft's saved content).</summary>
-        public async Task<byte[]> ReadMessageAsync(string mailbox, string id, IAosLog log, CancellationToken cancellationToken)
+        public async Task<byte[]> ReadMessageAsync(string mailbox, string id, IAosLog log, CancellationToken cancellationToken,
+            IAosProgress? progress = null)
         {
             byte[] result = Array.Empty<byte>();
             await ReadMessageAsync(mailbox, id, async (body, length, token) =>
@@ -145,7 +158,7 @@ namespace AosMail.Engine
                         }
                     }
                 }
-            }, log, cancellationToken).ConfigureAwait(false);
+            }, log, cancellationToken, progress).ConfigureAwait(false);
             return result;
         }
 
@@ -155,7 +168,8 @@ namespace AosMail.Engine
         /// <paramref name="overwrite"/>, a file that appeared meanwhile is not replaced (IOException).
         /// Returns the bytes written.
         /// </summary>
-        public async Task<long> SaveMessageAsync(string mailbox, string id, string path, bool overwrite, IAosLog log, CancellationToken cancellationToken)
+        public async Task<long> SaveMessageAsync(string mailbox, string id, string path, bool overwrite, IAosLog log, CancellationToken cancellationToken,
+            IAosProgress? progress = null)
         {
             var target = Path.GetFullPath(path);
             var temp = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Guid.NewGuid():n}.part");
@@ -169,7 +183,7 @@ namespace AosMail.Engine
                         await body.CopyToAsync(file, 81920, token).ConfigureAwait(false);
                         written = file.Length;
                     }
-                }, log, cancellationToken).ConfigureAwait(false);
+                }, log, cancellationToken, progress).ConfigureAwait(false);
 
                 if (overwrite && File.Exists(target))
                 {
@@ -200,15 +214,18 @@ namespace AosMail.Engine
         }
 
         /// <summary>rdmail, parsed by MimeKit (from memory or, for a large message, a temporary file that is deleted afterwards).</summary>
-        public Task<AosReadMessage> ReadParsedMessageAsync(string mailbox, string id, IAosLog log, CancellationToken cancellationToken) =>
-            ReadBufferedAsync(mailbox, id, copy => AosMimeReader.Parse(copy, id), log, cancellationToken);
+        public Task<AosReadMessage> ReadParsedMessageAsync(string mailbox, string id, IAosLog log, CancellationToken cancellationToken,
+            IAosProgress? progress = null) =>
+            ReadBufferedAsync(mailbox, id, copy => AosMimeReader.Parse(copy, id), log, cancellationToken, progress);
 
         /// <summary>rdmail as a MimeKit.MimeMessage (typed object: no MimeKit type in the cmdlets' signatures); it holds its content in memory.</summary>
-        public Task<object> ReadMimeMessageAsync(string mailbox, string id, IAosLog log, CancellationToken cancellationToken) =>
-            ReadBufferedAsync(mailbox, id, copy => AosMimeReader.LoadMimeMessage(copy, id), log, cancellationToken);
+        public Task<object> ReadMimeMessageAsync(string mailbox, string id, IAosLog log, CancellationToken cancellationToken,
+            IAosProgress? progress = null) =>
+            ReadBufferedAsync(mailbox, id, copy => AosMimeReader.LoadMimeMessage(copy, id), log, cancellationToken, progress);
 
         /// <summary>rdmail into a seekable copy (<see cref="AosMimeReader.BufferAsync"/>), read by <paramref name="parse"/> before the copy goes.</summary>
-        private async Task<T> ReadBufferedAsync<T>(string mailbox, string id, Func<Stream, T> parse, IAosLog log, CancellationToken cancellationToken)
+        private async Task<T> ReadBufferedAsync<T>(string mailbox, string id, Func<Stream, T> parse, IAosLog log, CancellationToken cancellationToken,
+            IAosProgress? progress)
         {
             T result = default!;
             await ReadMessageAsync(mailbox, id, async (body, length, token) =>
@@ -217,7 +234,7 @@ namespace AosMail.Engine
                 {
                     result = parse(copy);
                 }
-            }, log, cancellationToken).ConfigureAwait(false);
+            }, log, cancellationToken, progress).ConfigureAwait(false);
             return result;
         }
 

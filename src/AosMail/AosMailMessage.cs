@@ -31,15 +31,15 @@ namespace AosMail
             Mailbox = mailbox;
             Subject = read.Subject;
             From = read.From;
-            To = read.To.ToArray();
-            Cc = read.Cc.ToArray();
-            Date = read.Date?.UtcDateTime;
+            To = new AosStringList(read.To);
+            Cc = new AosStringList(read.Cc);
+            Date = read.Date?.LocalDateTime;
             MessageId = read.MessageId;
             ContentType = read.ContentType;
             TextBody = read.TextBody;
             HtmlBody = read.HtmlBody;
             BodyTruncated = read.BodyTruncated;
-            AttachmentNames = read.Attachments.ToArray();
+            AttachmentNames = new AosStringList(read.Attachments);
             Headers = read.Headers.Select(h => new AosMailHeader(h.Key, h.Value)).ToArray();
             Size = read.Size;
             Origin = origin;
@@ -55,10 +55,10 @@ namespace AosMail
         public string Mailbox { get; }
         public string? Subject { get; }
         public string? From { get; }
-        public string[] To { get; }
-        public string[] Cc { get; }
+        public AosStringList To { get; }
+        public AosStringList Cc { get; }
 
-        /// <summary>The Date header in UTC; null without one.</summary>
+        /// <summary>The Date header in local time (about_AosMail: Times); null without one.</summary>
         public DateTime? Date { get; }
         public string? MessageId { get; }
         public string? ContentType { get; }
@@ -69,7 +69,7 @@ namespace AosMail
         public bool BodyTruncated { get; }
 
         /// <summary>The attachments' file names, in order (not named Attachments, so that a piped message never binds Send-AosMessage -Attachments).</summary>
-        public string[] AttachmentNames { get; }
+        public AosStringList AttachmentNames { get; }
         public AosMailHeader[] Headers { get; }
 
         /// <summary>Size of the raw message in bytes.</summary>

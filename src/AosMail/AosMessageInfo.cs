@@ -18,7 +18,7 @@ namespace AosMail
             From = listed.From;
             To = listed.To;
             Size = listed.Size;
-            Date = listed.Date;
+            Date = listed.Date.ToLocalTime();
             Excerpt = listed.Excerpt;
             ContentType = listed.ContentType;
             IsRead = listed.IsRead;
@@ -46,7 +46,7 @@ namespace AosMail
         /// <summary>Size in bytes, as the server lists it.</summary>
         public long Size { get; }
 
-        /// <summary>UTC (the listing gives Unix seconds).</summary>
+        /// <summary>When the server stored the message, in local time (about_AosMail: Times); the listing gives Unix seconds.</summary>
         public DateTime Date { get; }
 
         /// <summary>The start of the text, on one line.</summary>

@@ -1,20 +1,21 @@
 using System;
+using System.Collections.Generic;
 
 namespace AosMail
 {
     /// <summary>What one send or draft save did: emitted by Send-AosMessage -PassThru and by Save-AosDraft.</summary>
     public sealed class AosSendResult
     {
-        internal AosSendResult(string action, string[] to, string[] cc, string[] bcc, string? subject, string[] attachments,
+        internal AosSendResult(string action, IEnumerable<string> to, IEnumerable<string> cc, IEnumerable<string> bcc, string? subject, IEnumerable<string> attachments,
             string? draftId, string server, string userName, DateTime submitted, TimeSpan duration, string serverAnswer,
             long requestBytes, bool sessionRenewed, bool skipped, AosJournalSummary? journal)
         {
             Action = action;
-            To = to;
-            Cc = cc;
-            Bcc = bcc;
+            To = new AosStringList(to);
+            Cc = new AosStringList(cc);
+            Bcc = new AosStringList(bcc);
             Subject = subject;
-            Attachments = attachments;
+            Attachments = new AosStringList(attachments);
             DraftId = draftId;
             Server = server;
             UserName = userName;
@@ -29,20 +30,20 @@ namespace AosMail
 
         /// <summary>"Send" or "SaveDraft".</summary>
         public string Action { get; }
-        public string[] To { get; }
-        public string[] Cc { get; }
-        public string[] Bcc { get; }
+        public AosStringList To { get; }
+        public AosStringList Cc { get; }
+        public AosStringList Bcc { get; }
         public string? Subject { get; }
 
         /// <summary>The attached files' names (not their full paths).</summary>
-        public string[] Attachments { get; }
+        public AosStringList Attachments { get; }
 
         /// <summary>The draft overwritten or sent, when one was named.</summary>
         public string? DraftId { get; }
         public string Server { get; }
         public string UserName { get; }
 
-        /// <summary>When the server confirmed the send; for a skipped row, when the earlier run's send was confirmed.</summary>
+        /// <summary>When the server confirmed the send, in local time (about_AosMail: Times); for a skipped row, when the earlier run's send was confirmed.</summary>
         public DateTime Submitted { get; }
         public TimeSpan Duration { get; }
 
@@ -59,6 +60,6 @@ namespace AosMail
         /// <summary>With -JournalPath: the journal and the run's counts (final once the command has ended); else null.</summary>
         public AosJournalSummary? Journal { get; }
 
-        public override string ToString() => $"{(Skipped ? "Skipped " : "")}{Action} '{Subject}' to {string.Join(", ", To)}";
+        public override string ToString() => $"{(Skipped ? "Skipped " : "")}{Action} '{Subject}' to {To}";
     }
 }

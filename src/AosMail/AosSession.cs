@@ -30,8 +30,10 @@ namespace AosMail
 
         public string? Domain => Connection.Domain;
 
+        /// <summary>When the session logged in, in local time (about_AosMail: Times).</summary>
         public DateTime Created => Connection.Created.LocalDateTime;
 
+        /// <summary>When a request last used the session, in local time.</summary>
         public DateTime LastUsed => Connection.LastUsed.LocalDateTime;
 
         public string DraftMailbox => Connection.DraftMailbox;

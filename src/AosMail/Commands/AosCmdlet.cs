@@ -30,12 +30,13 @@ namespace AosMail.Commands
         /// <summary>
         /// As <see cref="Run{T}(Func{IAosLog, CancellationToken, Task{T}})"/>, and the engine's progress
         /// reports become Write-Progress records (the work gets null when progress is off, or when
-        /// <paramref name="withProgress"/> says the work cannot report any).
+        /// <paramref name="withProgress"/> says the work cannot report any), titled
+        /// <paramref name="progressLabel"/> when given.
         /// </summary>
-        internal T Run<T>(Func<IAosLog, IAosProgress?, CancellationToken, Task<T>> work, bool withProgress = true)
+        internal T Run<T>(Func<IAosLog, IAosProgress?, CancellationToken, Task<T>> work, bool withProgress = true, string? progressLabel = null)
         {
             QueuedLog? log = NewLog(withProgress);
-            Task<T> task = Start(work, log);
+            Task<T> task = Start(work, log, progressLabel);
             WaitFor(task, log);
             return Result(task);
         }
@@ -48,7 +49,7 @@ namespace AosMail.Commands
         {
             bool verbose = StreamWanted("Verbose", "VerbosePreference");
             bool debug = StreamWanted("Debug", "DebugPreference");
-            bool progress = withProgress && StreamWanted("ProgressAction", "ProgressPreference");
+            bool progress = withProgress && ProgressWanted;
             return verbose || debug || progress ? new QueuedLog(verbose, debug, progress) : null;
         }
 
@@ -79,7 +80,7 @@ namespace AosMail.Commands
             {
                 if (line.Progress != null)
                 {
-                    shown = WriteUploadProgress(line.Progress, shown);
+                    shown = WriteTransferProgress(line.Progress, line.Label, shown);
                 }
                 else if (line.IsDebug)
                 {
@@ -116,13 +117,13 @@ namespace AosMail.Commands
         /// request is built and written here, and only what follows the first real wait runs on the
         /// pool (the engine never resumes on a captured context). A host that gives its pipeline
         /// thread a context gets the work started on the pool instead, so that nothing can wait for
-        /// a context this thread is blocking.
+        /// a context this thread is blocking. Progress reports carry <paramref name="progressLabel"/>.
         /// </summary>
-        internal Task<T> Start<T>(Func<IAosLog, IAosProgress?, CancellationToken, Task<T>> work, QueuedLog? log)
+        internal Task<T> Start<T>(Func<IAosLog, IAosProgress?, CancellationToken, Task<T>> work, QueuedLog? log, string? progressLabel = null)
         {
             CancellationToken token = CancelToken;
             IAosLog sink = log ?? (IAosLog)NullAosLog.Instance;
-            IAosProgress? progress = log?.Progress;
+            IAosProgress? progress = log?.ProgressFor(progressLabel);
             if (SynchronizationContext.Current != null)
             {
                 return Task.Run(() => work(sink, progress, token));
@@ -138,8 +139,8 @@ namespace AosMail.Commands
             }
         }
 
-        /// <summary>The activity id of the upload progress bar (one per cmdlet, reused per record).</summary>
-        private const int UploadActivityId = 0x405;
+        /// <summary>The activity id of the transfer progress bar (one per cmdlet, reused per record).</summary>
+        private const int TransferActivityId = 0x405;
 
         /// <summary>
         /// Whether a stream is wanted: the common parameter when given (-Verbose, -Debug,
@@ -174,19 +175,32 @@ namespace AosMail.Commands
             return action != ActionPreference.SilentlyContinue && action != ActionPreference.Ignore;
         }
 
-        private ProgressRecord WriteUploadProgress(AosTransferProgress progress, ProgressRecord? previous)
+        /// <summary>
+        /// One upload or download report as a progress record: titled by what the user calls the
+        /// transfer (the message's subject and files, a message id) when the caller named it, with
+        /// the bytes on the wire, which the form encoding makes larger than the files.
+        /// </summary>
+        private ProgressRecord WriteTransferProgress(AosTransferProgress progress, string? label, ProgressRecord? previous)
         {
-            var record = previous ?? new ProgressRecord(UploadActivityId, "Uploading to the AOS server", "starting");
-            record.StatusDescription = string.Format(System.Globalization.CultureInfo.CurrentCulture,
-                "{0}: {1:N1} of {2:N1} MB", progress.Command, progress.BytesSent / 1048576.0, progress.TotalBytes / 1048576.0);
+            string activity = label ?? (progress.Download ? "Reading from the AOS server" : "Uploading to the AOS server");
+            var record = previous ?? new ProgressRecord(TransferActivityId, activity, "starting");
+            record.Activity = activity;
+            record.StatusDescription = ProgressText.Transfer(progress);
             record.PercentComplete = progress.PercentComplete;
             record.RecordType = progress.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing;
             WriteProgress(record);
             return record;
         }
 
-        internal static ErrorRecord ToErrorRecord(AosException exception, object? target) =>
-            new ErrorRecord(exception, exception.ErrorId, ToErrorCategory(exception.Category), target ?? exception.Target);
+        /// <summary>Whether Write-Progress records are wanted (-ProgressAction, else $ProgressPreference).</summary>
+        internal bool ProgressWanted => StreamWanted("ProgressAction", "ProgressPreference");
+
+        /// <summary>The error record of an engine failure, carrying the public <see cref="AosMailException"/> that scripts can catch by type.</summary>
+        internal static ErrorRecord ToErrorRecord(AosException exception, object? target)
+        {
+            ErrorCategory category = ToErrorCategory(exception.Category);
+            return new ErrorRecord(AosMailException.From(exception, category), exception.ErrorId, category, target ?? exception.Target);
+        }
 
         internal static ErrorRecord NewError(string errorId, AosErrorCategory category, string message, object? target, Exception? inner = null) =>
             ToErrorRecord(new AosException(errorId, category, message, target, inner), target);

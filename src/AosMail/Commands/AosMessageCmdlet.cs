@@ -229,6 +229,8 @@ namespace AosMail.Commands
             {
                 FinishRow(row, work);
             }
+
+            WriteRowProgress(null);
         }
 
         /// <summary>Adds a row to the window, then writes the finished rows at its head, waiting for the oldest while the window is full.</summary>
@@ -267,7 +269,20 @@ namespace AosMail.Commands
 
                 AosDraftSaveResult draft = await Connection.SaveDraftAsync(prepared, log, ct).ConfigureAwait(false);
                 return new RowOutcome(prepared, draft.Submit, draft.DraftId, draft.Problem) { BccNotKept = draft.BccNotKept };
-            }, _log);
+            }, _log, _log?.Progress is null || !prepared.MayReportProgress ? null : ProgressText.Upload(row.Message!, Kind == AosSubmitKind.Send));
+        }
+
+        private CountProgress? _rowsProgress;
+
+        /// <summary>
+        /// The progress of many rows: how many are done, sent or refused (a pipeline's total is not
+        /// known in advance); completed (<paramref name="rowsDone"/> null) when the command ends.
+        /// </summary>
+        private void WriteRowProgress(long? rowsDone)
+        {
+            _rowsProgress ??= new CountProgress(0x406, Kind == AosSubmitKind.Send ? "Sending messages" : "Saving drafts", () => ProgressWanted);
+            ProgressRecord? record = rowsDone is null ? _rowsProgress.Complete() : _rowsProgress.Next(rowsDone.Value, $"{rowsDone} rows done");
+            if (record is not null) WriteProgress(record);
         }
 
         /// <summary>
@@ -278,6 +293,7 @@ namespace AosMail.Commands
         {
             try
             {
+                WriteRowProgress(row.Number);
                 if (row.Output is not null)
                 {
                     row.Output();

@@ -11,11 +11,8 @@ namespace AosMail.Commands
     /// A one-shot connection logs in when first used, so -WhatIf and invalid input never reach
     /// the network, and it is dropped when the command ends.
     /// </summary>
-    public abstract class AosSessionCmdlet : AosCmdlet
+    public abstract class AosSessionCmdlet : AosConnectionCmdlet
     {
-        protected const string SessionSet = "Session";
-        protected const string ServerSet = "Server";
-
         private AosConnection? _oneShot;
 
         /// <summary>The session to use; the newest session when omitted.</summary>
@@ -33,31 +30,6 @@ namespace AosMail.Commands
         [ValidateNotNull]
         public PSCredential? Credential { get; set; }
 
-        [Parameter(ParameterSetName = ServerSet)]
-        public string? Domain { get; set; }
-
-        [Parameter(ParameterSetName = ServerSet)]
-        public SwitchParameter AllowUnencryptedAuthentication { get; set; }
-
-        [Parameter(ParameterSetName = ServerSet)]
-        public SwitchParameter SkipCertificateCheck { get; set; }
-
-        [Parameter(ParameterSetName = ServerSet)]
-        [ValidateRange(1, 86400)]
-        public int TimeoutSec { get; set; } = 100;
-
-        [Parameter(ParameterSetName = ServerSet)]
-        [ValidateNotNull]
-        public Uri? Proxy { get; set; }
-
-        [Parameter(ParameterSetName = ServerSet)]
-        [Credential]
-        [ValidateNotNull]
-        public PSCredential? ProxyCredential { get; set; }
-
-        [Parameter(ParameterSetName = ServerSet)]
-        public SwitchParameter ProxyUseDefaultCredentials { get; set; }
-
         /// <summary>The connection this command uses.</summary>
         internal AosConnection Connection { get; private set; } = null!;
 
@@ -65,22 +37,8 @@ namespace AosMail.Commands
         {
             if (ParameterSetName == ServerSet)
             {
-                try
-                {
-                    _oneShot = ConnectionFactory.Create(Server!, Credential!, Domain, AllowUnencryptedAuthentication,
-                        SkipCertificateCheck, TimeoutSec, draftMailbox: null, outboxMailbox: null, Proxy, ProxyCredential, ProxyUseDefaultCredentials);
-                }
-                catch (AosException e)
-                {
-                    ThrowTerminatingError(ToErrorRecord(e, Server));
-                }
-
-                if (SkipCertificateCheck)
-                {
-                    WriteWarning("Server certificate checks are off (-SkipCertificateCheck): anyone on the network path can read the password and the mail.");
-                }
-
-                Connection = _oneShot!;
+                _oneShot = Connect(Server!, Credential!, draftMailbox: null, outboxMailbox: null);
+                Connection = _oneShot;
                 return;
             }
 

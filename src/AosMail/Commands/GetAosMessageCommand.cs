@@ -108,17 +108,20 @@ namespace AosMail.Commands
             string mailbox = Mailbox ?? connection.InboxMailbox;
             try
             {
+                // A large message shows the bytes read so far.
+                string label = $"Reading message {id} from {mailbox}";
                 if (Raw)
                 {
-                    WriteObject(Run((log, ct) => connection.ReadMessageAsync(mailbox, id, log, ct)));
+                    WriteObject(Run((log, progress, ct) => connection.ReadMessageAsync(mailbox, id, log, ct, progress), progressLabel: label));
                 }
                 else if (AsMimeMessage)
                 {
-                    WriteObject(Run((log, ct) => connection.ReadMimeMessageAsync(mailbox, id, log, ct)));
+                    WriteObject(Run((log, progress, ct) => connection.ReadMimeMessageAsync(mailbox, id, log, ct, progress), progressLabel: label));
                 }
                 else
                 {
-                    WriteObject(new AosMailMessage(id, mailbox, Run((log, ct) => connection.ReadParsedMessageAsync(mailbox, id, log, ct)), connection));
+                    WriteObject(new AosMailMessage(id, mailbox,
+                        Run((log, progress, ct) => connection.ReadParsedMessageAsync(mailbox, id, log, ct, progress), progressLabel: label), connection));
                 }
             }
             catch (AosException e)

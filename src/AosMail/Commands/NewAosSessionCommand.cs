@@ -6,9 +6,9 @@ using AosMail.Internal;
 namespace AosMail.Commands
 {
     /// <summary>New-AosSession: logs in (docs/aos-protocol.md B3, B4) and makes the session the default for the other cmdlets.</summary>
-    [Cmdlet(VerbsCommon.New, "AosSession")]
+    [Cmdlet(VerbsCommon.New, "AosSession", DefaultParameterSetName = ServerSet)]
     [OutputType(typeof(AosSession))]
-    public sealed class NewAosSessionCommand : AosCmdlet
+    public sealed class NewAosSessionCommand : AosConnectionCmdlet
     {
         /// <summary>The base URI every command is appended to (B1).</summary>
         [Parameter(Mandatory = true, Position = 0)]
@@ -21,32 +21,6 @@ namespace AosMail.Commands
         public PSCredential Credential { get; set; } = null!;
 
         [Parameter]
-        public string? Domain { get; set; }
-
-        [Parameter]
-        public SwitchParameter AllowUnencryptedAuthentication { get; set; }
-
-        [Parameter]
-        public SwitchParameter SkipCertificateCheck { get; set; }
-
-        [Parameter]
-        [ValidateRange(1, 86400)]
-        public int TimeoutSec { get; set; } = 100;
-
-        /// <summary>A proxy for every request (as Invoke-RestMethod's); without it, the system's default proxy.</summary>
-        [Parameter]
-        [ValidateNotNull]
-        public Uri? Proxy { get; set; }
-
-        [Parameter]
-        [Credential]
-        [ValidateNotNull]
-        public PSCredential? ProxyCredential { get; set; }
-
-        [Parameter]
-        public SwitchParameter ProxyUseDefaultCredentials { get; set; }
-
-        [Parameter]
         [ValidateNotNullOrEmpty]
         public string? DraftMailbox { get; set; }
 
@@ -56,22 +30,7 @@ namespace AosMail.Commands
 
         protected override void EndProcessing()
         {
-            AosConnection connection;
-            try
-            {
-                connection = ConnectionFactory.Create(Server, Credential, Domain, AllowUnencryptedAuthentication,
-                    SkipCertificateCheck, TimeoutSec, DraftMailbox, OutboxMailbox, Proxy, ProxyCredential, ProxyUseDefaultCredentials);
-            }
-            catch (AosException e)
-            {
-                ThrowTerminatingError(ToErrorRecord(e, Server));
-                return;
-            }
-
-            if (SkipCertificateCheck)
-            {
-                WriteWarning("Server certificate checks are off (-SkipCertificateCheck): anyone on the network path can read the password and the mail.");
-            }
+            AosConnection connection = Connect(Server, Credential, DraftMailbox, OutboxMailbox);
 
             try
             {
@@ -94,9 +53,22 @@ namespace AosMail.Commands
             }
 
             var session = new AosSession(AosSessionStore.NextId(), connection);
-            AosSessionStore.Add(session);
+            AosSession? replaced = AosSessionStore.Add(session);
             WriteVerbose($"Logged in to {session.Server} as {session.UserName}; this is now the default session (Id {session.Id}).");
+            WarnIfSenderChanged(session, replaced);
             WriteObject(session);
+        }
+
+        /// <summary>
+        /// A new session of another account silently taking over as the default would
+        /// send the next command without -Session from the wrong account: say so, naming both.
+        /// </summary>
+        private void WarnIfSenderChanged(AosSession session, AosSession? replaced)
+        {
+            if (replaced is null) return;
+            if (string.Equals(replaced.UserName, session.UserName, StringComparison.OrdinalIgnoreCase)) return;
+            WriteWarning($"Session {session.Id} ({session}) is now the default session: commands without -Session now send and read as {session.UserName}, "
+                + $"no longer as {replaced.UserName} (session {replaced.Id}, {replaced.Server}). Give -Session to choose the account for each command.");
         }
     }
 }

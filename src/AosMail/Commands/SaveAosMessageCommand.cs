@@ -44,6 +44,8 @@ namespace AosMail.Commands
         public SwitchParameter PassThru { get; set; }
 
         private string? _folder;
+        private CountProgress? _savedProgress;
+        private long _saved;
 
         protected override void BeginProcessing()
         {
@@ -104,7 +106,8 @@ namespace AosMail.Commands
             {
                 // Streamed into a temporary file beside the target and renamed once whole (a failed
                 // read leaves nothing); a file that appeared meanwhile is not overwritten without -Force.
-                written = Run((log, ct) => connection.SaveMessageAsync(mailbox, Id, file, Force, log, ct));
+                written = Run((log, progress, ct) => connection.SaveMessageAsync(mailbox, Id, file, Force, log, ct, progress),
+                    progressLabel: $"Saving message {Id} to {file}");
             }
             catch (AosException e)
             {
@@ -121,7 +124,22 @@ namespace AosMail.Commands
             }
 
             WriteVerbose($"Saved message {Id} from {mailbox} ({written} bytes) to {file}.");
+            WriteSavedProgress(file);
             if (PassThru) WriteObject(new FileInfo(file));
+        }
+
+        protected override void EndProcessing()
+        {
+            ProgressRecord? last = _savedProgress?.Complete();
+            if (last is not null) WriteProgress(last);
+        }
+
+        /// <summary>How many messages are saved so far, when many are piped in.</summary>
+        private void WriteSavedProgress(string file)
+        {
+            _savedProgress ??= new CountProgress(0x407, "Saving messages", () => ProgressWanted);
+            ProgressRecord? record = _savedProgress.Next(++_saved, $"{_saved} messages saved, the last to {file}");
+            if (record is not null) WriteProgress(record);
         }
     }
 }

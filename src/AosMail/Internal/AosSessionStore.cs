@@ -16,11 +16,14 @@ namespace AosMail.Internal
 
         public static int NextId() => Interlocked.Increment(ref _lastId);
 
-        public static void Add(AosSession session)
+        /// <summary>Adds the session, which becomes the default; returns the default it replaces, or null.</summary>
+        public static AosSession? Add(AosSession session)
         {
             lock (Gate)
             {
+                AosSession? replaced = Sessions.Count == 0 ? null : Sessions[Sessions.Count - 1];
                 Sessions.Add(session);
+                return replaced;
             }
         }
 

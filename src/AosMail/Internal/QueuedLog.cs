@@ -43,6 +43,9 @@ namespace AosMail.Internal
         /// <summary>This queue as the work's progress sink, or null when progress is not wanted.</summary>
         public IAosProgress? Progress => _progress ? this : null;
 
+        /// <summary>As <see cref="Progress"/>, the reports carrying <paramref name="label"/>: what the user calls the transfer.</summary>
+        public IAosProgress? ProgressFor(string? label) => label is null || !_progress ? Progress : new Labelled(this, label);
+
         public void Verbose(string message)
         {
             if (_verbose) Add(new LogLine(false, message, null));
@@ -56,6 +59,20 @@ namespace AosMail.Internal
         public void Report(AosTransferProgress progress)
         {
             if (_progress) Add(new LogLine(false, null, progress));
+        }
+
+        private sealed class Labelled : IAosProgress
+        {
+            private readonly QueuedLog _queue;
+            private readonly string _label;
+
+            public Labelled(QueuedLog queue, string label)
+            {
+                _queue = queue;
+                _label = label;
+            }
+
+            public void Report(AosTransferProgress progress) => _queue.Add(new LogLine(false, null, progress, _label));
         }
 
         private void Add(LogLine line)
@@ -100,11 +117,12 @@ namespace AosMail.Internal
 
         internal readonly struct LogLine
         {
-            public LogLine(bool isDebug, string? message, AosTransferProgress? progress)
+            public LogLine(bool isDebug, string? message, AosTransferProgress? progress, string? label = null)
             {
                 IsDebug = isDebug;
                 Message = message;
                 Progress = progress;
+                Label = label;
             }
 
             public bool IsDebug { get; }
@@ -112,6 +130,9 @@ namespace AosMail.Internal
 
             /// <summary>Set for a progress report (Message is then null).</summary>
             public AosTransferProgress? Progress { get; }
+
+            /// <summary>What the user calls the transfer of a progress report, or null.</summary>
+            public string? Label { get; }
         }
     }
 }
