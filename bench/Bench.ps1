@@ -479,7 +479,7 @@ try {
         $f = $t0.Elapsed.TotalMilliseconds
         # Not timed: Import-Module's own time by a stopwatch inside, and what it loaded (issue 6: no
         # MimeKit, no engine, no HttpClient until a cmdlet needs them).
-        $ms = & $hostPath @prefix -NoProfile -NonInteractive -Command "`$w = [Diagnostics.Stopwatch]::StartNew(); Import-Module '$ModulePath'; `$w.Elapsed.TotalMilliseconds; `$names = [AppDomain]::CurrentDomain.GetAssemblies().GetName().Name; if (`$names -contains 'MimeKit' -or `$names -contains 'AosMail.Engine') { throw 'the engine or MimeKit loaded on import' }"
+        $ms = & $hostPath @prefix -NoProfile -NonInteractive -Command "`$w = [Diagnostics.Stopwatch]::StartNew(); Import-Module '$ModulePath'; `$w.Elapsed.TotalMilliseconds; `$names = [AppDomain]::CurrentDomain.GetAssemblies().GetName().Name; if (`$names -contains 'AosMail.MimeKit' -or `$names -contains 'AosMail.Engine') { throw 'the engine or MimeKit loaded on import' }"
         if ($LASTEXITCODE -ne 0) { throw "Import check failed: $ms" }
         # Not timed either: this module's own share, imported by a stopwatch in a process where the
         # floor module has already run PowerShell's manifest and format code once.
