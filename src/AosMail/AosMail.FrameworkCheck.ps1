@@ -3,13 +3,14 @@
 # on an older one (stock Windows Server 2016 has 4.6.2) the import would fail with "Could not load
 # file or assembly 'netstandard'", and Windows PowerShell does not enforce the manifest's
 # DotNetFrameworkVersion itself. This stops the import with what is installed and what to install.
-# PowerShell 7 skips it. It defines and exports nothing (its work stays inside a script block).
-# Given a release number (tests), it judges that number instead of the registry's.
+# PowerShell 7 leaves at the first line: anything more (a script block with parameters) would cost
+# every import there a measurable share. It defines and exports nothing. Given a release number
+# (tests), it judges that number instead of the registry's.
+if ($args.Count -eq 0 -and $PSVersionTable.PSEdition -ne 'Desktop') { return }
 & {
     param([int] $Release = -1)
 
     if ($Release -lt 0) {
-        if ($PSVersionTable.PSEdition -ne 'Desktop') { return }
         $key = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\NET Framework Setup\NDP\v4\Full' -Name Release -ErrorAction Ignore
         $Release = if ($key) { [int]$key.Release } else { 0 }
     }
