@@ -13,6 +13,11 @@
     # settings the engine uses (ServerCertificateCustomValidationCallback, MaxConnectionsPerServer).
     # Windows PowerShell cannot check versions above 4.5 itself; docs/windows-powershell.md says how.
     DotNetFrameworkVersion = '4.7.1'
+    # Imported before the root module: on .NET Framework below 4.7.1 it stops the import with what
+    # to install, before PowerShell reads AosMail.dll's types (which it could not there). A nested
+    # module rather than ScriptsToProcess, which would add a second module to Get-Module's list and
+    # to Import-Module -PassThru's output.
+    NestedModules        = @('AosMail.FrameworkCheck.ps1')
     FormatsToProcess     = @('AosMail.Format.ps1xml')
     CmdletsToExport      = @(
         'New-AosSession'

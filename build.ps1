@@ -68,6 +68,7 @@ $SandboxDll = Join-Path $Root "src/AosMail.Sandbox/bin/$Configuration/net10.0/Ao
 $ResultsDir = Join-Path $Out 'test-results'
 $PackageOut = Join-Path $Out 'package'
 $HelpBuilderDll = Join-Path $Root "build/HelpBuilder/bin/$Configuration/net10.0/HelpBuilder.dll"
+$AssemblyRenamerDll = Join-Path $Root "build/AssemblyRenamer/bin/$Configuration/net10.0/AssemblyRenamer.dll"
 
 function Invoke-Native {
     # Runs a native command and stops the build when it fails. A simple function on purpose:
@@ -105,11 +106,21 @@ function Invoke-Build {
     Copy-Item -LiteralPath (Join-Path $bin 'AosMail.dll') -Destination $ModuleOut
     Get-ChildItem -LiteralPath $bin -Filter '*.dll' | Where-Object Name -ne 'AosMail.dll' |
         Copy-Item -Destination (Join-Path $ModuleOut 'bin')
+    Rename-PrivateMimeKit $ModuleOut
     Copy-Item -LiteralPath $ManifestPath -Destination $ModuleOut
     Copy-Item -LiteralPath (Join-Path $Root 'LICENSE') -Destination $ModuleOut
     Get-ChildItem -Path (Join-Path $Root 'src/AosMail') -Filter '*.ps1xml' | Copy-Item -Destination $ModuleOut
+    Copy-Item -LiteralPath (Join-Path $Root 'src/AosMail/AosMail.FrameworkCheck.ps1') -Destination $ModuleOut
     Build-Help
     Write-Host "Module ready: $(Join-Path $ModuleOut 'AosMail.psd1')" -ForegroundColor Green
+}
+
+function Rename-PrivateMimeKit {
+    # Windows PowerShell has one AppDomain for all modules and finds [MimeKit.MimeMessage] in the first
+    # assembly that has it: our copy becomes AosMail.MimeKit (namespaces AosMail.MimeKit.*), and what
+    # references it in the folder is pointed there (build/AssemblyRenamer; docs/architecture.md, "Loading").
+    param([string] $Folder)
+    Invoke-Native dotnet $AssemblyRenamerDll $Folder MimeKit AosMail.MimeKit | Out-Host
 }
 
 function Build-Help {
@@ -325,6 +336,7 @@ function Invoke-FrameworkLane {
     Copy-Item -Recurse -LiteralPath $ModuleOut -Destination $module
     $program = Join-Path $Root "tests/AosMail.FrameworkTests/bin/$Configuration/net472"
     Copy-Item -Path (Join-Path $program 'AosMail.FrameworkTests.*') -Destination $module
+    Rename-PrivateMimeKit $module
     $standIn = Join-Path $Root "tests/AosMail.FrameworkTests/PowerShellStandIn/bin/$Configuration/net472/System.Management.Automation.dll"
 
     Write-Host 'Framework lane: the module imported through its loader on Mono, against the sandbox' -ForegroundColor Cyan
@@ -333,7 +345,8 @@ function Invoke-FrameworkLane {
     try {
         $lines = & mono (Join-Path $module 'AosMail.FrameworkTests.exe') --standin $standIn `
             --server $sandbox.BaseUri.AbsoluteUri.TrimEnd('/') --https-server $sandbox.HttpsBaseUri.AbsoluteUri.TrimEnd('/') `
-            --user $sandbox.DemoUser --password $sandbox.DemoPassword 2>&1 | ForEach-Object { "$_" }
+            --user $sandbox.DemoUser --password $sandbox.DemoPassword `
+            --other-module (Join-Path $Root "tests/AosMail.FrameworkTests/OtherMailModule/bin/$Configuration/net472") 2>&1 | ForEach-Object { "$_" }
     }
     finally {
         $sandbox | Stop-AosSandbox

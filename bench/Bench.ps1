@@ -546,7 +546,7 @@ try {
         $f = $t0.Elapsed.TotalMilliseconds
         # Not timed: Import-Module's own time by a stopwatch inside, and what it loaded (issue 6: no
         # MimeKit, no engine, no HttpClient until a cmdlet needs them).
-        $ms = & $hostPath @prefix -NoProfile -NonInteractive -Command "`$w = [Diagnostics.Stopwatch]::StartNew(); Import-Module '$ModulePath'; `$w.Elapsed.TotalMilliseconds; `$names = [AppDomain]::CurrentDomain.GetAssemblies().GetName().Name; if (`$names -contains 'MimeKit' -or `$names -contains 'AosMail.Engine') { throw 'the engine or MimeKit loaded on import' }"
+        $ms = & $hostPath @prefix -NoProfile -NonInteractive -Command "`$w = [Diagnostics.Stopwatch]::StartNew(); Import-Module '$ModulePath'; `$w.Elapsed.TotalMilliseconds; `$names = [AppDomain]::CurrentDomain.GetAssemblies().GetName().Name; if (`$names -contains 'AosMail.MimeKit' -or `$names -contains 'AosMail.Engine') { throw 'the engine or MimeKit loaded on import' }"
         if ($LASTEXITCODE -ne 0) { throw "Import check failed: $ms" }
         # Not timed either: this module's own share, imported by a stopwatch in a process where the
         # floor module has already run PowerShell's manifest and format code once.
@@ -562,6 +562,21 @@ try {
     Add-Result 'import: added to a pwsh start' $addedMs 'ms' '' 0 ("median of ${importRuns} paired starts: empty pwsh {0:N0} ms, with Import-Module {1:N0} ms (medians); Import-Module itself {2:N0} ms" -f (Get-Median $empty), (Get-Median $imported), (Get-Median $inside))
     Add-Result 'import: a one-view module' $trivialMs 'ms' '' 0 'the floor: a first Import-Module of a manifest with a format file costs this much here'
     Add-Result 'import: after the one-view module' ([double[]]$warmed) 'ms' '' 0 "this module's own share: its Import-Module by a stopwatch, once PowerShell's module and format code has run"
+
+    # The .NET Framework check (AosMail.FrameworkCheck.ps1, the manifest's nested module) on
+    # PowerShell 7, where it returns at once: Import-Module by a stopwatch, the module as built vs a
+    # copy whose manifest runs no check, paired in alternating fresh processes.
+    $unchecked = Join-Path $work 'unchecked/AosMail'
+    $null = New-Item -ItemType Directory -Force (Split-Path $unchecked)
+    Copy-Item -Recurse -LiteralPath (Split-Path $ModulePath) -Destination $unchecked
+    $uncheckedManifest = Join-Path $unchecked 'AosMail.psd1'
+    (Get-Content -Raw -LiteralPath $uncheckedManifest) -replace '(?m)^\s*NestedModules\s*=.*$', '' | Set-Content -LiteralPath $uncheckedManifest -NoNewline
+    $checkShare = @(for ($i = 0; $i -lt $importRuns + 1; $i++) {
+            $without = & $hostPath @prefix -NoProfile -NonInteractive -Command "`$w = [Diagnostics.Stopwatch]::StartNew(); Import-Module '$uncheckedManifest'; `$w.Elapsed.TotalMilliseconds"
+            $with = & $hostPath @prefix -NoProfile -NonInteractive -Command "`$w = [Diagnostics.Stopwatch]::StartNew(); Import-Module '$ModulePath'; `$w.Elapsed.TotalMilliseconds"
+            if ($i -gt 0) { [double]"$with".Trim() - [double]"$without".Trim() }
+        })
+    Add-Result 'import: the .NET Framework check' ([double[]]$checkShare) 'ms' '' 0 "Import-Module with the check in the manifest minus without it, ${importRuns} paired fresh processes"
 }
 finally {
     $sandbox | Stop-AosSandbox

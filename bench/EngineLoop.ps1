@@ -13,8 +13,9 @@ Set-StrictMode -Version 3
 $root = Split-Path $PSScriptRoot
 Import-Module (Join-Path $root 'tests/TestHelpers.psm1') -Force
 
-# The engine and what it needs, from the module's bin folder, into this process's default context.
-foreach ($name in 'BouncyCastle.Cryptography', 'MimeKit', 'AosMail.Engine') {
+# The engine and what it needs (MimeKit renamed AosMail.MimeKit by the build), from the module's bin
+# folder, into this process's default context.
+foreach ($name in 'BouncyCastle.Cryptography', 'AosMail.MimeKit', 'AosMail.Engine') {
     $null = [Reflection.Assembly]::LoadFrom((Join-Path $EngineFolder "$name.dll"))
 }
 Add-Type -Path (Join-Path $PSScriptRoot 'BenchHelper.cs') -ReferencedAssemblies System.Net.Http, System.Net.Primitives, System.Net.Security, System.Security.Cryptography, System.Collections, System.Linq, System.Runtime, System.Threading

@@ -218,6 +218,31 @@ Describe 'Composing' {
             (Get-OnlyMessage -User alice@sandbox.test).HtmlBody.TrimEnd() | Should -BeExactly '<h1>From a file</h1>'
         }
 
+        It 'reads a file with Windows PowerShell 5.1''s -Encoding <Encoding>, meaning what 5.1 means' -ForEach @(
+            @{ Encoding = 'Default'; Writer = { [Text.Encoding]::GetEncoding([Globalization.CultureInfo]::CurrentCulture.TextInfo.ANSICodePage) } }
+            @{ Encoding = 'OEM'; Writer = { [Text.Encoding]::GetEncoding([Globalization.CultureInfo]::CurrentCulture.TextInfo.OEMCodePage) } }
+            @{ Encoding = 'String'; Writer = { [Text.Encoding]::Unicode } }
+            @{ Encoding = 'UTF7'; Writer = { [Text.UTF7Encoding]::new() } }
+            @{ Encoding = 'BigEndianUTF32'; Writer = { [Text.UTF32Encoding]::new($true, $false) } }
+        ) {
+            $path = Join-Path $TestDrive "body-51-$Encoding.txt"
+            [IO.File]::WriteAllBytes($path, (& $Writer).GetBytes('Größe und Maße'))
+            Send-AosMessage -To alice@sandbox.test -Subject 'encoded 5.1' -BodyPath $path -Encoding $Encoding
+            (Get-FieldValue (Get-OnlySend) body) | Should -BeExactly 'Größe und Maße'
+        }
+
+        It 'refuses -Encoding Byte with what to do instead, before any request' {
+            { Send-AosMessage -To alice@sandbox.test -Subject 'bytes' -BodyPath (Join-Path $TestDrive 'x.txt') -Encoding Byte } |
+                Should -Throw -ErrorId 'ParameterArgumentTransformationError,AosMail.Commands.SendAosMessageCommand' -ExpectedMessage '*reads bytes, not text*-Attachments*'
+            @(Get-SandboxRequest -Command sdmailact).Count | Should -Be 0
+        }
+
+        It 'accepts -Encoding with -Body, as Send-MailMessage scripts give it, and sends the body as UTF-8' {
+            Send-AosMessage -To alice@sandbox.test -Subject 'encoding with body' -Body 'Grüße' -Encoding latin1
+            Assert-FieldList (Get-OnlySend) @(@('api', 'lc'), @('mto', 'alice@sandbox.test'), @('msub', 'encoding with body'),
+                @('body', 'Grüße'), @('mheader', "MIME-Version: 1.0`r`nContent-Type: text/plain; charset=utf-8`r`nContent-Transfer-Encoding: 8bit"), @('snd', 'checked'))
+        }
+
         It 'completes -Encoding with the names it takes' {
             $line = 'Send-AosMessage -Encoding utf8'
             @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText) | Should -Be @('utf8', 'utf8BOM', 'utf8NoBOM')

@@ -46,8 +46,8 @@ function Send([string] `$subject) {
         -Subject `$subject -Body '<p>isolated</p>' -BodyAsHtml -Attachments '$Attachment' -PassThru).ServerAnswer
 }
 function MimeKits {
-    @([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'MimeKit' } | ForEach-Object {
-        @{ Version = `$_.GetName().Version.ToString(); Context = [Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$_).GetType().Name }
+    @([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -in 'MimeKit', 'AosMail.MimeKit' } | ForEach-Object {
+        @{ Name = `$_.GetName().Name; Version = `$_.GetName().Version.ToString(); Context = [Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$_).GetType().Name }
     })
 }
 "@
@@ -71,7 +71,7 @@ Describe 'Dependency isolation' -Skip:(-not $IsCore) {
     It 'imports without loading the engine or MimeKit' {
         $result = Invoke-ChildJson @"
 Import-Module '$($env:AOS_TEST_MODULE)'
-@{ Loaded = @([AppDomain]::CurrentDomain.GetAssemblies().GetName().Name | Where-Object { `$_ -in 'AosMail.Engine', 'MimeKit', 'BouncyCastle.Cryptography' }) } | ConvertTo-Json -Compress
+@{ Loaded = @([AppDomain]::CurrentDomain.GetAssemblies().GetName().Name | Where-Object { `$_ -in 'AosMail.Engine', 'MimeKit', 'AosMail.MimeKit', 'BouncyCastle.Cryptography' }) } | ConvertTo-Json -Compress
 "@
         @($result.Loaded) | Should -BeNullOrEmpty
     }
@@ -91,6 +91,7 @@ Import-Module '$($env:AOS_TEST_MODULE)'
         $kits[0].Version | Should -Be '1.0.0.0'
         $kits[0].Context | Should -Be 'DefaultAssemblyLoadContext'
         $kits[1].Version | Should -BeLike '4.18.*'
+        $kits[1].Name | Should -Be 'AosMail.MimeKit'
         $kits[1].Context | Should -Be 'IsolatedLoadContext'
         Assert-Delivered 'isolation: other first'
     }

@@ -198,9 +198,10 @@ Describe 'Reading mail' {
             [Convert]::ToBase64String($raw) | Should -BeExactly ([Convert]::ToBase64String([IO.File]::ReadAllBytes($stored.Path)))
         }
 
-        It '-AsMimeMessage returns the module''s MimeKit.MimeMessage' {
+        It '-AsMimeMessage returns the module''s own MimeKit.MimeMessage, renamed so that no other MimeKit meets it' {
             $mime = Get-AosMessage -Session $alice -Id $stored.Id -AsMimeMessage
-            $mime.GetType().FullName | Should -Be 'MimeKit.MimeMessage'
+            $mime.GetType().FullName | Should -Be 'AosMail.MimeKit.MimeMessage'
+            $mime.GetType().Assembly.GetName().Name | Should -Be 'AosMail.MimeKit'
             $mime.Subject | Should -BeExactly 'Report – Q3'
             @($mime.Attachments).Count | Should -Be 1
         }

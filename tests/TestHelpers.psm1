@@ -210,24 +210,16 @@ function Get-SandboxSpool {
 function Import-MimeKit {
     [CmdletBinding()]
     param()
-    # The module folder's MimeKit first (the one the module ships), else the pinned NuGet package.
+    # The pinned NuGet package: the module's own copy is renamed (AosMail.MimeKit), out of the tests' reach.
     if ('MimeKit.MimeMessage' -as [type]) { return }
-    $candidates = @()
-    if ($env:AOS_TEST_MODULE) {
-        $candidates += @(Get-ChildItem -LiteralPath (Split-Path $env:AOS_TEST_MODULE) -Filter 'MimeKit.dll' -File -Recurse -ErrorAction Ignore |
-                Select-Object -ExpandProperty FullName)
-    }
-    if (-not $candidates) {
-        $props = [xml](Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot '../Directory.Packages.props'))
-        $version = ($props.Project.ItemGroup.PackageVersion | Where-Object Include -EQ 'MimeKit').Version
-        $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
-        foreach ($framework in 'net8.0', 'netstandard2.1', 'netstandard2.0') {
-            $candidates += Join-Path $packages "mimekit/$version/lib/$framework/MimeKit.dll"
-        }
-        $candidates = @($candidates | Where-Object { Test-Path -LiteralPath $_ })
-    }
-    if (-not $candidates) { throw 'MimeKit.dll was found neither in the built module folder nor in the NuGet packages folder.' }
-    Add-Type -LiteralPath $candidates[0]
+    $props = [xml](Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot '../Directory.Packages.props'))
+    $version = ($props.Project.ItemGroup.PackageVersion | Where-Object Include -EQ 'MimeKit').Version
+    $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
+    $candidates = @(foreach ($framework in 'net8.0', 'netstandard2.1', 'netstandard2.0') {
+            Join-Path $packages "mimekit/$version/lib/$framework/MimeKit.dll"
+        }) | Where-Object { Test-Path -LiteralPath $_ }
+    if (-not $candidates) { throw "MimeKit $version was not found in the NuGet packages folder ($packages)." }
+    Add-Type -LiteralPath @($candidates)[0]
 }
 
 function Read-MimeMessage {

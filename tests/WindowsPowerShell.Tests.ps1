@@ -67,6 +67,52 @@ BeforeAll {
         }
         @($found | Select-Object -Unique)
     }
+
+    # Commands that read or write text files: on 5.1 their default is the ANSI code page (Get-Content,
+    # Import-Csv read BOM-less UTF-8 as ANSI) or ASCII / UTF-16 (Set-Content, Export-Csv, Out-File
+    # write), so an example that works on 7 garbles non-ASCII text on 5.1. Each must give -Encoding
+    # with a name 5.1 knows, or its example must say why not ("without -Encoding" in its title or a comment).
+    # Returns one line per use found.
+    function Find-FileWithoutEncoding([string] $Code) {
+        $textCommands = 'Get-Content', 'gc', 'cat', 'type', 'Set-Content', 'sc', 'Add-Content', 'ac', 'Import-Csv', 'ipcsv', 'Export-Csv', 'epcsv', 'Out-File'
+        $names51 = 'UTF8', 'Unicode', 'BigEndianUnicode', 'UTF32', 'BigEndianUTF32', 'UTF7', 'ASCII', 'Default', 'OEM', 'String', 'Byte'
+        if ($Code -match 'without -Encoding') { return }
+        $ast = [System.Management.Automation.Language.Parser]::ParseInput($Code, [ref]$null, [ref]$null)
+        foreach ($command in $ast.FindAll({ param($node) $node -is [System.Management.Automation.Language.CommandAst] }, $true)) {
+            $name = $command.GetCommandName()
+            if ($name -notin $textCommands) { continue }
+            $elements = @($command.CommandElements)
+            $at = @(0..($elements.Count - 1) | Where-Object { $elements[$_] -is [System.Management.Automation.Language.CommandParameterAst] -and $elements[$_].ParameterName -like 'Enc*' })
+            if ($at.Count -eq 0) { "$name without -Encoding"; continue }
+            $value = if ($elements[$at[0]].Argument) { $elements[$at[0]].Argument } elseif ($at[0] + 1 -lt $elements.Count) { $elements[$at[0] + 1] }
+            if ($value -isnot [System.Management.Automation.Language.StringConstantExpressionAst] -or $value.Value -notin $names51) {
+                "$name -Encoding $value (not a name Windows PowerShell 5.1 knows: $($names51 -join ', '))"
+            }
+        }
+    }
+}
+
+Describe 'The detector of text files read or written without -Encoding' {
+    It 'finds <Code>' -ForEach @(
+        @{ Code = 'Get-Content -Raw ./letter.txt | Send-AosMessage -To a@b.c' }
+        @{ Code = 'Import-Csv ./rows.csv | Send-AosMessage' }
+        @{ Code = 'Send-AosMessage -PassThru | Export-Csv -Path ./sent.csv' }
+        @{ Code = '"x" | Set-Content -Path ./a.txt' }
+        @{ Code = '"x" | Out-File ./a.txt' }
+        @{ Code = '"x" | Set-Content -Path ./a.txt -Encoding utf8NoBOM' }
+    ) {
+        Find-FileWithoutEncoding $Code | Should -Not -BeNullOrEmpty
+    }
+
+    It 'passes <Code>' -ForEach @(
+        @{ Code = 'Import-Csv ./rows.csv -Encoding UTF8 | Send-AosMessage' }
+        @{ Code = '"x" | Set-Content -Path ./a.txt -Encoding utf8' }
+        @{ Code = 'Get-Content -Raw -Encoding:UTF8 ./letter.txt' }
+        @{ Code = 'Send-AosMessage -BodyPath ./letter.txt -To a@b.c' }
+        @{ Code = "Get-Content ./ids.txt  # ASCII ids: without -Encoding on purpose" }
+    ) {
+        Find-FileWithoutEncoding $Code | Should -BeNullOrEmpty
+    }
 }
 
 Describe 'The detector of PowerShell 7 features' {
@@ -91,6 +137,11 @@ Describe 'The detector of PowerShell 7 features' {
 }
 
 Describe 'Help examples on Windows PowerShell 5.1' {
+    It '<Source> reads and writes text files as UTF-8 on 5.1 too, or says why not' -ForEach $ExampleCases {
+        if ($Title -match 'without -Encoding') { return }
+        @(Find-FileWithoutEncoding $Code) | Should -BeNullOrEmpty -Because 'Windows PowerShell 5.1 reads and writes such files as ANSI, ASCII or UTF-16 unless told'
+    }
+
     It '<Source> runs on 5.1, or says it needs PowerShell 7' -ForEach $ExampleCases {
         $features = @(Find-Ps7Feature $Code)
         if ($features.Count -gt 0) {

@@ -51,5 +51,9 @@ namespace AosMail.Engine
         public const string JournalWriteFailed = "AosJournalWriteFailed";
         public const string JournalDuplicateKey = "AosJournalDuplicateKey";
         public const string JournalKeyMissing = "AosJournalKeyMissing";
+
+        // The environment. Raised by AosMail.FrameworkCheck.ps1 before any of the module's code can
+        // load (so it spells the id itself); listed here so that this list is whole.
+        public const string DotNetFrameworkTooOld = "AosDotNetFrameworkTooOld";
     }
 }

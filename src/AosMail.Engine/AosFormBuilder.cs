@@ -428,11 +428,9 @@ namespace AosMail.Engine
                     body = reader.ReadToEnd();
                 }
             }
-            else if (message.BodyEncoding != null)
-            {
-                throw new AosException(AosErrorIds.ConflictingParameters, AosErrorCategory.InvalidArgument,
-                    "-Encoding says how -BodyPath is encoded; it has no meaning without -BodyPath.", message.BodyEncoding.WebName);
-            }
+
+            // Without -BodyPath, -Encoding has nothing to decode (a -Body is text already) and the
+            // message goes as UTF-8 whatever it names, so Send-MailMessage's "-Encoding UTF8" is fine.
 
             bool html = message.BodyIsHtml && !string.IsNullOrEmpty(body);
             if (!message.BodyIsHtml && !string.IsNullOrEmpty(body) && !string.IsNullOrEmpty(message.TextBody))

@@ -13,7 +13,16 @@ namespace AosMail.Engine
     /// </summary>
     internal static class AosProxy
     {
-        public static void Check(AosConnectionSettings settings)
+        /// <summary>
+        /// Whether this runtime's HttpClientHandler can talk to a SOCKS proxy: .NET 6 and later can
+        /// (PowerShell 7.2+); .NET Framework (Windows PowerShell 5.1, version 4.x here), Mono and
+        /// .NET Core before 6 have no SOCKS client and would fail at the first request.
+        /// </summary>
+        internal static readonly bool RuntimeHasSocks = Environment.Version.Major >= 6;
+
+        public static void Check(AosConnectionSettings settings) => Check(settings, RuntimeHasSocks);
+
+        internal static void Check(AosConnectionSettings settings, bool runtimeHasSocks)
         {
             if (settings.ProxyCredential != null && settings.ProxyUseDefaultCredentials)
             {
@@ -47,6 +56,13 @@ namespace AosMail.Engine
             {
                 throw new AosException(AosErrorIds.InvalidProxy, AosErrorCategory.InvalidArgument,
                     $"'{proxy.OriginalString}' is not a proxy URI this module can use: give an absolute http, https, socks4, socks4a or socks5 URI, such as http://proxy.example.com:8080.",
+                    proxy.OriginalString);
+            }
+
+            if (!runtimeHasSocks && proxy.Scheme.StartsWith("socks", StringComparison.Ordinal))
+            {
+                throw new AosException(AosErrorIds.InvalidProxy, AosErrorCategory.InvalidArgument,
+                    $"'{proxy.OriginalString}' is a SOCKS proxy, which .NET Framework (Windows PowerShell 5.1) cannot use: give an http or https proxy, or run the command in PowerShell 7.",
                     proxy.OriginalString);
             }
         }

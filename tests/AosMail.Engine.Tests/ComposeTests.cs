@@ -236,8 +236,12 @@ public sealed class ComposeTests : IDisposable
         message.BodyPath = path + ".missing";
         Assert.Equal(AosErrorIds.BodyFileNotFound, Fails(message).ErrorId);
         message.BodyPath = null;
+
+        // -Encoding with -Body (Send-MailMessage's habit): nothing to decode, the body goes as UTF-8.
+        message.Body = "Grüße";
         message.BodyEncoding = Encoding.GetEncoding("iso-8859-1");
-        Assert.Equal(AosErrorIds.ConflictingParameters, Fails(message).ErrorId);
+        Assert.Equal("Grüße", Field(Prepare(message), "body"));
+        Assert.Contains("charset=utf-8", Field(Prepare(message), "mheader"));
     }
 
 #if NET

@@ -28,8 +28,26 @@ public class DependencyResolverTests
     public void OurOwnAssembliesGetOurCopy(string requested)
     {
         Assert.True(DependencyResolver.ShouldServe(Name(requested), OurMimeKit, requesterIsOurs: true));
-        Assert.True(DependencyResolver.ShouldServe(Name(requested), OurMimeKit, requesterIsOurs: null));
     }
+
+    // A request that names no requester is a by-name load (Add-Type -AssemblyName, another module's
+    // RequiredAssemblies, Assembly.Load): it gets our copy only if it asks for exactly that file.
+    [Theory]
+    [InlineData("MimeKit, Version=4.18.0.0, Culture=neutral, PublicKeyToken=" + MimeKitToken, true)]
+    [InlineData("mimekit, Version=4.18.0.0, PublicKeyToken=" + MimeKitToken, true)]
+    [InlineData("MimeKit, Version=4.11.0.0, Culture=neutral, PublicKeyToken=" + MimeKitToken, false)]
+    [InlineData("MimeKit, Version=4.18.0.0", false)]
+    [InlineData("MimeKit", false)]
+    public void ARequestWithNoRequesterGetsOnlyTheExactIdentity(string requested, bool served) =>
+        Assert.Equal(served, DependencyResolver.ShouldServe(Name(requested), OurMimeKit, requesterIsOurs: null));
+
+    [Theory]
+    [InlineData("AosMail.MimeKit, Version=4.18.0.0, Culture=neutral, PublicKeyToken=null", null, true)]
+    [InlineData("AosMail.MimeKit, Version=4.18.0.0, Culture=neutral, PublicKeyToken=null", true, true)]
+    [InlineData("AosMail.MimeKit, Version=4.11.0.0, Culture=neutral, PublicKeyToken=null", null, false)]
+    [InlineData("AosMail.MimeKit, Version=4.18.0.0, Culture=neutral, PublicKeyToken=" + MimeKitToken, true, false)]
+    public void TheRenamedCopyHasNoPublicKey(string requested, bool? requesterIsOurs, bool served) =>
+        Assert.Equal(served, DependencyResolver.ShouldServe(Name(requested), Name("AosMail.MimeKit, Version=4.18.0.0, Culture=neutral, PublicKeyToken=null"), requesterIsOurs));
 
     [Fact]
     public void AnotherModuleNeverGetsOurCopy()

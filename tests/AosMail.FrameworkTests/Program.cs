@@ -24,6 +24,7 @@ namespace AosMail.FrameworkTests
     {
         private static int Main(string[] args)
         {
+            if (MimeKitProbe.IsProbe(args)) return MimeKitProbe.RunProbe(args);
             var options = Options.Parse(args);
             var checks = new Checks();
             var host = new PowerShellHost(options.StandIn);
@@ -33,6 +34,7 @@ namespace AosMail.FrameworkTests
                 EngineChecks.Run(checks, options, EngineChecks.Transport.Sockets);
                 EngineChecks.Run(checks, options, EngineChecks.Transport.WebRequest);
                 LoaderChecks.AfterUse(checks, host);
+                MimeKitProbe.Run(checks, args);
             }
 
             Console.WriteLine($"Framework: {checks.Passed} passed, {checks.Failed} failed");
@@ -151,7 +153,7 @@ namespace AosMail.FrameworkTests
                 typeof(object).Assembly.GetType("System.Runtime.Loader.AssemblyLoadContext", false) is null ? null : "it has one: this is not a .NET Framework stand-in");
             checks.That("the module's folder holds AosMail.dll and no dependency beside it", () =>
                 File.Exists(Path.Combine(PowerShellHost.ModuleFolder, "AosMail.dll")) && !File.Exists(Path.Combine(PowerShellHost.ModuleFolder, "AosMail.Engine.dll"))
-                && !File.Exists(Path.Combine(PowerShellHost.ModuleFolder, "MimeKit.dll")) && File.Exists(Path.Combine(PowerShellHost.BinFolder, "MimeKit.dll"))
+                && !File.Exists(Path.Combine(PowerShellHost.ModuleFolder, "AosMail.MimeKit.dll")) && File.Exists(Path.Combine(PowerShellHost.BinFolder, "AosMail.MimeKit.dll"))
                     ? null : "expected AosMail.dll at the top and the engine and MimeKit in bin/ only");
 
             bool imported = checks.That("OnImport runs (IModuleAssemblyInitializer)", () => { OnImport(); return null; });
@@ -170,7 +172,7 @@ namespace AosMail.FrameworkTests
         {
             checks.Section("Loader after use: where the module's assemblies came from");
             checks.That("AosMail.Engine was asked for through AssemblyResolve", () => host.WasRequested("AosMail.Engine") ? null : "no resolve request for it");
-            foreach (var name in new[] { "AosMail.Engine", "MimeKit" })
+            foreach (var name in new[] { "AosMail.Engine", "AosMail.MimeKit" })
             {
                 checks.That(name + " was loaded from bin/", () => FromBin(name));
             }
@@ -214,14 +216,14 @@ namespace AosMail.FrameworkTests
         private static void DirectResolverChecks(Checks checks)
         {
             var resolver = new AosMail.Internal.DependencyResolver(PowerShellHost.BinFolder);
-            var mimeKit = PowerShellHost.Loaded("MimeKit")!;
+            var mimeKit = PowerShellHost.Loaded("AosMail.MimeKit")!;
             var engine = PowerShellHost.Loaded("AosMail.Engine")!;
             checks.That("another module asking for our MimeKit gets nothing from us", () =>
                 resolver.Resolve(null, new ResolveEventArgs(mimeKit.FullName, typeof(Uri).Assembly)) is null ? null : "served to System.dll's request");
             checks.That("the engine asking for MimeKit gets the copy in bin/", () =>
                 resolver.Resolve(null, new ResolveEventArgs(mimeKit.FullName, engine)) == mimeKit ? null : "not the loaded bin/ copy");
             checks.That("a higher MimeKit version than bin/ holds is not served", () =>
-                resolver.Resolve(null, new ResolveEventArgs("MimeKit, Version=99.0.0.0, Culture=neutral, PublicKeyToken=bede1c8a46c66814", engine)) is null ? null : "served");
+                resolver.Resolve(null, new ResolveEventArgs("AosMail.MimeKit, Version=99.0.0.0, Culture=neutral, PublicKeyToken=null", engine)) is null ? null : "served");
         }
 
         /// <summary>OnRemove takes the handler away: a dependency not loaded yet is then not found; a new import finds it again.</summary>

@@ -7,11 +7,11 @@ namespace AosMail.Commands
     /// <summary>
     /// Get-AosMessage: without -Id, the mailbox listing (openbox, docs/aos-protocol.md B17) as AosMessageInfo rows;
     /// with -Id (or listing rows piped in), the whole message (rdmail) as an AosMailMessage,
-    /// its raw bytes (-Raw), or a MimeKit.MimeMessage (-AsMimeMessage).
+    /// its raw bytes (-Raw), or the module's own MimeKit's MimeMessage (-AsMimeMessage).
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "AosMessage", DefaultParameterSetName = SessionSet)]
     [OutputType(typeof(AosMessageInfo), typeof(AosMailMessage), typeof(byte[]))]
-    [OutputType("MimeKit.MimeMessage")]
+    [OutputType("AosMail.MimeKit.MimeMessage")]
     public sealed class GetAosMessageCommand : AosReadCmdlet
     {
         /// <summary>The mailbox (default: Inbox).</summary>
@@ -34,7 +34,7 @@ namespace AosMail.Commands
         [Parameter]
         public SwitchParameter Raw { get; set; }
 
-        /// <summary>Output a MimeKit.MimeMessage (the module's own MimeKit: see the help).</summary>
+        /// <summary>Output an AosMail.MimeKit.MimeMessage (the module's own, renamed MimeKit: see the help).</summary>
         [Parameter]
         public SwitchParameter AsMimeMessage { get; set; }
 

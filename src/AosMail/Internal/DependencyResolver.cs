@@ -10,9 +10,11 @@ namespace AosMail.Internal
     /// dependencies from bin/ through AppDomain.AssemblyResolve, which the runtime raises only
     /// after its own probe failed. The event is process-wide, so every module's failed binds come
     /// here too: an assembly is served only by identity (one of ours, same public key, a version
-    /// no higher than our copy) and only to a requester that is one of our own assemblies when the
-    /// runtime names the requester. Az, ExchangeOnline and the like never get our System.Memory or
-    /// Unsafe in place of the version they asked for.
+    /// no higher than our copy), never to a requester that is someone else's, and to a request that
+    /// names no requester only when it asks for exactly the identity we ship. Az, ExchangeOnline and
+    /// the like never get our System.Memory or Unsafe in place of the version they asked for, and
+    /// a by-name load (Add-Type -AssemblyName, RequiredAssemblies, Assembly.Load) gets our copy only
+    /// when it would have bound to that very file anyway.
     /// </summary>
     internal sealed class DependencyResolver
     {
@@ -50,24 +52,28 @@ namespace AosMail.Internal
         /// <summary>
         /// The whole policy, free of the file system: serve <paramref name="ours"/> for
         /// <paramref name="requested"/> when the names match, the request's public key token (if
-        /// any) is ours, its culture (if any) is neutral, and it asks for no higher version than we
-        /// have; and never to a requester known to be someone else's (null: the runtime did not say).
+        /// any) is ours and its culture (if any) is neutral; to one of our own assemblies
+        /// (<paramref name="requesterIsOurs"/> true) when it asks for no higher version than we have;
+        /// to a request with no requester (null: a by-name load, which our own assemblies never
+        /// make) only when it names our exact version and public key token; never to someone else's.
         /// </summary>
         internal static bool ShouldServe(AssemblyName requested, AssemblyName ours, bool? requesterIsOurs)
         {
             if (requesterIsOurs == false) return false;
             if (!string.Equals(requested.Name, ours.Name, StringComparison.OrdinalIgnoreCase)) return false;
-            if (requested.Version != null && (ours.Version is null || requested.Version > ours.Version)) return false;
             if (!string.IsNullOrEmpty(requested.CultureName)) return false;
 
             byte[]? token = requested.GetPublicKeyToken();
-            if (token != null && token.Length > 0)
+            byte[] ourToken = ours.GetPublicKeyToken() ?? Array.Empty<byte>();
+            if (token != null && token.Length > 0 && !TokensEqual(token, ourToken)) return false;
+
+            if (requesterIsOurs == null)
             {
-                byte[]? ourToken = ours.GetPublicKeyToken();
-                if (ourToken is null || !TokensEqual(token, ourToken)) return false;
+                return requested.Version != null && requested.Version == ours.Version
+                    && TokensEqual(token ?? Array.Empty<byte>(), ourToken);
             }
 
-            return true;
+            return requested.Version is null || (ours.Version != null && requested.Version <= ours.Version);
         }
 
         /// <summary>An assembly loaded from the module's folder or its bin/ (AosMail itself, the engine, MimeKit ...).</summary>
