@@ -177,19 +177,19 @@ namespace AosMail.Engine
             if (AosAnswer.IsFalse(answer.Text))
             {
                 throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.InvalidOperation,
-                    $"The server refused {what} ({answer.Status}): {AosAnswer.Quote(answer.Text)}{UnclearSessionCheck(alive)}.", submission.Subject);
+                    $"The server refused {what} ({answer.Status}): {Quote(answer.Text)}{UnclearSessionCheck(alive)}.", submission.Subject);
             }
 
             if (!answer.BodyComplete)
             {
                 throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.ProtocolError,
-                    Invariant($"The server answered {what} before the request was complete ({answer.Status}, {AosAnswer.Quote(answer.Text)}), so it never had it whole: nothing was sent."),
+                    Invariant($"The server answered {what} before the request was complete ({answer.Status}, {Quote(answer.Text)}), so it never had it whole: nothing was sent."),
                     submission.Subject);
             }
 
             // B13: a 2xx answer after the whole request is neither a confirmation nor a refusal: the server may have acted.
             throw OutcomeUnknown(submission.Kind, AosErrorCategory.ProtocolError,
-                $"the server did not confirm {what} ({answer.Status}): expected OK, got {AosAnswer.Quote(answer.Text)}. Check that {Server.AbsoluteUri} is the AOS base address",
+                $"the server did not confirm {what} ({answer.Status}): expected OK, got {Quote(answer.Text)}. Check that {Server.AbsoluteUri} is the AOS base address",
                 null);
         }
 
@@ -214,7 +214,7 @@ namespace AosMail.Engine
             if (!answer.IsSuccess)
             {
                 throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.InvalidOperation,
-                    $"The server refused the session check ({answer.Status}): {AosAnswer.Quote(answer.Text)}.", Server);
+                    $"The server refused the session check ({answer.Status}): {Quote(answer.Text)}.", Server);
             }
 
             return AosAnswer.IsTrue(answer.Text);
@@ -247,6 +247,14 @@ namespace AosMail.Engine
                     "A server address is needed, for example https://mail.example.com.", null);
             }
 
+            if (server.OriginalString.IndexOf('@') >= 0)
+            {
+                // Never echoed: what comes before the '@' may be a password.
+                throw new AosException(AosErrorIds.InvalidServer, AosErrorCategory.InvalidArgument,
+                    "The server address holds a user name or password ('...@'): give it without them (https://mail.example.com) and the account as -Credential, so that it never shows in a URL.",
+                    ShownServer(server));
+            }
+
             if (!server.IsAbsoluteUri
                 || (server.Scheme != Uri.UriSchemeHttp && server.Scheme != Uri.UriSchemeHttps)
                 || server.Query.Length > 0 || server.Fragment.Length > 0 || server.UserInfo.Length > 0
@@ -263,6 +271,22 @@ namespace AosMail.Engine
             }
 
             return server.AbsoluteUri.TrimEnd('/');
+        }
+
+        /// <summary>
+        /// A server address as it may be shown (an error's target): as given, or, when it holds an
+        /// '@' (user info, perhaps a password), only its scheme, host and port, or nothing.
+        /// </summary>
+        public static object? ShownServer(Uri? server)
+        {
+            if (server == null || server.OriginalString.IndexOf('@') < 0)
+            {
+                return server;
+            }
+
+            return server.IsAbsoluteUri && (server.Scheme == Uri.UriSchemeHttp || server.Scheme == Uri.UriSchemeHttps)
+                ? Invariant($"{server.Scheme}://{server.Host}:{server.Port}")
+                : null;
         }
 
         /// <summary>B3: "name@host" gives name and host (split at the last "@"); Domain wins for the host.</summary>
@@ -371,7 +395,7 @@ namespace AosMail.Engine
                     ? $" The answer looks like a web page: check that {Server.AbsoluteUri} is the AOS base address."
                     : "";
                 throw new AosException(AosErrorIds.LoginFailed, AosErrorCategory.AuthenticationError,
-                    $"Login as {Account} at {Server.AbsoluteUri} failed ({answer.Status}): {AosAnswer.Quote(answer.Text)}.{hint}", Account);
+                    $"Login as {Account} at {Server.AbsoluteUri} failed ({answer.Status}): {Quote(answer.Text)}.{hint}", Account);
             }
 
             var sid = answer.Text.Trim();
@@ -424,7 +448,7 @@ namespace AosMail.Engine
                 if (!answer.IsSuccess)
                 {
                     throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.InvalidOperation,
-                        $"The server refused {what} ({answer.Status}): {AosAnswer.Quote(answer.Text)}.", target);
+                        $"The server refused {what} ({answer.Status}): {Quote(answer.Text)}.", target);
                 }
 
                 if (!AosAnswer.IsFalse(answer.Text))
@@ -442,7 +466,7 @@ namespace AosMail.Engine
                 {
                     throw new AosException(AosErrorIds.SessionExpired, AosErrorCategory.AuthenticationError,
                         $"The server refused {what} again right after the session was renewed, and says the new session expired too ({answer.Status}): "
-                        + $"{AosAnswer.Quote(answer.Text)}.{(submitKind.HasValue ? " Nothing was sent." : "")}", target);
+                        + $"{Quote(answer.Text)}.{(submitKind.HasValue ? " Nothing was sent." : "")}", target);
                 }
 
                 log.Verbose($"{command}: refused and {AosProtocol.VerifyCommand} says the session expired; logging in again and repeating {what} once.");
@@ -450,6 +474,9 @@ namespace AosMail.Engine
                 renewed = true;
             }
         }
+
+        /// <summary>B13: the server's text for a message, with the password masked should the server quote it.</summary>
+        private string Quote(string answer) => AosAnswer.Quote(answer, _disposed ? null : _password);
 
         /// <summary>Added to a refusal when sqVry could not tell whether the session is alive.</summary>
         private static string UnclearSessionCheck(bool? alive) => alive == null ? " (the session check gave no clear answer)" : "";
@@ -724,7 +751,7 @@ namespace AosMail.Engine
 
                 return answer.Code < 500 || !bodyComplete
                     ? new SendOutcome(answer)
-                    : new SendOutcome(AosFaultKind.MayHaveReached, $"the server answered {answer.Status} {AosAnswer.Quote(answer.Text)}", null);
+                    : new SendOutcome(AosFaultKind.MayHaveReached, $"the server answered {answer.Status} {Quote(answer.Text)}", null);
             }
         }
 
@@ -806,7 +833,7 @@ namespace AosMail.Engine
             if (head.StartsWith("<!doctype html", StringComparison.OrdinalIgnoreCase) || head.StartsWith("<html", StringComparison.OrdinalIgnoreCase))
             {
                 throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.ProtocolError,
-                    $"The server answered {command} with a web page, not a message: {AosAnswer.Quote(text)}. Check that {Server.AbsoluteUri} is the AOS base address.", Server);
+                    $"The server answered {command} with a web page, not a message: {Quote(text)}. Check that {Server.AbsoluteUri} is the AOS base address.", Server);
             }
         }
 

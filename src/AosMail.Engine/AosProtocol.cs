@@ -80,8 +80,13 @@ namespace AosMail.Engine
         public static readonly Regex SidAnswer = new Regex("^SID[A-Za-z0-9]{4,61}\\z", RegexOptions.CultureInvariant);
 
         // B13: any SID-looking token in a text shown to the user is masked.
-        public static readonly Regex SidAnywhere = new Regex("SID[A-Za-z0-9]{4,}", RegexOptions.CultureInvariant);
+        // A server may echo the session id in another case: "sid..." is masked too when it starts a
+        // word and has a digit, so that words such as "considered" stay as they are.
+        public static readonly Regex SidAnywhere = new Regex("SID[A-Za-z0-9]{4,}|(?i:\\bsid(?=[a-z]*[0-9])[a-z0-9]{4,})", RegexOptions.CultureInvariant);
         public const string SidMask = "SID\u2026";
+
+        // What stands for the password where a server's answer quotes it.
+        public const string SecretMask = "\u2026";
 
         // B4 / B13: the server text shown in messages is at most this long.
         public const int ServerTextMaxLength = 300;

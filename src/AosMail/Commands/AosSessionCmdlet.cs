@@ -72,7 +72,7 @@ namespace AosMail.Commands
                 }
                 catch (AosException e)
                 {
-                    ThrowTerminatingError(ToErrorRecord(e, Server));
+                    ThrowTerminatingError(ToErrorRecord(e, AosConnection.ShownServer(Server)));
                 }
 
                 if (SkipCertificateCheck)

@@ -64,7 +64,7 @@ namespace AosMail.Commands
             }
             catch (AosException e)
             {
-                ThrowTerminatingError(ToErrorRecord(e, Server));
+                ThrowTerminatingError(ToErrorRecord(e, AosConnection.ShownServer(Server)));
                 return;
             }
 
@@ -84,7 +84,7 @@ namespace AosMail.Commands
             catch (AosException e)
             {
                 connection.Dispose();
-                ThrowTerminatingError(ToErrorRecord(e, Server));
+                ThrowTerminatingError(ToErrorRecord(e, AosConnection.ShownServer(Server)));
                 return;
             }
             catch
