@@ -32,6 +32,7 @@ namespace AosMail.FrameworkTests
             {
                 EngineChecks.Run(checks, options, EngineChecks.Transport.Sockets);
                 EngineChecks.Run(checks, options, EngineChecks.Transport.WebRequest);
+                TransportChecks.Run(checks, options);
                 LoaderChecks.AfterUse(checks, host);
             }
 
