@@ -7,6 +7,7 @@ using System.Security.Authentication;
 using System.Threading;
 using System.Threading.Tasks;
 using Xunit;
+using static AosMail.Engine.Tests.WebExceptionTests;
 using static AosMail.Engine.Tests.TestSecrets;
 
 namespace AosMail.Engine.Tests;
@@ -19,8 +20,6 @@ namespace AosMail.Engine.Tests;
 /// </summary>
 public class StageFaultTests
 {
-    private static HttpRequestException Sending(Exception inner) => new("An error occurred while sending the request.", inner);
-
     /// <summary>.NET Framework: the server closed the connection in the TLS handshake.</summary>
     private static Exception HandshakeClosed() => Sending(new WebException(
         "The underlying connection was closed: An unexpected error occurred on a send.",

@@ -19,7 +19,8 @@ namespace AosMail.Engine.Tests;
 /// </summary>
 public class WebExceptionTests
 {
-    private static HttpRequestException Sending(Exception inner) => new("An error occurred while sending the request.", inner);
+    /// <summary>How .NET Framework's HttpClientHandler wraps a transport fault.</summary>
+    internal static HttpRequestException Sending(Exception inner) => new("An error occurred while sending the request.", inner);
 
     public static TheoryData<WebExceptionStatus, string> EveryStatus()
     {
