@@ -89,8 +89,10 @@ namespace AosMail.Internal
                             return copy.ToArray();
                         }
                     }
-                    catch (Exception e) when (e is IOException || e is NotSupportedException || e is ObjectDisposedException)
+                    catch (Exception e) when (!(e is PipelineStoppedException) && !(e is OperationCanceledException))
                     {
+                        // The caller's stream may fail any way it likes (a script class throws a
+                        // RuntimeException, a denied read UnauthorizedAccessException): it is bad input.
                         throw Invalid(attachment, $"The content stream of attachment '{attachment}' could not be read: {e.Message}");
                     }
             }
