@@ -198,6 +198,13 @@ namespace AosMail.Engine
         /// <summary>A short description of the innermost cause, for messages (never contains a URL with a SID: HttpClient messages name host and port only).</summary>
         public static string Describe(Exception exception)
         {
+            var content = Find<AosContentReadException>(exception);
+            if (content != null)
+            {
+                // It names the attachment; its cause is in its message.
+                return AosProtocol.SidAnywhere.Replace(content.Message, AosProtocol.SidMask);
+            }
+
             var socket = Find<SocketException>(exception);
             if (socket != null)
             {

@@ -265,7 +265,7 @@ public class StageFaultTests
         var error = await Assert.ThrowsAsync<AosException>(() => connection.SubmitAsync(prepared, NullAosLog.Instance, CancellationToken.None));
         Assert.Equal(AosErrorIds.AttachmentUnreadable, error.ErrorId);
         Assert.Equal(AosErrorCategory.ReadError, error.Category);
-        Assert.Contains(Path.GetFileName(path), error.Message);
+        Assert.Contains($"The attachment '{Path.GetFileName(path)}' could not be read", error.Message);
         Assert.Contains("nothing was sent", error.Message);
         Assert.Equal(0, handler.Submits);
     }
