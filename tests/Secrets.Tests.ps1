@@ -112,6 +112,34 @@ Describe 'Secrets' {
             $sids.Count | Should -Be 0 -Because "session ids must never be shown (found after: $where)"
         }
 
+        It 'keeps them out of errors about a server address with user info, and out of answers that echo them' {
+            $withUser = ([uri]$Sandbox.BaseUri).GetLeftPart('Scheme') + "jane:$([uri]::EscapeDataString($Password))@" + ([uri]$Sandbox.BaseUri).Authority + '/'
+            $session = New-TestSession
+            $captured = @(& {
+                    try { New-AosSession -Server $withUser -Credential (New-TestCredential) -AllowUnencryptedAuthentication } catch { $_ }
+                    try { Send-AosMessage -Server $withUser -Credential (New-TestCredential) -AllowUnencryptedAuthentication -To 'alice@sandbox.test' -Subject 'x' } catch { $_ }
+                    $null = Add-SandboxFault -Command login -Action text -Text "wrong password $Password for demo"
+                    try { New-AosSession -Server $Sandbox.BaseUri -Credential (New-TestCredential) -AllowUnencryptedAuthentication } catch { $_ }
+                    $null = Add-SandboxFault -Command sdmailact -Action text -Text "false`nsession sid78889x23736345h80 ($Password) refused"
+                    Send-AosMessage -Session $session -To 'alice@sandbox.test' -Subject 'echo' -Body 'x' -ErrorAction Continue
+                } 2>&1)
+            $errors = @($captured | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+            @($errors | Get-ErrorId) | Should -Be @('AosInvalidServer', 'AosInvalidServer', 'AosLoginFailed', 'AosServerRejected')
+            $errors[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $errors[2].Exception.Message | Should -Match 'wrong password \u2026 for demo' -Because 'the answer is still quoted, with the password masked'
+
+            $texts = foreach ($item in $errors) {
+                Get-RenderedText $item
+                "$($item.CategoryInfo)"
+                $item.CategoryInfo.TargetName
+            }
+            $all = $texts -join "`n"
+            foreach ($secret in $Forbidden + 'jane:') {
+                $all.Contains($secret) | Should -BeFalse -Because "'$secret' must never be shown"
+            }
+            $all | Should -Not -Match '(?i)\bsid[a-z0-9]*[0-9][a-z0-9]*' -Because 'a session id echoed in lower case is masked too'
+        }
+
         It 'shows neither in the session object however it is rendered' {
             $session = New-TestSession
             $text = @(

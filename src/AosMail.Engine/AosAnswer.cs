@@ -1,5 +1,8 @@
 using System;
+using System.IO;
 using System.Net;
+using System.Runtime.InteropServices;
+using System.Security;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -22,6 +25,102 @@ namespace AosMail.Engine
             return text.Length > 0 && text[0] == '\uFEFF' ? text.Substring(1) : text;
         }
 
+        /// <summary>
+        /// Replaces <paramref name="secret"/> in <paramref name="text"/>, as it is and as the form
+        /// posted it (percent-encoded, in either case of hex digits), with a mask: a server may quote
+        /// what it was sent. The secret's characters exist only for this call and are zeroed after it.
+        /// </summary>
+        internal static string MaskSecret(string text, SecureString secret)
+        {
+            if (secret.Length == 0 || text.Length == 0)
+            {
+                return text;
+            }
+
+            var chars = new char[secret.Length];
+            byte[]? bytes = null;
+            byte[]? encoded = null;
+            var unmanaged = Marshal.SecureStringToGlobalAllocUnicode(secret);
+            try
+            {
+                Marshal.Copy(unmanaged, chars, 0, chars.Length);
+                text = ReplaceAll(text, chars, StringComparison.Ordinal);
+                bytes = Encoding.UTF8.GetBytes(chars);
+                using (var buffer = new MemoryStream())
+                {
+                    using (var encoder = new AosFormEncodingStream(buffer))
+                    {
+                        encoder.Write(bytes, 0, bytes.Length);
+                        encoder.Flush();
+                    }
+
+                    encoded = buffer.ToArray();
+                }
+
+                // The form's encoding, and the same with %20 for a space (Uri.EscapeDataString's).
+                Array.Clear(chars, 0, chars.Length);
+                chars = Encoding.ASCII.GetChars(encoded);
+                text = ReplaceAll(text, chars, StringComparison.OrdinalIgnoreCase);
+                if (Array.IndexOf(chars, '+') >= 0)
+                {
+                    var spaced = new string(chars).Replace("+", "%20");
+                    text = text.IndexOf(spaced, StringComparison.OrdinalIgnoreCase) >= 0 ? ReplaceAll(text, spaced.ToCharArray(), StringComparison.OrdinalIgnoreCase) : text;
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                // The connection closed meanwhile: its password is gone, and with it what to mask.
+            }
+            finally
+            {
+                Marshal.ZeroFreeGlobalAllocUnicode(unmanaged);
+                Array.Clear(chars, 0, chars.Length);
+                if (bytes != null) Array.Clear(bytes, 0, bytes.Length);
+                if (encoded != null) Array.Clear(encoded, 0, encoded.Length);
+            }
+
+            return text;
+        }
+
+        private static string ReplaceAll(string text, char[] value, StringComparison comparison)
+        {
+            if (value.Length == 0)
+            {
+                return text;
+            }
+
+            var builder = new StringBuilder(text.Length);
+            int from = 0;
+            int at;
+            while ((at = IndexOf(text, value, from, comparison)) >= 0)
+            {
+                builder.Append(text, from, at - from).Append(AosProtocol.SecretMask);
+                from = at + value.Length;
+            }
+
+            return from == 0 ? text : builder.Append(text, from, text.Length - from).ToString();
+        }
+
+        private static int IndexOf(string text, char[] value, int from, StringComparison comparison)
+        {
+            bool ignoreCase = comparison == StringComparison.OrdinalIgnoreCase;
+            for (int i = from; i + value.Length <= text.Length; i++)
+            {
+                int j = 0;
+                while (j < value.Length && (text[i + j] == value[j] || (ignoreCase && char.ToUpperInvariant(text[i + j]) == char.ToUpperInvariant(value[j]))))
+                {
+                    j++;
+                }
+
+                if (j == value.Length)
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
+
         /// <summary>B4: the trimmed answer is a session id.</summary>
         public static bool IsSessionId(string answer) => AosProtocol.SidAnswer.IsMatch(answer.Trim());
 
@@ -42,13 +141,17 @@ namespace AosMail.Engine
         /// B4/B13: tags stripped, the first non-empty line (after a lone "false", the next one),
         /// whitespace collapsed, any SID masked, at most 300 characters. Empty when there is no text.
         /// </summary>
-        public static string ServerText(string answer)
+        public static string ServerText(string answer, SecureString? secret = null)
         {
             var text = DroppedBlocks.Replace(answer ?? "", "\n");
             text = Comments.Replace(text, "\n");
             text = BreakingTags.Replace(text, "\n");
             text = OtherTags.Replace(text, "");
             text = WebUtility.HtmlDecode(text);
+            if (secret != null)
+            {
+                text = MaskSecret(text, secret);
+            }
 
             var lines = text.Split(LineBreaks);
             var line = FirstNonEmptyLine(lines, 0, out int index);
@@ -72,10 +175,10 @@ namespace AosMail.Engine
             return line;
         }
 
-        /// <summary>ServerText in quotes for a message, or a phrase when there is none.</summary>
-        public static string Quote(string answer)
+        /// <summary>ServerText in quotes for a message, or a phrase when there is none; <paramref name="secret"/> (the password) masked where the server quotes it.</summary>
+        public static string Quote(string answer, SecureString? secret = null)
         {
-            var text = ServerText(answer);
+            var text = ServerText(answer, secret);
             return text.Length == 0 ? "an empty answer" : "\"" + text + "\"";
         }
 

@@ -64,7 +64,7 @@ namespace AosMail.Engine
                 var first = listing.Problems[0];
                 throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.ProtocolError,
                     Invariant($"The server's answer to {AosProtocol.ListCommand} for '{mailbox}' is not a mailbox listing (line {first.LineNumber}: {first.Reason}; ")
-                    + $"{AosAnswer.Quote(answer.Text)}). Check that {Server.AbsoluteUri} is the AOS base address.", mailbox);
+                    + $"{Quote(answer.Text)}). Check that {Server.AbsoluteUri} is the AOS base address.", mailbox);
             }
 
             if (top > 0 && listing.Messages.Count > top)
@@ -260,7 +260,7 @@ namespace AosMail.Engine
             var (answer, renewed, alive) = await PostInSessionAsync(command, fields, null, what, Server, log, cancellationToken, readAnswer).ConfigureAwait(false);
             if (AosAnswer.IsFalse(answer.Text))
             {
-                throw refused(AosAnswer.Quote(answer.Text) + UnclearSessionCheck(alive));
+                throw refused(Quote(answer.Text) + UnclearSessionCheck(alive));
             }
 
             if (renewed)

@@ -170,7 +170,7 @@ namespace AosMail.Engine
             string what = submission.Kind == AosSubmitKind.Send ? "the send" : "the draft save";
             var (answer, renewed, alive) = await PostInSessionAsync(AosProtocol.SubmitCommand, submission.Fields, submission.Kind, what, submission.Subject,
                 log, cancellationToken, progress: progress).ConfigureAwait(false);
-            if (AosAnswer.IsOk(answer.Text))
+            if (AosAnswer.IsOk(answer.Text) && answer.BodyComplete)
             {
                 log.Verbose($"{AosProtocol.SubmitCommand}: the server confirmed {what}{(renewed ? " (after renewing the session)" : "")}.");
                 return new AosSubmitResult(submission.Kind, DateTimeOffset.Now, total.Elapsed, answer.Text.Trim(), answer.RequestBytes, renewed);
@@ -179,12 +179,20 @@ namespace AosMail.Engine
             if (AosAnswer.IsFalse(answer.Text))
             {
                 throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.InvalidOperation,
-                    $"The server refused {what} ({answer.Status}): {AosAnswer.Quote(answer.Text)}{UnclearSessionCheck(alive)}.", submission.Subject);
+                    $"The server refused {what} ({answer.Status}): {Quote(answer.Text)}{UnclearSessionCheck(alive)}.", submission.Subject);
             }
 
-            throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.ProtocolError,
-                $"The server did not confirm {what} ({answer.Status}): expected OK, got {AosAnswer.Quote(answer.Text)}. Check that {Server.AbsoluteUri} is the AOS base address.",
-                submission.Subject);
+            if (!answer.BodyComplete)
+            {
+                throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.ProtocolError,
+                    Invariant($"The server answered {what} before the request was complete ({answer.Status}, {Quote(answer.Text)}), so it never had it whole: nothing was sent."),
+                    submission.Subject);
+            }
+
+            // B13: a 2xx answer after the whole request is neither a confirmation nor a refusal: the server may have acted.
+            throw OutcomeUnknown(submission.Kind, AosErrorCategory.ProtocolError,
+                $"the server did not confirm {what} ({answer.Status}): expected OK, got {Quote(answer.Text)}. Check that {Server.AbsoluteUri} is the AOS base address",
+                null);
         }
 
         /// <summary>sqVry: true while the session is alive; false when expired or never logged in.</summary>
@@ -208,7 +216,7 @@ namespace AosMail.Engine
             if (!answer.IsSuccess)
             {
                 throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.InvalidOperation,
-                    $"The server refused the session check ({answer.Status}): {AosAnswer.Quote(answer.Text)}.", Server);
+                    $"The server refused the session check ({answer.Status}): {Quote(answer.Text)}.", Server);
             }
 
             return AosAnswer.IsTrue(answer.Text);
@@ -241,6 +249,14 @@ namespace AosMail.Engine
                     "A server address is needed, for example https://mail.example.com.", null);
             }
 
+            if (server.OriginalString.IndexOf('@') >= 0)
+            {
+                // Never echoed: what comes before the '@' may be a password.
+                throw new AosException(AosErrorIds.InvalidServer, AosErrorCategory.InvalidArgument,
+                    "The server address holds a user name or password ('...@'): give it without them (https://mail.example.com) and the account as -Credential, so that it never shows in a URL.",
+                    ShownServer(server));
+            }
+
             if (!server.IsAbsoluteUri
                 || (server.Scheme != Uri.UriSchemeHttp && server.Scheme != Uri.UriSchemeHttps)
                 || server.Query.Length > 0 || server.Fragment.Length > 0 || server.UserInfo.Length > 0
@@ -257,6 +273,22 @@ namespace AosMail.Engine
             }
 
             return server.AbsoluteUri.TrimEnd('/');
+        }
+
+        /// <summary>
+        /// A server address as it may be shown (an error's target): as given, or, when it holds an
+        /// '@' (user info, perhaps a password), only its scheme, host and port, or nothing.
+        /// </summary>
+        public static object? ShownServer(Uri? server)
+        {
+            if (server == null || server.OriginalString.IndexOf('@') < 0)
+            {
+                return server;
+            }
+
+            return server.IsAbsoluteUri && (server.Scheme == Uri.UriSchemeHttp || server.Scheme == Uri.UriSchemeHttps)
+                ? Invariant($"{server.Scheme}://{server.Host}:{server.Port}")
+                : null;
         }
 
         /// <summary>B3: "name@host" gives name and host (split at the last "@"); Domain wins for the host.</summary>
@@ -362,7 +394,7 @@ namespace AosMail.Engine
                     ? $" The answer looks like a web page: check that {Server.AbsoluteUri} is the AOS base address."
                     : "";
                 throw new AosException(AosErrorIds.LoginFailed, AosErrorCategory.AuthenticationError,
-                    $"Login as {Account} at {Server.AbsoluteUri} failed ({answer.Status}): {AosAnswer.Quote(answer.Text)}.{hint}", Account);
+                    $"Login as {Account} at {Server.AbsoluteUri} failed ({answer.Status}): {Quote(answer.Text)}.{hint}", Account);
             }
 
             var sid = answer.Text.Trim();
@@ -420,7 +452,7 @@ namespace AosMail.Engine
                 if (!answer.IsSuccess)
                 {
                     throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.InvalidOperation,
-                        $"The server refused {what} ({answer.Status}): {AosAnswer.Quote(answer.Text)}.", target);
+                        $"The server refused {what} ({answer.Status}): {Quote(answer.Text)}.", target);
                 }
 
                 if (!AosAnswer.IsFalse(answer.Text))
@@ -438,7 +470,7 @@ namespace AosMail.Engine
                 {
                     throw new AosException(AosErrorIds.SessionExpired, AosErrorCategory.AuthenticationError,
                         $"The server refused {what} again right after the session was renewed, and says the new session expired too ({answer.Status}): "
-                        + $"{AosAnswer.Quote(answer.Text)}.{(submitKind.HasValue ? " Nothing was sent." : "")}", target);
+                        + $"{Quote(answer.Text)}.{(submitKind.HasValue ? " Nothing was sent." : "")}", target);
                 }
 
                 log.Verbose($"{command}: refused and {AosProtocol.VerifyCommand} says the session expired; logging in again and repeating {what} once.");
@@ -446,6 +478,9 @@ namespace AosMail.Engine
                 renewed = true;
             }
         }
+
+        /// <summary>B13: the server's text for a message, with the password masked should the server quote it.</summary>
+        private string Quote(string answer) => AosAnswer.Quote(answer, _disposed ? null : _password);
 
         /// <summary>Added to a refusal when sqVry could not tell whether the session is alive.</summary>
         private static string UnclearSessionCheck(bool? alive) => alive == null ? " (the session check gave no clear answer)" : "";
@@ -476,7 +511,7 @@ namespace AosMail.Engine
             {
                 ThrowIfDisposed();
                 int attempt = notReachedFailures + reachedFailures + 1;
-                var outcome = await SendOnceAsync(url, command, fields, attempt, log, cancellationToken, readAnswer, progress).ConfigureAwait(false);
+                var outcome = await SendOnceAsync(url, command, fields, attempt, submitKind, log, cancellationToken, readAnswer, progress).ConfigureAwait(false);
                 if (outcome.Answer != null)
                 {
                     if (outcome.Answer.IsSuccess)
@@ -503,7 +538,8 @@ namespace AosMail.Engine
 
         /// <summary>
         /// B15: faults before the server was reached are retried (with back-off); faults after that
-        /// are retried once for reads and logins, never for a submission; TLS failures and changed attachments never.
+        /// are retried once for reads and logins, never for a submission; TLS failures, unreadable or
+        /// changed attachments and requests cut before they were complete never (the upload would be repeated whole).
         /// Null: no more tries.
         /// </summary>
         private static TimeSpan? NextRetryDelay(AosFaultKind fault, bool isSubmission, ref int notReachedFailures, ref int reachedFailures)
@@ -514,7 +550,9 @@ namespace AosMail.Engine
                     return notReachedFailures < AosProtocol.NotReachedBackoff.Count ? AosProtocol.NotReachedBackoff[notReachedFailures++] : (TimeSpan?)null;
                 case AosFaultKind.TlsFailure:
                 case AosFaultKind.ContentChanged:
+                case AosFaultKind.ContentUnreadable:
                 case AosFaultKind.StalledBeforeSent:
+                case AosFaultKind.CutBeforeSent:
                     return null;
                 default:
                     if (isSubmission || reachedFailures >= AosProtocol.ReadRetriesAfterReach)
@@ -554,6 +592,14 @@ namespace AosMail.Engine
                 case AosFaultKind.StalledBeforeSent:
                     return new AosException(AosErrorIds.ConnectionFailed, AosErrorCategory.OperationTimeout,
                         $"The request {command} to {Server.AbsoluteUri} timed out before it was sent in full: {cause}. Nothing was sent.", Server, outcome.Error);
+
+                case AosFaultKind.CutBeforeSent:
+                    return new AosException(AosErrorIds.ConnectionFailed, AosErrorCategory.ConnectionError,
+                        $"The connection to {Server.AbsoluteUri} broke before the request {command} was sent in full: {cause}. Nothing was sent.", Server, outcome.Error);
+
+                case AosFaultKind.ContentUnreadable:
+                    return new AosException(AosErrorIds.AttachmentUnreadable, AosErrorCategory.ReadError,
+                        $"{cause}. The request to {Server.AbsoluteUri} ({command}) was cut before it was complete, so nothing was sent.", Server, outcome.Error);
             }
 
             var category = outcome.Fault == AosFaultKind.Timeout ? AosErrorCategory.OperationTimeout : AosErrorCategory.ConnectionError;
@@ -563,158 +609,175 @@ namespace AosMail.Engine
                     Invariant($"The request {command} to {Server.AbsoluteUri} failed: {cause} (tried {attempts} times)."), Server, outcome.Error);
             }
 
-            // The request may have reached the server: a send is not idempotent, so it is reported, not repeated.
-            bool send = submitKind.Value == AosSubmitKind.Send;
-            return new AosException(AosErrorIds.OutcomeUnknown, category,
-                $"The outcome is unknown: {cause} after the {(send ? "message" : "draft")} was posted to {Server.AbsoluteUri}. "
-                + (send
-                    ? "The message may or may not have been sent. It was not retried, so that it is not sent twice; check the Outbox or with a recipient before sending again."
-                    : "The draft may or may not have been saved. It was not retried, so that it is not saved twice; check the Draft mailbox before saving again."),
-                Server, outcome.Error);
+            return OutcomeUnknown(submitKind.Value, category, $"{cause} after the {(submitKind.Value == AosSubmitKind.Send ? "message" : "draft")} was posted to {Server.AbsoluteUri}", outcome.Error);
         }
 
         /// <summary>
-        /// One attempt: the answer (below 500), or the classified fault that stopped it (a 5xx
-        /// counts as a fault after the request reached the server, B15). A cancellation by the
-        /// caller is thrown as it is. B22: the request's timer runs out only when nothing moves
-        /// for the timeout (connecting, a stretch of upload, waiting for and reading the answer,
-        /// each stretch of a streamed answer). B23: an answer larger than its command's limit is
-        /// not read; a streamed answer goes to <paramref name="readAnswer"/>.
+        /// B13, B15: the server may have acted on a submission (a send is not idempotent), so it is
+        /// reported, not repeated. <paramref name="cause"/> is a phrase: what happened.
         /// </summary>
-        private async Task<SendOutcome> SendOnceAsync(string url, string command, IReadOnlyList<AosFormField> fields, int attempt,
-            IAosLog log, CancellationToken cancellationToken, AosAnswerReader? readAnswer, IAosProgress? progress)
+        private AosException OutcomeUnknown(AosSubmitKind kind, AosErrorCategory category, string cause, Exception? inner) =>
+            new AosException(AosErrorIds.OutcomeUnknown, category,
+                $"The outcome is unknown: {cause}. "
+                + (kind == AosSubmitKind.Send
+                    ? "The message may or may not have been sent. It was not retried, so that it is not sent twice; check the Outbox or with a recipient before sending again."
+                    : "The draft may or may not have been saved. It was not retried, so that it is not saved twice; check the Draft mailbox before saving again."),
+                Server, inner);
+
+        /// <summary>
+        /// One attempt, in its three stages (<see cref="AosAttempt"/>): connect, upload, answer.
+        /// Returns the answer, or the fault that stopped it, classified by the stage it reached
+        /// (B15, B22). A cancellation by the caller is thrown as it is. B22: the request's timer
+        /// runs out only when nothing moves for the timeout (connecting, a stretch of upload,
+        /// waiting for and reading the answer, each stretch of a streamed answer).
+        /// </summary>
+        private async Task<SendOutcome> SendOnceAsync(string url, string command, IReadOnlyList<AosFormField> fields, int attemptNumber,
+            AosSubmitKind? submitKind, IAosLog log, CancellationToken cancellationToken, AosAnswerReader? readAnswer, IAosProgress? progress)
         {
-            long size = -1;
-            long written = 0;
-            bool answerStarted = false;
-            using (var timer = new AosNoProgressTimer(_timeout))
-            using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token))
-            using (var reporter = AosProgressReporter.Create(progress, command))
+            using (var attempt = new AosAttempt(_timeout, progress, command, cancellationToken))
+            using (var content = new AosFormContent(fields, attempt.Sent, attempt.Token))
+            using (var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content })
             {
-                // Called with 0 when the handler first asks for the body (connected), then with the
-                // running total after each write to the connection; the last one completes the body.
-                void OnSent(long sent)
+                var watch = Stopwatch.StartNew();
+                try
                 {
-                    Volatile.Write(ref written, sent);
-                    timer.Enter(sent >= size ? AosRequestStage.Answering : AosRequestStage.Uploading);
-                    reporter?.Sent(sent);
-                }
-
-                using (var content = new AosFormContent(fields, OnSent, linked.Token))
-                using (var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content })
-                {
-                    size = content.Length;
-                    reporter?.Start(size);
-                    LogRequest(log, command, fields, size, attempt, content);
-
-                    var watch = Stopwatch.StartNew();
-                    try
+                    // Measuring reads the attachments once: one that cannot be read fails here, before the wire.
+                    attempt.Start(content.Length);
+                    // B22: a large body asks first, so that a server refusing it at once (413) costs no upload.
+                    request.Headers.ExpectContinue = attempt.Size >= AosProtocol.AskFirstMinBytes;
+                    LogRequest(log, command, fields, attempt.Size, attemptNumber, content);
+                    watch.Restart();
+                    using (var response = await ConnectAndUploadAsync(request, attempt).ConfigureAwait(false))
                     {
-                        using (var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false))
-                        // Reads that ignore the token (the .NET Framework's response stream) are cut by disposing the response.
-                        using (linked.Token.Register(() => response.Dispose()))
-                        using (var body = await response.Content.ReadAsStreamAsync().ConfigureAwait(false))
-                        {
-                            answerStarted = true;
-                            int code = (int)response.StatusCode;
-                            long? length = response.Content.Headers.ContentLength;
-                            byte[] bytes;
-                            long received;
-                            if (readAnswer != null && code >= 200 && code < 300)
-                            {
-                                // The start decides: "false" is an answer to handle (B14); anything else is the message.
-                                var start = new byte[RawTextPrefix];
-                                int got = await ReadAtMostAsync(body, start, linked.Token).ConfigureAwait(false);
-                                if (AosAnswer.IsFalse(AosAnswer.Decode(Prefix(start, got))))
-                                {
-                                    bytes = Concat(start, got, await ReadBoundedAsync(body, null, AosProtocol.AnswerMaxBytes - got, command, linked.Token).ConfigureAwait(false));
-                                    received = bytes.Length;
-                                }
-                                else
-                                {
-                                    CheckMessageStart(command, start, got);
-                                    timer.Enter(AosRequestStage.Streaming);
-                                    var stream = new AosAnswerStream(start, got, body, timer);
-                                    try
-                                    {
-                                        await readAnswer(stream, length, linked.Token).ConfigureAwait(false);
-                                    }
-                                    catch (Exception ex) when (!(ex is AosAnswerReadException || ex is OperationCanceledException || ex is ObjectDisposedException))
-                                    {
-                                        throw new ReaderFailure(ex);
-                                    }
-
-                                    bytes = Prefix(start, got);
-                                    received = stream.BytesRead;
-                                }
-                            }
-                            else
-                            {
-                                bytes = await ReadBoundedAsync(body, length, AosProtocol.AnswerLimit(command) ?? AosProtocol.AnswerMaxBytes, command, linked.Token).ConfigureAwait(false);
-                                received = bytes.Length;
-                            }
-
-                            reporter?.Finish();
-                            var answer = new HttpAnswer(code, response.ReasonPhrase, AosAnswer.Decode(bytes),
-                                IsRedirectStatus(response.StatusCode) ? response.Headers.Location?.OriginalString : null, size);
-                            if (log.IsVerboseEnabled)
-                            {
-                                log.Verbose(Invariant($"{command}: {answer.Status}, answer {received} bytes, {watch.ElapsedMilliseconds} ms."));
-                            }
-
-                            if (log.IsDebugEnabled)
-                            {
-                                log.Debug($"Response Content-Type: {response.Content.Headers.ContentType?.ToString() ?? "(none)"}.");
-                            }
-
-                            return answer.Code < 500
-                                ? new SendOutcome(answer)
-                                : new SendOutcome(AosFaultKind.MayHaveReached, $"the server answered {answer.Status} {AosAnswer.Quote(answer.Text)}", null);
-                        }
+                        return await AnswerAsync(response, command, submitKind, attempt, readAnswer, log, watch).ConfigureAwait(false);
                     }
-                    catch (ReaderFailure failure)
+                }
+                catch (ReaderFailure failure)
+                {
+                    ExceptionDispatchInfo.Capture(failure.InnerException!).Throw();
+                    throw;
+                }
+                catch (Exception ex) when (cancellationToken.IsCancellationRequested && IsAbort(ex))
+                {
+                    if (ex is OperationCanceledException)
                     {
-                        ExceptionDispatchInfo.Capture(failure.InnerException!).Throw();
                         throw;
                     }
-                    catch (Exception ex) when (cancellationToken.IsCancellationRequested && IsAbort(ex))
-                    {
-                        if (ex is OperationCanceledException)
-                        {
-                            throw;
-                        }
 
-                        throw new OperationCanceledException(ex.Message, ex, cancellationToken);
-                    }
-                    catch (Exception ex) when (timer.Expired && IsAbort(ex))
-                    {
-                        return TimedOut(timer, answerStarted, Volatile.Read(ref written), size, ex);
-                    }
-                    catch (Exception ex) when (IsTransportFault(ex))
-                    {
-                        var fault = ex is AosAnswerReadException read ? read.InnerException! : ex;
-                        return new SendOutcome(AosTransportFault.Classify(fault), AosTransportFault.Describe(fault), fault);
-                    }
+                    throw new OperationCanceledException(ex.Message, ex, cancellationToken);
+                }
+                catch (Exception ex) when (attempt.Timer.Expired && IsAbort(ex))
+                {
+                    return TimedOut(attempt, ex);
+                }
+                catch (Exception ex) when (IsTransportFault(ex))
+                {
+                    var fault = ex is AosAnswerReadException read ? read.InnerException! : ex;
+                    var kind = AosTransportFault.Classify(fault, attempt.Stage, Server.Scheme == Uri.UriSchemeHttps);
+                    var cause = AosTransportFault.Describe(fault);
+                    return new SendOutcome(kind, kind == AosFaultKind.CutBeforeSent ? Invariant($"{cause} ({attempt.Written} of {attempt.Size} bytes sent)") : cause, fault);
                 }
             }
         }
 
-        /// <summary>B22: what a run-out timer means, by where the request was.</summary>
-        private static SendOutcome TimedOut(AosNoProgressTimer timer, bool answerStarted, long written, long size, Exception error)
+        /// <summary>
+        /// Connect and upload: the handler connects (and shakes hands for TLS), then asks for the
+        /// body and writes it; the attempt's stage follows (<see cref="AosAttempt.Sent"/>). Returns
+        /// at the answer's head.
+        /// </summary>
+        private Task<HttpResponseMessage> ConnectAndUploadAsync(HttpRequestMessage request, AosAttempt attempt) =>
+            _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attempt.Token);
+
+        /// <summary>
+        /// Answer: reads what the server said (B13, B23). An answer whose head came before the body
+        /// was complete is about a request the server never had whole: nothing was sent, whatever
+        /// its status. After a complete body, a 5xx is a fault where the request reached the server
+        /// (B15), and an oversized 2xx answer to a submission leaves its outcome unknown. A streamed
+        /// answer goes to <paramref name="readAnswer"/>.
+        /// </summary>
+        private async Task<SendOutcome> AnswerAsync(HttpResponseMessage response, string command, AosSubmitKind? submitKind, AosAttempt attempt,
+            AosAnswerReader? readAnswer, IAosLog log, Stopwatch watch)
         {
-            var seconds = Invariant($"{timer.Timeout.TotalSeconds:0.###} s");
-            switch (timer.Stage)
+            bool bodyComplete = attempt.AnswerArrived();
+            // Reads that ignore the token (the .NET Framework's response stream) are cut by disposing the response.
+            using (attempt.Token.Register(() => response.Dispose()))
+            using (var body = await response.Content.ReadAsStreamAsync().ConfigureAwait(false))
+            {
+                int code = (int)response.StatusCode;
+                long? length = response.Content.Headers.ContentLength;
+                // An answer too large to read is a refusal unless the server may have acted on the request.
+                var actedOn = bodyComplete && code >= 200 && code < 300 ? submitKind : null;
+                byte[] bytes;
+                long received;
+                if (readAnswer != null && code >= 200 && code < 300)
+                {
+                    // The start decides: "false" is an answer to handle (B14); anything else is the message.
+                    var start = new byte[RawTextPrefix];
+                    int got = await ReadAtMostAsync(body, start, attempt.Token).ConfigureAwait(false);
+                    if (AosAnswer.IsFalse(AosAnswer.Decode(Prefix(start, got))))
+                    {
+                        bytes = Concat(start, got, await ReadBoundedAsync(body, null, AosProtocol.AnswerMaxBytes - got, command, actedOn, attempt.Token).ConfigureAwait(false));
+                        received = bytes.Length;
+                    }
+                    else
+                    {
+                        CheckMessageStart(command, start, got);
+                        attempt.Timer.Enter(AosRequestStage.Streaming);
+                        var stream = new AosAnswerStream(start, got, body, attempt.Timer);
+                        try
+                        {
+                            await readAnswer(stream, length, attempt.Token).ConfigureAwait(false);
+                        }
+                        catch (Exception ex) when (!(ex is AosAnswerReadException || ex is OperationCanceledException || ex is ObjectDisposedException))
+                        {
+                            throw new ReaderFailure(ex);
+                        }
+
+                        bytes = Prefix(start, got);
+                        received = stream.BytesRead;
+                    }
+                }
+                else
+                {
+                    bytes = await ReadBoundedAsync(body, length, AosProtocol.AnswerLimit(command) ?? AosProtocol.AnswerMaxBytes, command, actedOn, attempt.Token).ConfigureAwait(false);
+                    received = bytes.Length;
+                }
+
+                attempt.Finish();
+                var answer = new HttpAnswer(code, response.ReasonPhrase, AosAnswer.Decode(bytes),
+                    IsRedirectStatus(response.StatusCode) ? response.Headers.Location?.OriginalString : null, attempt.Size, bodyComplete);
+                if (log.IsVerboseEnabled)
+                {
+                    log.Verbose(Invariant($"{command}: {answer.Status}, answer {received} bytes, {watch.ElapsedMilliseconds} ms{(bodyComplete ? "" : Invariant($", before the request was complete ({attempt.Written} of {attempt.Size} bytes sent)"))}."));
+                }
+
+                if (log.IsDebugEnabled)
+                {
+                    log.Debug($"Response Content-Type: {response.Content.Headers.ContentType?.ToString() ?? "(none)"}.");
+                }
+
+                return answer.Code < 500 || !bodyComplete
+                    ? new SendOutcome(answer)
+                    : new SendOutcome(AosFaultKind.MayHaveReached, $"the server answered {answer.Status} {Quote(answer.Text)}", null);
+            }
+        }
+
+        /// <summary>B22: what a run-out timer means, by where the request was.</summary>
+        private static SendOutcome TimedOut(AosAttempt attempt, Exception error)
+        {
+            var seconds = Invariant($"{attempt.Timer.Timeout.TotalSeconds:0.###} s");
+            switch (attempt.Stage)
             {
                 case AosRequestStage.Connecting:
                     return new SendOutcome(AosFaultKind.StalledBeforeSent, $"no connection within {seconds}", error);
                 case AosRequestStage.Uploading:
                     return new SendOutcome(AosFaultKind.StalledBeforeSent,
-                        Invariant($"the upload stalled, no bytes moved for {seconds} ({written} of {size} bytes sent)"), error);
+                        Invariant($"the upload stalled, no bytes moved for {seconds} ({attempt.Written} of {attempt.Size} bytes sent)"), error);
                 case AosRequestStage.Streaming:
                     return new SendOutcome(AosFaultKind.Timeout, $"the answer stalled, nothing arrived for {seconds}", error);
                 default:
                     return new SendOutcome(AosFaultKind.Timeout,
-                        answerStarted ? $"the answer did not arrive in full within {seconds}" : $"no answer within {seconds}", error);
+                        attempt.AnswerStarted ? $"the answer did not arrive in full within {seconds}" : $"no answer within {seconds}", error);
             }
         }
 
@@ -725,14 +788,15 @@ namespace AosMail.Engine
             ex is HttpRequestException || ex is IOException || ex is SocketException || ex is AuthenticationException;
 
         /// <summary>
-        /// B23: the whole answer, refused unread (AosServerRejected, ProtocolError) when its
-        /// Content-Length or what arrives goes past <paramref name="limit"/>.
+        /// B23: the whole answer, refused unread when its Content-Length or what arrives goes past
+        /// <paramref name="limit"/>: AosServerRejected (ProtocolError), or AosOutcomeUnknown when
+        /// <paramref name="actedOn"/> names a submission the server may have acted on (B13).
         /// </summary>
-        private async Task<byte[]> ReadBoundedAsync(Stream body, long? length, long limit, string command, CancellationToken cancellationToken)
+        private async Task<byte[]> ReadBoundedAsync(Stream body, long? length, long limit, string command, AosSubmitKind? actedOn, CancellationToken cancellationToken)
         {
             if (length > limit)
             {
-                throw AnswerTooLarge(command, limit, length);
+                throw AnswerTooLarge(command, limit, length, actedOn);
             }
 
             using (var buffer = new MemoryStream(length.HasValue ? (int)length.Value : 256))
@@ -743,7 +807,7 @@ namespace AosMail.Engine
                 {
                     if (buffer.Length + read > limit)
                     {
-                        throw AnswerTooLarge(command, limit, null);
+                        throw AnswerTooLarge(command, limit, null, actedOn);
                     }
 
                     buffer.Write(chunk, 0, read);
@@ -753,10 +817,14 @@ namespace AosMail.Engine
             }
         }
 
-        private AosException AnswerTooLarge(string command, long limit, long? length) =>
-            new AosException(AosErrorIds.ServerRejected, AosErrorCategory.ProtocolError,
-                Invariant($"The server's answer to {command} is larger than {limit} bytes{(length.HasValue ? Invariant($" ({length} bytes)") : "")}, more than any AOS answer to it holds, so it was not read and the request is not taken as confirmed. ")
-                + $"Check that {Server.AbsoluteUri} is the AOS base address.", Server);
+        private AosException AnswerTooLarge(string command, long limit, long? length, AosSubmitKind? actedOn)
+        {
+            var what = Invariant($"the server's answer to {command} is larger than {limit} bytes{(length.HasValue ? Invariant($" ({length} bytes)") : "")}, more than any AOS answer to it holds, so it was not read");
+            return actedOn.HasValue
+                ? OutcomeUnknown(actedOn.Value, AosErrorCategory.ProtocolError, what, null)
+                : new AosException(AosErrorIds.ServerRejected, AosErrorCategory.ProtocolError,
+                    $"The {what} and the request is not taken as confirmed. Check that {Server.AbsoluteUri} is the AOS base address.", Server);
+        }
 
         /// <summary>A streamed answer must be a message: not empty, and not a web page (a login page, a proxy's error page).</summary>
         private void CheckMessageStart(string command, byte[] start, int length)
@@ -772,7 +840,7 @@ namespace AosMail.Engine
             if (head.StartsWith("<!doctype html", StringComparison.OrdinalIgnoreCase) || head.StartsWith("<html", StringComparison.OrdinalIgnoreCase))
             {
                 throw new AosException(AosErrorIds.ServerRejected, AosErrorCategory.ProtocolError,
-                    $"The server answered {command} with a web page, not a message: {AosAnswer.Quote(text)}. Check that {Server.AbsoluteUri} is the AOS base address.", Server);
+                    $"The server answered {command} with a web page, not a message: {Quote(text)}. Check that {Server.AbsoluteUri} is the AOS base address.", Server);
             }
         }
 
@@ -889,9 +957,10 @@ namespace AosMail.Engine
         /// <summary>What the server answered (the body decoded as UTF-8, B21).</summary>
         private sealed class HttpAnswer
         {
-            public HttpAnswer(int code, string? reason, string text, string? location, long requestBytes)
+            public HttpAnswer(int code, string? reason, string text, string? location, long requestBytes, bool bodyComplete)
             {
                 Code = code;
+                BodyComplete = bodyComplete;
                 Status = Invariant($"HTTP {code}{(string.IsNullOrEmpty(reason) ? "" : " " + reason)}");
                 Text = text;
                 Location = location;
@@ -903,6 +972,9 @@ namespace AosMail.Engine
             public string Text { get; }
             public string? Location { get; }
             public long RequestBytes { get; }
+
+            /// <summary>False when the answer came before the request's body was complete: the server never had the request whole.</summary>
+            public bool BodyComplete { get; }
 
             public bool IsSuccess => Code >= 200 && Code < 300;
             public bool IsRedirect => IsRedirectStatus((HttpStatusCode)Code);

@@ -20,5 +20,6 @@ namespace AosMail.Engine
         ResourceUnavailable,
         ResourceExists,
         WriteError,
+        ReadError,
     }
 }

@@ -43,6 +43,7 @@ namespace AosMail.Engine
         public const string MessageNotFound = "AosMessageNotFound";
         public const string MessageTooLarge = "AosMessageTooLarge";
         public const string NotADraft = "AosNotADraft";
+        public const string AttachmentUnreadable = "AosAttachmentUnreadable";
 
         // The send journal (Send-AosMessage -JournalPath).
         public const string JournalInUse = "AosJournalInUse";

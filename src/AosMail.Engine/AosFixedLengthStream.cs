@@ -62,7 +62,16 @@ namespace AosMail.Engine
                 return 0;
             }
 
-            int read = ReadInner(buffer, offset, (int)Math.Min(count, _length - _read));
+            int read;
+            try
+            {
+                read = ReadInner(buffer, offset, (int)Math.Min(count, _length - _read));
+            }
+            catch (Exception e) when (IsReadFailure(e))
+            {
+                throw Unreadable(_name, e);
+            }
+
             return Account(read);
         }
 
@@ -106,9 +115,18 @@ namespace AosMail.Engine
                 return 0;
             }
 
-            int read = _leaveOpen
-                ? ReadInner(buffer, offset, (int)Math.Min(count, _length - _read))
-                : await _inner.ReadAsync(buffer, offset, (int)Math.Min(count, _length - _read), cancellationToken).ConfigureAwait(false);
+            int read;
+            try
+            {
+                read = _leaveOpen
+                    ? ReadInner(buffer, offset, (int)Math.Min(count, _length - _read))
+                    : await _inner.ReadAsync(buffer, offset, (int)Math.Min(count, _length - _read), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsReadFailure(e))
+            {
+                throw Unreadable(_name, e);
+            }
+
             return Account(read);
         }
 
@@ -122,6 +140,13 @@ namespace AosMail.Engine
             _read += read;
             return read;
         }
+
+        /// <summary>A file that cannot be read: an I/O error (EIO, a lost share) or lost access. Not the module's own exceptions.</summary>
+        internal static bool IsReadFailure(Exception e) =>
+            (e is IOException && !(e is AosContentChangedException) && !(e is AosContentReadException)) || e is UnauthorizedAccessException;
+
+        internal static AosContentReadException Unreadable(string name, Exception cause) =>
+            new AosContentReadException($"The attachment '{name}' could not be read while it was being sent: {cause.Message}", cause);
 
         private AosContentChangedException Changed(string how) => new AosContentChangedException(
             Invariant($"The attachment '{_name}' {how} while it was being sent (it had {_length} bytes when the message was prepared)"));
@@ -166,6 +191,18 @@ namespace AosMail.Engine
     {
         public AosContentChangedException(string message)
             : base(message)
+        {
+        }
+    }
+
+    /// <summary>
+    /// A file could not be read while it was written into a request (an I/O error, lost access):
+    /// the request is cut before its body is complete, so nothing was sent (docs/aos-protocol.md B22).
+    /// </summary>
+    internal sealed class AosContentReadException : IOException
+    {
+        public AosContentReadException(string message, Exception inner)
+            : base(message, inner)
         {
         }
     }

@@ -1,6 +1,8 @@
 using System;
 using System.Net;
 using System.Net.Http;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using System.Runtime.InteropServices;
 
 namespace AosMail.Engine
@@ -23,10 +25,11 @@ namespace AosMail.Engine
             // B16: redirects are failures, not followed; no cookies (the SID is the session).
             handler.AllowAutoRedirect = false;
             handler.UseCookies = false;
-            if (skipCertificateCheck)
-            {
-                handler.ServerCertificateCustomValidationCallback = (message, certificate, chain, errors) => true;
-            }
+            // B16: the module's own certificate decision, always. On .NET Framework a handler's callback
+            // replaces ServicePointManager's process-wide one for its requests, so no profile's
+            // accept-all callback loosens the check and no scriptblock callback (which throws on the
+            // handshake's pool thread: no runspace there) breaks it. Elsewhere it is the default rule.
+            handler.ServerCertificateCustomValidationCallback = CertificateDecision(skipCertificateCheck);
 
             try
             {
@@ -41,6 +44,13 @@ namespace AosMail.Engine
 
             return handler;
         }
+
+        /// <summary>The certificate rule: no errors at all, or anything with -SkipCertificateCheck.</summary>
+        internal static Func<HttpRequestMessage, X509Certificate2?, X509Chain?, SslPolicyErrors, bool> CertificateDecision(bool skipCertificateCheck) =>
+            skipCertificateCheck ? AcceptAny : NoErrors;
+
+        private static readonly Func<HttpRequestMessage, X509Certificate2?, X509Chain?, SslPolicyErrors, bool> AcceptAny = (message, certificate, chain, errors) => true;
+        private static readonly Func<HttpRequestMessage, X509Certificate2?, X509Chain?, SslPolicyErrors, bool> NoErrors = (message, certificate, chain, errors) => errors == SslPolicyErrors.None;
 
         /// <summary>
         /// Adds TLS 1.2 (and 1.3 where the OS has it) to the process's protocols when the process

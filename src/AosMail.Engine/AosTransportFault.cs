@@ -1,4 +1,5 @@
 using System;
+using System.IO;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Authentication;
@@ -28,10 +29,76 @@ namespace AosMail.Engine
 
         /// <summary>No progress before the whole body was written (connecting, a stalled upload): nothing can have been acted on (B22).</summary>
         StalledBeforeSent,
+
+        /// <summary>
+        /// The connection broke while the body was being written: the server never had the whole
+        /// request, so nothing was sent (B22); not retried, as the upload would be repeated whole.
+        /// </summary>
+        CutBeforeSent,
+
+        /// <summary>
+        /// An attachment could not be read while it was written (<see cref="AosContentReadException"/>):
+        /// the request was cut before its body was complete, so nothing was sent (B22).
+        /// </summary>
+        ContentUnreadable,
     }
 
     internal static class AosTransportFault
     {
+        /// <summary>
+        /// B15, B22: what a fault means by how far the request got, whatever the exception's shape.
+        /// Before the handler asked for the body (connecting, the TLS handshake), nothing was sent:
+        /// a TLS failure when the chain says so, else not reached (retried). While the body was being
+        /// written, the server never had it whole. Only once it was complete do the exception's
+        /// kind and status decide (<see cref="Classify(Exception)"/>). The module's own content
+        /// failures (a changed or unreadable attachment) are themselves at any stage.
+        /// </summary>
+        /// <param name="https">An https server: a connection that broke before the body was asked
+        /// for broke in the TLS handshake (.NET Framework reports a handshake the server closed as
+        /// SendFailure with an IOException, nothing that names TLS).</param>
+        public static AosFaultKind Classify(Exception exception, AosRequestStage stage, bool https)
+        {
+            if (Find<AosContentChangedException>(exception) != null)
+            {
+                return AosFaultKind.ContentChanged;
+            }
+
+            if (Find<AosContentReadException>(exception) != null)
+            {
+                return AosFaultKind.ContentUnreadable;
+            }
+
+            switch (stage)
+            {
+                case AosRequestStage.Connecting:
+                    return IsTlsFailure(exception, https) ? AosFaultKind.TlsFailure : AosFaultKind.NotReached;
+                case AosRequestStage.Uploading:
+                    return AosFaultKind.CutBeforeSent;
+                default:
+                    return Classify(exception);
+            }
+        }
+
+        /// <summary>A failure before the body was asked for: did the TLS handshake fail, rather than finding the server?</summary>
+        private static bool IsTlsFailure(Exception exception, bool https)
+        {
+            if (Find<AuthenticationException>(exception) != null)
+            {
+                return true;
+            }
+
+            var web = Find<WebException>(exception);
+            var status = web == null ? null : FromWebStatus(web.Status);
+            if (status == AosFaultKind.TlsFailure)
+            {
+                return true;
+            }
+
+            var socket = Find<SocketException>(exception);
+            bool beforeConnect = status == AosFaultKind.NotReached || (socket != null && IsBeforeConnect(socket.SocketErrorCode));
+            return https && !beforeConnect && Find<IOException>(exception) != null;
+        }
+
         /// <summary>
         /// Classifies an exception chain from HttpClient (timeouts are recognised by the caller,
         /// which owns the timeout token). Looks through inner and aggregated exceptions. On .NET
@@ -80,6 +147,8 @@ namespace AosMail.Engine
                 case AosFaultKind.Timeout: return "timed out (the request may have arrived)";
                 case AosFaultKind.ContentChanged: return "an attachment changed while it was sent (the request was cut: nothing was sent)";
                 case AosFaultKind.StalledBeforeSent: return "timed out before the request was sent in full (nothing was sent)";
+                case AosFaultKind.CutBeforeSent: return "the connection broke before the request was sent in full (nothing was sent)";
+                case AosFaultKind.ContentUnreadable: return "an attachment could not be read while it was sent (the request was cut: nothing was sent)";
                 default: return "failed after connecting (the request may have arrived)";
             }
         }
@@ -129,6 +198,13 @@ namespace AosMail.Engine
         /// <summary>A short description of the innermost cause, for messages (never contains a URL with a SID: HttpClient messages name host and port only).</summary>
         public static string Describe(Exception exception)
         {
+            var content = Find<AosContentReadException>(exception);
+            if (content != null)
+            {
+                // It names the attachment; its cause is in its message.
+                return AosProtocol.SidAnywhere.Replace(content.Message, AosProtocol.SidMask);
+            }
+
             var socket = Find<SocketException>(exception);
             if (socket != null)
             {

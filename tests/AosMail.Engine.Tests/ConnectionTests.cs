@@ -43,7 +43,6 @@ public class ConnectionTests
     [InlineData("https://mail.example.com/?a=1")]
     [InlineData("https://mail.example.com/?")]
     [InlineData("https://mail.example.com/#frag")]
-    [InlineData("https://user:pw@mail.example.com/")]
     [InlineData("ftp://mail.example.com/")]
     [InlineData("file:///tmp/x")]
     public void UnusableServersAreRefused(string server)

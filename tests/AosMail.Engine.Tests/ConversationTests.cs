@@ -298,11 +298,12 @@ public class ConversationTests
     }
 
     [Fact]
-    public async Task AWebPageInsteadOfOkIsAProtocolError()
+    public async Task AWebPageInsteadOfOkLeavesTheOutcomeUnknown()
     {
+        // B13: a 2xx answer to the whole request that is neither OK nor false: the server may have acted.
         var (connection, server, _) = Connect((path, body) => path.EndsWith("st.login.mms") ? Answer(Sid1) : Answer("<html><title>Mail sent</title></html>"));
         var error = await Assert.ThrowsAsync<AosException>(() => connection.SubmitAsync(Mail(), NullAosLog.Instance, CancellationToken.None));
-        Assert.Equal(AosErrorIds.ServerRejected, error.ErrorId);
+        Assert.Equal(AosErrorIds.OutcomeUnknown, error.ErrorId);
         Assert.Equal(AosErrorCategory.ProtocolError, error.Category);
         Assert.Contains("expected OK, got \"Mail sent\"", error.Message);
         Assert.Equal(2, server.Requests.Count);

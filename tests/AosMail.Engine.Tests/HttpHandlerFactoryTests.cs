@@ -78,10 +78,37 @@ public class HttpHandlerFactoryTests
         using var strict = AosHttpHandlerFactory.Create(skipCertificateCheck: false);
         Assert.False(strict.AllowAutoRedirect);
         Assert.False(strict.UseCookies);
-        Assert.Null(strict.ServerCertificateCustomValidationCallback);
+        Assert.False(strict.ServerCertificateCustomValidationCallback!(null!, null, null, System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors));
 
         using var lax = AosHttpHandlerFactory.Create(skipCertificateCheck: true);
         Assert.NotNull(lax.ServerCertificateCustomValidationCallback);
         Assert.True(lax.ServerCertificateCustomValidationCallback!(null!, null, null, System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors));
+    }
+}
+
+/// <summary>B16: every handler carries the module's own certificate decision, so no process-wide callback decides for it.</summary>
+public class CertificateDecisionTests
+{
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void EveryHandlerHasItsOwnCallback(bool skip)
+    {
+        using var handler = AosHttpHandlerFactory.Create(skip);
+        Assert.NotNull(handler.ServerCertificateCustomValidationCallback);
+    }
+
+    [Theory]
+    [InlineData(System.Net.Security.SslPolicyErrors.None, false, true)]
+    [InlineData(System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors, false, false)]
+    [InlineData(System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch, false, false)]
+    [InlineData(System.Net.Security.SslPolicyErrors.RemoteCertificateNotAvailable, false, false)]
+    [InlineData(System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors, true, true)]
+    [InlineData(System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch, true, true)]
+    public void TheDecisionIsNoErrorsOrSkip(System.Net.Security.SslPolicyErrors errors, bool skip, bool accepted)
+    {
+        using var handler = AosHttpHandlerFactory.Create(skip);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "https://mail.example.com/st.login.mms");
+        Assert.Equal(accepted, handler.ServerCertificateCustomValidationCallback!(request, null, null, errors));
     }
 }

@@ -19,7 +19,8 @@ namespace AosMail.Engine.Tests;
 /// </summary>
 public class WebExceptionTests
 {
-    private static HttpRequestException Sending(Exception inner) => new("An error occurred while sending the request.", inner);
+    /// <summary>How .NET Framework's HttpClientHandler wraps a transport fault.</summary>
+    internal static HttpRequestException Sending(Exception inner) => new("An error occurred while sending the request.", inner);
 
     public static TheoryData<WebExceptionStatus, string> EveryStatus()
     {
@@ -106,26 +107,37 @@ public class WebExceptionTests
     private sealed class FailingSubmit : HttpMessageHandler
     {
         private readonly Exception _fault;
+        private readonly bool _afterBody;
 
-        public FailingSubmit(Exception fault) => _fault = fault;
+        /// <param name="afterBody">Throw once the whole body was read (else before it is asked for, as a failed connect).</param>
+        public FailingSubmit(Exception fault, bool afterBody)
+        {
+            _fault = fault;
+            _afterBody = afterBody;
+        }
 
         public int Submits { get; private set; }
 
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             if (request.RequestUri!.AbsolutePath.EndsWith("st.login.mms", StringComparison.Ordinal))
             {
-                return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("SID78889x23736345h80") });
+                return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("SID78889x23736345h80") };
             }
 
             Submits++;
+            if (_afterBody)
+            {
+                await request.Content!.CopyToAsync(Stream.Null);
+            }
+
             throw _fault;
         }
     }
 
-    private static async Task<(AosException Error, int Submits)> Send(Exception fault)
+    private static async Task<(AosException Error, int Submits)> Send(Exception fault, bool afterBody = false)
     {
-        var handler = new FailingSubmit(fault);
+        var handler = new FailingSubmit(fault, afterBody);
         using var connection = new AosConnection(new AosConnectionSettings
         {
             Server = new Uri("https://mail.example.com/"),
@@ -152,7 +164,7 @@ public class WebExceptionTests
     [Fact]
     public async Task AReceiveFailureOnASendIsOutcomeUnknownAndNotRetried()
     {
-        var (error, submits) = await Send(Sending(new WebException("The underlying connection was closed: An unexpected error occurred on a receive.", WebExceptionStatus.ReceiveFailure)));
+        var (error, submits) = await Send(Sending(new WebException("The underlying connection was closed: An unexpected error occurred on a receive.", WebExceptionStatus.ReceiveFailure)), afterBody: true);
         Assert.Equal(AosErrorIds.OutcomeUnknown, error.ErrorId);
         Assert.Equal(1, submits);
     }

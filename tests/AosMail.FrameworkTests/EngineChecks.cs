@@ -359,7 +359,7 @@ namespace AosMail.FrameworkTests
             }
         }
 
-        private static string? Expect(bool ok, string problem) => ok ? null : problem;
+        internal static string? Expect(bool ok, string problem) => ok ? null : problem;
 
         private static string Text(MimeMessage message) => (message.TextBody ?? "").TrimEnd();
 
@@ -371,7 +371,7 @@ namespace AosMail.FrameworkTests
             return Convert.ToBase64String(sha.ComputeHash(bytes));
         }
 
-        private static SecureString Secure(string text)
+        internal static SecureString Secure(string text)
         {
             var secure = new SecureString();
             foreach (char c in text) secure.AppendChar(c);

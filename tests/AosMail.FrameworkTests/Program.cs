@@ -33,6 +33,7 @@ namespace AosMail.FrameworkTests
             {
                 EngineChecks.Run(checks, options, EngineChecks.Transport.Sockets);
                 EngineChecks.Run(checks, options, EngineChecks.Transport.WebRequest);
+                TransportChecks.Run(checks, options);
                 LoaderChecks.AfterUse(checks, host);
                 MimeKitProbe.Run(checks, args);
             }

@@ -224,6 +224,7 @@ namespace AosMail.Commands
             AosErrorCategory.ResourceUnavailable => ErrorCategory.ResourceUnavailable,
             AosErrorCategory.ResourceExists => ErrorCategory.ResourceExists,
             AosErrorCategory.WriteError => ErrorCategory.WriteError,
+            AosErrorCategory.ReadError => ErrorCategory.ReadError,
         };
 #pragma warning restore CS8524
 

@@ -57,7 +57,7 @@ namespace AosMail.Commands
             }
             catch (AosException e)
             {
-                ThrowTerminatingError(ToErrorRecord(e, server));
+                ThrowTerminatingError(ToErrorRecord(e, AosConnection.ShownServer(server)));
             }
 
             if (SkipCertificateCheck)

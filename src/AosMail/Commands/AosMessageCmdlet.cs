@@ -604,7 +604,7 @@ namespace AosMail.Commands
             catch (AosException e)
             {
                 // Without a session no record can go: the whole call is unusable.
-                ThrowTerminatingError(ToErrorRecord(e, Server ?? Connection.Server));
+                ThrowTerminatingError(ToErrorRecord(e, AosConnection.ShownServer(Server ?? Connection.Server)));
             }
         }
 

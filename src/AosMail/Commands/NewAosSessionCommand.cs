@@ -43,7 +43,7 @@ namespace AosMail.Commands
             catch (AosException e)
             {
                 connection.Dispose();
-                ThrowTerminatingError(ToErrorRecord(e, Server));
+                ThrowTerminatingError(ToErrorRecord(e, AosConnection.ShownServer(Server)));
                 return;
             }
             catch
