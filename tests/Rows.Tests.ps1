@@ -17,10 +17,6 @@ BeforeAll {
             }
         }
     }
-
-    function Get-SpooledSubject {
-        @(Get-SandboxSpool | ForEach-Object { (Read-MimeMessage -Path $_.Path).Subject })
-    }
 }
 
 Describe 'Send-AosMessage -ErrorAction Stop with -ThrottleLimit' {

@@ -297,64 +297,48 @@ public sealed class RowPipelineTests
     [Fact]
     public async Task AConfirmedSendTheJournalCannotRecordIsSentNotRecorded()
     {
-        string folder = Path.Combine(Path.GetTempPath(), "aosmail-rows-tests-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
-        try
+        using var temp = new TempFiles();
+        string path = Path.Combine(temp.Folder, "journal.jsonl");
+        var server = new Uri("https://mail.example.org/cgi-bin/vo");
+        var journal = AosSendJournal.Open(path, server, "demo@example.org", AosSendJournal.KeyByContent);
+        // The server confirms; meanwhile the journal's file goes (as a full disk refuses the sent line).
+        AosSubmitResult result = await journal.SubmitAsync("row-1", () =>
         {
-            string path = Path.Combine(folder, "journal.jsonl");
-            var server = new Uri("https://mail.example.org/cgi-bin/vo");
-            var journal = AosSendJournal.Open(path, server, "demo@example.org", AosSendJournal.KeyByContent);
-            // The server confirms; meanwhile the journal's file goes (as a full disk refuses the sent line).
-            AosSubmitResult result = await journal.SubmitAsync("row-1", () =>
-            {
-                journal.Dispose();
-                return Task.FromResult(Ok());
-            });
+            journal.Dispose();
+            return Task.FromResult(Ok());
+        });
 
-            Assert.Equal("OK", result.ServerAnswer);
-            Assert.NotNull(result.NotRecorded);
-            Assert.Equal(AosErrorIds.JournalWriteFailed, result.NotRecorded!.ErrorId);
-            Assert.Equal(AosErrorCategory.WriteError, result.NotRecorded.Category);
-            Assert.Contains("confirmed", result.NotRecorded.Message);
-            Assert.Contains("unknown outcome", result.NotRecorded.Message);
-            Assert.Equal(AosRowState.SentNotRecorded, AosRowStates.After(Task.FromResult(result)));
-            Assert.Equal(1, journal.Sent);
+        Assert.Equal("OK", result.ServerAnswer);
+        Assert.NotNull(result.NotRecorded);
+        Assert.Equal(AosErrorIds.JournalWriteFailed, result.NotRecorded!.ErrorId);
+        Assert.Equal(AosErrorCategory.WriteError, result.NotRecorded.Category);
+        Assert.Contains("confirmed", result.NotRecorded.Message);
+        Assert.Contains("unknown outcome", result.NotRecorded.Message);
+        Assert.Equal(AosRowState.SentNotRecorded, AosRowStates.After(Task.FromResult(result)));
+        Assert.Equal(1, journal.Sent);
 
-            // What the message promises: the pending line is on disk, so a rerun reports the row and does not send it.
-            using var rerun = AosSendJournal.Open(path, server, "demo@example.org", AosSendJournal.KeyByContent);
-            Assert.Equal(AosJournalVerdict.OutcomeUnknown, rerun.Admit("row-1", retryUnknown: false, out var earlier));
-            Assert.Equal(AosJournalState.Pending, earlier!.State);
-        }
-        finally
-        {
-            Directory.Delete(folder, true);
-        }
+        // What the message promises: the pending line is on disk, so a rerun reports the row and does not send it.
+        using var rerun = AosSendJournal.Open(path, server, "demo@example.org", AosSendJournal.KeyByContent);
+        Assert.Equal(AosJournalVerdict.OutcomeUnknown, rerun.Admit("row-1", retryUnknown: false, out var earlier));
+        Assert.Equal(AosJournalState.Pending, earlier!.State);
     }
 
     [Fact]
     public async Task TheJournalRecordsFailedAndUnknownAsTheRowStateSays()
     {
-        string folder = Path.Combine(Path.GetTempPath(), "aosmail-rows-tests-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
-        try
+        using var temp = new TempFiles();
+        string path = Path.Combine(temp.Folder, "journal.jsonl");
+        var server = new Uri("https://mail.example.org/cgi-bin/vo");
+        using (var journal = AosSendJournal.Open(path, server, "demo@example.org", AosSendJournal.KeyByContent))
         {
-            string path = Path.Combine(folder, "journal.jsonl");
-            var server = new Uri("https://mail.example.org/cgi-bin/vo");
-            using (var journal = AosSendJournal.Open(path, server, "demo@example.org", AosSendJournal.KeyByContent))
-            {
-                await Assert.ThrowsAsync<AosException>(() => journal.SubmitAsync("refused", () => Task.FromException<AosSubmitResult>(Error(AosErrorIds.ServerRejected))));
-                await Assert.ThrowsAsync<InvalidOperationException>(() => journal.SubmitAsync("odd", () => Task.FromException<AosSubmitResult>(new InvalidOperationException())));
-                Assert.Equal(1, journal.Failed);
-                Assert.Equal(1, journal.Unknown);
-            }
+            await Assert.ThrowsAsync<AosException>(() => journal.SubmitAsync("refused", () => Task.FromException<AosSubmitResult>(Error(AosErrorIds.ServerRejected))));
+            await Assert.ThrowsAsync<InvalidOperationException>(() => journal.SubmitAsync("odd", () => Task.FromException<AosSubmitResult>(new InvalidOperationException())));
+            Assert.Equal(1, journal.Failed);
+            Assert.Equal(1, journal.Unknown);
+        }
 
-            using var rerun = AosSendJournal.Open(path, server, "demo@example.org", AosSendJournal.KeyByContent);
-            Assert.Equal(AosJournalState.Failed, rerun.Find("refused")!.State);
-            Assert.Equal(AosJournalState.Unknown, rerun.Find("odd")!.State);
-        }
-        finally
-        {
-            Directory.Delete(folder, true);
-        }
+        using var rerun = AosSendJournal.Open(path, server, "demo@example.org", AosSendJournal.KeyByContent);
+        Assert.Equal(AosJournalState.Failed, rerun.Find("refused")!.State);
+        Assert.Equal(AosJournalState.Unknown, rerun.Find("odd")!.State);
     }
 }
