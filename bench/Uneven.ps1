@@ -7,7 +7,7 @@
 # request (0.4x and 0.24x before the row pipeline).
 # Bench.ps1 runs it and prints its results with the others; on its own (no targets checked):
 #   dotnet pwsh bench/Uneven.ps1 -ModulePath out/AosMail/AosMail.psd1 -SandboxPath src/AosMail.Sandbox/bin/Release/net10.0/AosMail.Sandbox.dll
-# It writes one object per figure: Name, Values (the paired ratios), Unit, Comparison, Target, Detail.
+# It writes one object per figure: Name, Median, Values (the paired ratios), Unit, Comparison, Target, Detail.
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [string] $SandboxPath,
@@ -80,9 +80,12 @@ try {
         $moduleRate = $messages / (($module | Measure-Object -Average).Average)
         $rawRate = $messages / (($raw | Measure-Object -Average).Average)
         $ceiling = $inFlight / (($latencyMs * (100 - $slowPercent) + ($latencyMs + $slowMs) * $slowPercent) / 100 / 1000)
+        $ratios = [double[]]@(0..($rounds - 1) | ForEach-Object { $raw[$_] / $module[$_] })
         [pscustomobject]@{
             Name       = "uneven: ThrottleLimit $inFlight vs raw $inFlight"
-            Values     = [double[]]@(0..($rounds - 1) | ForEach-Object { $raw[$_] / $module[$_] })
+            # Run alone, the median and the rounds are shown here (Bench.ps1 prints its own line).
+            Median     = @($ratios | Sort-Object)[[math]::Floor($rounds / 2)]
+            Values     = $ratios
             Unit       = 'x'
             Comparison = '>='
             Target     = if ($inFlight -eq 16) { 0.85 } else { 0.8 }
