@@ -7,6 +7,8 @@
 #   far       a server 50 ms away (a second sandbox with --latency-ms 50): Import-Csv |
 #             Send-AosMessage -ThrottleLimit 16 vs a raw HttpClient with 16 requests in flight
 #             (>= 0.8x), and vs the sequential pipeline (>= 10x messages a second)
+#   uneven    the same 50 ms with 5 % of requests 250 ms slower (bench/Uneven.ps1, runnable alone):
+#             -ThrottleLimit 16 (>= 0.85x) and 64 (>= 0.8x) vs the raw loop with as many in flight
 #   large     a 100 MB attachment: wall time vs curl posting a pre-encoded form of the same size
 #             (paired rounds), and the peak working-set growth of this process (and of the sandbox)
 #             during the first send
@@ -341,6 +343,10 @@ try {
         ("${farLatencyMs} ms away, median of $($farRoundsDone.Count) paired rounds; module {0:N0} msg/s, raw HttpClient {1:N0} msg/s ({2} messages each)" -f $throttledRate, $rawRate, $farMessages)
     Add-Result "far: ThrottleLimit $farInFlight vs sequential" @($farRoundsDone | ForEach-Object { ($farMessages / $farTimes.throttled[$_]) / ($farSequential / $farTimes.sequential[$_]) }) 'x' '>=' 10 `
         ("sequential pipeline {0:N1} msg/s ({1} messages); the ideal is {2}x" -f $sequentialRate, $farSequential, $farInFlight)
+
+    # ---- uneven: 50 ms with 5 % of requests 250 ms slower, -ThrottleLimit 16 and 64 vs the raw loop (bench/Uneven.ps1) ----
+    & (Join-Path $PSScriptRoot 'Uneven.ps1') -ModulePath $ModulePath -SandboxPath $SandboxPath -Smoke:$Smoke |
+        ForEach-Object { Add-Result $_.Name $_.Values $_.Unit $_.Comparison $_.Target $_.Detail }
 
     # ---- large ----
     $attachment = Join-Path $work 'large.bin'

@@ -11,10 +11,6 @@ BeforeAll {
         param([int] $Count, [string] $Prefix, [string] $To = 'bob@sandbox.test')
         1..$Count | ForEach-Object { [pscustomobject]@{ To = $To; Subject = '{0} {1:D3}' -f $Prefix, $_; Body = "row $_" } }
     }
-
-    function Get-SpooledSubject {
-        @(Get-SandboxSpool | ForEach-Object { (Read-MimeMessage -Path $_.Path).Subject })
-    }
 }
 
 Describe 'Send-AosMessage -ThrottleLimit' {

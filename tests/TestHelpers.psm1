@@ -126,11 +126,18 @@ function Set-SandboxOption {
         [ValidateRange(1, [long]::MaxValue)] [long] $MaxRequestBytes,
         # A far-away server: each request takes this long in all (0: none; a reset restores the start value).
         [ValidateRange(0, [int]::MaxValue)] [int] $LatencyMs,
+        # Uneven latency: this share of requests (every (100 / N)-th) takes SlowMs longer; each request a uniform 0 to JitterMs longer.
+        [ValidateRange(0, 100)] [int] $SlowPercent,
+        [ValidateRange(0, [int]::MaxValue)] [int] $SlowMs,
+        [ValidateRange(0, [int]::MaxValue)] [int] $JitterMs,
         # Slow reading: request bodies are read at most this fast (0: as fast as they come).
         [ValidateRange(0, [long]::MaxValue)] [long] $ReadBytesPerSecond
     )
     $body = @{}
     if ($PSBoundParameters.ContainsKey('LatencyMs')) { $body.latencyMs = $LatencyMs }
+    if ($PSBoundParameters.ContainsKey('SlowPercent')) { $body.slowPercent = $SlowPercent }
+    if ($PSBoundParameters.ContainsKey('SlowMs')) { $body.slowMs = $SlowMs }
+    if ($PSBoundParameters.ContainsKey('JitterMs')) { $body.jitterMs = $JitterMs }
     if ($PSBoundParameters.ContainsKey('ReadBytesPerSecond')) { $body.readBytesPerSecond = $ReadBytesPerSecond }
     if ($PSBoundParameters.ContainsKey('IdleSeconds')) { $body.idleSeconds = $IdleSeconds }
     if ($PSBoundParameters.ContainsKey('LegacyOpenbox')) { $body.legacyOpenbox = $LegacyOpenbox }
@@ -205,6 +212,11 @@ function Get-SandboxSpool {
                 }
             }
         }
+}
+
+function Get-SpooledSubject {
+    # The subjects of the messages the sandbox spooled, in spool order (call Import-MimeKit first).
+    @(Get-SandboxSpool | ForEach-Object { (Read-MimeMessage -Path $_.Path).Subject })
 }
 
 function Import-MimeKit {
@@ -587,7 +599,7 @@ function Stop-TestProxy {
 
 Export-ModuleMember -Function Get-TestSandbox, Reset-Sandbox, Get-SandboxRequest, Clear-SandboxRequest,
     Add-SandboxFault, Clear-SandboxFault, Set-SandboxOption, Add-SandboxUser, Get-SandboxMessage,
-    Get-SandboxSpool, Import-MimeKit, Read-MimeMessage, New-TestCredential, Invoke-AosRaw, Invoke-RawLogin,
+    Get-SandboxSpool, Get-SpooledSubject, Import-MimeKit, Read-MimeMessage, New-TestCredential, Invoke-AosRaw, Invoke-RawLogin,
     New-TestSession, Format-FieldList, Assert-FieldList, Get-OnlySend, Get-OnlyMessage, Get-OnlySpool,
     Invoke-Captured, Assert-OneError, Get-ErrorId, New-RandomFile, Get-PartBytes, Get-MessageBodyText,
     Get-MessageHeaderText, Get-FreeLocalPort, Invoke-ChildPwsh, Start-TestProxy, Stop-TestProxy, Set-SandboxCheckMark

@@ -102,6 +102,9 @@ namespace AosMail.Engine
         /// <summary>The content given in memory, or null for a file or a stream.</summary>
         public byte[]? Content { get; }
 
+        /// <summary>The content's length in bytes when it is given in memory or as a stream; null for a file, whose length is read when it is sent.</summary>
+        public long? ContentLength => Content != null ? Content.LongLength : Stream != null ? StreamLength : (long?)null;
+
         /// <summary>A seekable stream to read from <see cref="StreamStart"/> for <see cref="StreamLength"/> bytes, or null.</summary>
         internal Stream? Stream { get; }
         internal long StreamStart { get; }

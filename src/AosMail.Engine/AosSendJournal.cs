@@ -250,10 +250,10 @@ namespace AosMail.Engine
 
         /// <summary>
         /// Runs one send under the journal: records the key as pending (on disk before
-        /// <paramref name="submit"/> is called), then as sent, failed (an AosException other than
-        /// AosOutcomeUnknown: the engine raises those only when nothing was sent) or unknown
-        /// (AosOutcomeUnknown, cancellation, anything unexpected), and passes the result or the
-        /// exception on.
+        /// <paramref name="submit"/> is called), then as sent, failed or unknown (as
+        /// <see cref="AosRowStates.After(Exception)"/> tells nothing sent from maybe sent), and passes
+        /// the result or the exception on. A confirmed send whose sent line cannot be written is
+        /// still a result, marked <see cref="AosSubmitResult.NotRecorded"/>.
         /// </summary>
         public async Task<AosSubmitResult> SubmitAsync(string key, Func<Task<AosSubmitResult>> submit)
         {
@@ -266,23 +266,44 @@ namespace AosMail.Engine
             {
                 result = await submit().ConfigureAwait(false);
             }
-            catch (AosException e) when (e.ErrorId != AosErrorIds.OutcomeUnknown)
-            {
-                Append(key, AosJournalState.Failed, answer: null, e.ErrorId, mustRecord: false);
-                Interlocked.Increment(ref _failed);
-                throw;
-            }
             catch (Exception e)
             {
-                Append(key, AosJournalState.Unknown, answer: null, (e as AosException)?.ErrorId ?? e.GetType().Name, mustRecord: false);
-                Interlocked.Increment(ref _unknown);
+                string errorId = (e as AosException)?.ErrorId ?? e.GetType().Name;
+                if (AosRowStates.After(e) == AosRowState.NotSent)
+                {
+                    Append(key, AosJournalState.Failed, answer: null, errorId, mustRecord: false);
+                    Interlocked.Increment(ref _failed);
+                }
+                else
+                {
+                    Append(key, AosJournalState.Unknown, answer: null, errorId, mustRecord: false);
+                    Interlocked.Increment(ref _unknown);
+                }
+
                 throw;
             }
 
             Interlocked.Increment(ref _sent);
-            Append(key, AosJournalState.Sent, result.ServerAnswer, errorId: null, mustRecord: true);
+            try
+            {
+                Append(key, AosJournalState.Sent, result.ServerAnswer, errorId: null, mustRecord: true);
+            }
+            catch (AosException e)
+            {
+                // Sent all the same: the row's report says so, and that the journal missed it.
+                return result.WithNotRecorded(NotRecorded(e));
+            }
+
             return result;
         }
+
+        /// <summary>Why a confirmed row has no sent line, and what a rerun does with it (its pending line is on disk).</summary>
+        private AosException NotRecorded(AosException writeFailure) =>
+            new AosException(AosErrorIds.JournalWriteFailed, AosErrorCategory.WriteError,
+                "The server confirmed this message, but the journal '" + Path + "' could not record it ("
+                + (writeFailure.InnerException?.Message ?? writeFailure.Message).TrimEnd('.') + "). "
+                + "A rerun with this journal reports it as of unknown outcome and does not send it again (unless -RetryUnknown).",
+                Path, writeFailure);
 
         public void Dispose()
         {

@@ -27,5 +27,19 @@ namespace AosMail.Engine
 
         /// <summary>True when the session had expired and was renewed once before this submission (docs/aos-protocol.md B14).</summary>
         public bool SessionRenewed { get; }
+
+        /// <summary>
+        /// Set when the server confirmed the submission but the send journal could not record it
+        /// (AosJournalWriteFailed): the row was sent, and its report says the journal missed it.
+        /// </summary>
+        public AosException? NotRecorded { get; private set; }
+
+        /// <summary>This result, marked as not recorded by the journal.</summary>
+        internal AosSubmitResult WithNotRecorded(AosException problem)
+        {
+            var copy = (AosSubmitResult)MemberwiseClone();
+            copy.NotRecorded = problem;
+            return copy;
+        }
     }
 }

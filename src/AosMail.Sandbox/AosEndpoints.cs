@@ -48,7 +48,7 @@ public static class AosEndpoints
             var fault = state.Faults.Take(command);
             record.Fault = fault?.ActionName;
             if (state.ReadBytesPerSecond > 0 || fault?.Action == FaultAction.Stall) LimitReceiveBuffer(context);
-            var latency = state.LatencyMs;
+            var latency = state.NextLatencyMs();
             await Task.Delay(latency / 2, context.RequestAborted);
             if (fault?.Action == FaultAction.Stall) await Task.Delay(fault.DelayMs, context.RequestAborted);
 

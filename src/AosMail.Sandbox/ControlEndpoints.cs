@@ -4,7 +4,8 @@ namespace AosMail.Sandbox;
 
 public sealed record FaultRequest(string? Command, string? Action, int? DelayMs, int? Status, string? Text, string? Location, int? Times, long? Size);
 
-public sealed record OptionsRequest(int? IdleSeconds, bool? LegacyOpenbox, long? MaxRequestBytes, int? LatencyMs, long? ReadBytesPerSecond);
+public sealed record OptionsRequest(int? IdleSeconds, bool? LegacyOpenbox, long? MaxRequestBytes, int? LatencyMs, long? ReadBytesPerSecond,
+    int? SlowPercent = null, int? SlowMs = null, int? JitterMs = null);
 
 public sealed record UserRequest(string? Name, string? Host, string? Password, string? FullName);
 
@@ -110,11 +111,19 @@ public static class ControlEndpoints
             if (body.MaxRequestBytes is < 1) return Problem("maxRequestBytes must be 1 or more");
             if (body.LatencyMs is < 0) return Problem("latencyMs must not be negative");
             if (body.ReadBytesPerSecond is < 0) return Problem("readBytesPerSecond must not be negative");
+            if (body.SlowPercent is < 0 or > 100) return Problem("slowPercent must be from 0 to 100");
+            if (body.SlowMs is < 0 || body.JitterMs is < 0) return Problem("slowMs and jitterMs must not be negative");
             if (body.IdleSeconds is { } idle) state.Sessions.Idle = TimeSpan.FromSeconds(idle);
             if (body.LegacyOpenbox is { } legacy) state.LegacyOpenbox = legacy;
             if (body.MaxRequestBytes is { } max) state.MaxRequestBytes = max;
             if (body.LatencyMs is { } latency) state.LatencyMs = latency;
             if (body.ReadBytesPerSecond is { } rate) state.ReadBytesPerSecond = rate;
+            if (body.SlowPercent is not null || body.SlowMs is not null || body.JitterMs is not null)
+            {
+                var uneven = state.Uneven;
+                state.SetUnevenLatency(body.SlowPercent ?? uneven.SlowPercent, body.SlowMs ?? uneven.SlowMs, body.JitterMs ?? uneven.JitterMs);
+            }
+
             return Options(state);
         });
 
@@ -140,6 +149,9 @@ public static class ControlEndpoints
         maxRequestBytes = state.MaxRequestBytes,
         latencyMs = state.LatencyMs,
         readBytesPerSecond = state.ReadBytesPerSecond,
+        slowPercent = state.Uneven.SlowPercent,
+        slowMs = state.Uneven.SlowMs,
+        jitterMs = state.Uneven.JitterMs,
     });
 
     private static IResult Options(SandboxState state) => Results.Json(new
@@ -149,6 +161,9 @@ public static class ControlEndpoints
         maxRequestBytes = state.MaxRequestBytes,
         latencyMs = state.LatencyMs,
         readBytesPerSecond = state.ReadBytesPerSecond,
+        slowPercent = state.Uneven.SlowPercent,
+        slowMs = state.Uneven.SlowMs,
+        jitterMs = state.Uneven.JitterMs,
     });
 
     private static IResult Problem(string message) => Results.Json(new { error = message }, statusCode: StatusCodes.Status400BadRequest);

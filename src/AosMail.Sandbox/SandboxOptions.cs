@@ -17,6 +17,11 @@ public sealed record SandboxOptions
     public int IdleMinutes { get; init; } = 45;
     /// <summary>A far-away server: each request takes this long in all, half before it is read, half before its answer.</summary>
     public int LatencyMs { get; init; }
+    /// <summary>Uneven latency: this share of requests (0 to 100 %, spread evenly) takes <see cref="SlowMs"/> longer.</summary>
+    public int SlowPercent { get; init; }
+    public int SlowMs { get; init; }
+    /// <summary>Uneven latency: each request takes a uniformly random 0 to this many ms longer.</summary>
+    public int JitterMs { get; init; }
     /// <summary>Slow reading: request bodies are read at most this fast (0: as fast as they come).</summary>
     public long ReadBytesPerSecond { get; init; }
     public string? ReadyFile { get; init; }
@@ -33,7 +38,8 @@ public sealed record SandboxOptions
 
     public const string Usage =
         "Usage: dotnet AosMail.Sandbox.dll [--port N] [--https-port N] [--data DIR] [--idle-minutes N]\n" +
-        "                                   [--latency-ms N] [--read-bytes-per-second N]\n" +
+        "                                   [--latency-ms N] [--slow-percent N --slow-ms N] [--jitter-ms N]\n" +
+        "                                   [--read-bytes-per-second N]\n" +
         "                                   [--ready-file PATH] [--user name@host:password]... [--no-demo-mail]";
 
     /// <summary>Parses the command line; throws <see cref="ArgumentException"/> with a
@@ -63,6 +69,9 @@ public sealed record SandboxOptions
                     options = options with { IdleMinutes = minutes };
                     break;
                 case "--latency-ms": options = options with { LatencyMs = (int)ParseCount(arg, Value(), int.MaxValue) }; break;
+                case "--slow-percent": options = options with { SlowPercent = (int)ParseCount(arg, Value(), 100) }; break;
+                case "--slow-ms": options = options with { SlowMs = (int)ParseCount(arg, Value(), int.MaxValue) }; break;
+                case "--jitter-ms": options = options with { JitterMs = (int)ParseCount(arg, Value(), int.MaxValue) }; break;
                 case "--read-bytes-per-second": options = options with { ReadBytesPerSecond = ParseCount(arg, Value(), long.MaxValue) }; break;
                 case "--user": users.Add(ParseUser(Value())); break;
                 case "--no-demo-mail": options = options with { DemoMail = false }; break;

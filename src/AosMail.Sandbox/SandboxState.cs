@@ -12,6 +12,7 @@ public sealed class SandboxState
         Mail = new MailStore(options.DataPath, clock);
         if (options.DemoMail) DemoMail.Seed(Mail, clock);
         LatencyMs = options.LatencyMs;
+        SetUnevenLatency(options.SlowPercent, options.SlowMs, options.JitterMs);
         ReadBytesPerSecond = options.ReadBytesPerSecond;
     }
 
@@ -38,6 +39,33 @@ public sealed class SandboxState
     {
         get => Volatile.Read(ref _latencyMs);
         set => Volatile.Write(ref _latencyMs, value);
+    }
+
+    private UnevenLatency _uneven = new(0, 0, 0);
+    private long _requests;
+
+    /// <summary>Uneven latency on top of <see cref="LatencyMs"/>: a share of slow requests, and uniform jitter.</summary>
+    public sealed record UnevenLatency(int SlowPercent, int SlowMs, int JitterMs);
+
+    public UnevenLatency Uneven => Volatile.Read(ref _uneven);
+
+    public void SetUnevenLatency(int slowPercent, int slowMs, int jitterMs)
+    {
+        Volatile.Write(ref _uneven, new UnevenLatency(slowPercent, slowMs, jitterMs));
+        Interlocked.Exchange(ref _requests, 0);
+    }
+
+    /// <summary>
+    /// How long the next request takes in all: the latency, plus the slow share's extra for exactly
+    /// SlowPercent of requests, spread evenly (the n-th request is slow when n x SlowPercent / 100
+    /// reaches a new whole number, so 5 % is every 20th), plus a uniform 0 to JitterMs.
+    /// </summary>
+    public int NextLatencyMs()
+    {
+        var uneven = Uneven;
+        long n = Interlocked.Increment(ref _requests);
+        bool slow = n * uneven.SlowPercent / 100 > (n - 1) * uneven.SlowPercent / 100;
+        return LatencyMs + (slow ? uneven.SlowMs : 0) + (uneven.JitterMs > 0 ? Random.Shared.Next(uneven.JitterMs + 1) : 0);
     }
 
     /// <summary>Slow reading: request bodies are read at most this fast; 0 is as fast as they come.</summary>
@@ -75,6 +103,7 @@ public sealed class SandboxState
         LegacyOpenbox = false;
         MaxRequestBytes = SandboxOptions.DefaultMaxRequestBytes;
         LatencyMs = Options.LatencyMs;
+        SetUnevenLatency(Options.SlowPercent, Options.SlowMs, Options.JitterMs);
         ReadBytesPerSecond = Options.ReadBytesPerSecond;
         Users.Reset();
         Mail.Clear();

@@ -110,12 +110,16 @@ namespace AosMail.Commands
         protected virtual int RowsInFlight => 1;
 
         private readonly List<string> _pipedStrings = new List<string>();
+        private readonly List<PSObject> _pipedFiles = new List<PSObject>();
         private AosAttachment[]? _commandLineAttachments;
-        private RequestWindow<PendingRow>? _window;
+        private AosRowPipeline<PendingRow>? _rows;
         private QueuedLog? _log;
-        private long _rowCount;
+        private HashSet<string>? _messagePropertyNames;
 
-        private RequestWindow<PendingRow> Window => _window ??= new RequestWindow<PendingRow>(RowsInFlight);
+        /// <summary>The record being processed, so that the journal's hooks refuse or skip the right row.</summary>
+        private PendingRow? _current;
+
+        private AosRowPipeline<PendingRow> Rows => _rows ??= new AosRowPipeline<PendingRow>(RowsInFlight, StopOnError(), WaitForRow, WriteRow);
 
         protected override void BeginProcessing()
         {
@@ -129,10 +133,25 @@ namespace AosMail.Commands
 
         protected override void ProcessRecord()
         {
-            if (InputObject?.BaseObject is string text)
+            switch (InputObject?.BaseObject)
             {
-                _pipedStrings.Add(text);
-                return;
+                case string text:
+                    _pipedStrings.Add(text);
+                    return;
+                case System.IO.FileSystemInfo _:
+                    // Held like strings: one piped file is an attachment of one message, several are refused.
+                    _pipedFiles.Add(InputObject);
+                    return;
+            }
+
+            if (InputObject is not null && !BindsMessageProperty(InputObject))
+            {
+                string type = InputObject.BaseObject.GetType().FullName ?? "object";
+                TerminateAfterRows(NewError(AosErrorIds.AmbiguousPipelineInput, AosErrorCategory.InvalidArgument,
+                    $"A {type} was piped to {MyInvocation.MyCommand.Name}, and it has no property that names a message part (To, Subject, Body, DraftId...), "
+                    + "so it would only repeat the message the parameters describe, once per piped object. It was not sent. "
+                    + "To send one message, do not pipe anything to the command; to send several, pipe objects with To, Subject and Body properties (Import-Csv).",
+                    InputObject));
             }
 
             Process(InputObject, pipedBody: null);
@@ -140,9 +159,13 @@ namespace AosMail.Commands
 
         protected override void EndProcessing()
         {
-            if (_pipedStrings.Count == 1)
+            if (_pipedStrings.Count == 1 && _pipedFiles.Count == 0)
             {
                 Process(null, _pipedStrings[0]);
+            }
+            else if (_pipedFiles.Count == 1 && _pipedStrings.Count == 0)
+            {
+                Process(_pipedFiles[0], pipedBody: null);
             }
 
             FinishAll();
@@ -154,31 +177,42 @@ namespace AosMail.Commands
                     + "To send a file's text as the body, use -BodyPath <file> or Get-Content -Raw <file> | ...; to send several messages, pipe objects with a Body property (Import-Csv).",
                     target: null));
             }
+
+            if (_pipedFiles.Count > 1 || (_pipedFiles.Count == 1 && _pipedStrings.Count > 0))
+            {
+                ThrowTerminatingError(NewError(AosErrorIds.AmbiguousPipelineInput, AosErrorCategory.InvalidArgument,
+                    $"{_pipedFiles.Count} files were piped to {MyInvocation.MyCommand.Name}" + (_pipedStrings.Count > 0 ? $" together with {_pipedStrings.Count} strings" : "")
+                    + ", and a piped file is an attachment of one message: several are not sent, neither as a message per file nor as one message. Nothing was sent. "
+                    + "To send the files as attachments of one message, give them with -Attachments (Get-ChildItem *.txt).",
+                    target: null));
+            }
+        }
+
+        /// <summary>
+        /// Whether a piped record has a property that binds a message parameter by name (To,
+        /// Subject, Body... and their aliases, as the cmdlet declares them): a number or a process
+        /// binds none, and would only repeat the command line's message once per record.
+        /// </summary>
+        private bool BindsMessageProperty(PSObject record)
+        {
+            _messagePropertyNames ??= new HashSet<string>(
+                MyInvocation.MyCommand.Parameters.Values
+                    .Where(p => p.ParameterSets.Values.Any(set => set.ValueFromPipelineByPropertyName))
+                    .SelectMany(p => new[] { p.Name }.Concat(p.Aliases)),
+                StringComparer.OrdinalIgnoreCase);
+            return _messagePropertyNames.Any(name => record.Properties[name] is not null);
         }
 
         /// <summary>One message: bind, validate (no network), ShouldProcess, start its request; its result or error comes out in input order.</summary>
         private void Process(PSObject? record, string? pipedBody)
         {
             object? row = record;
-            ++_rowCount;
+            _current = new PendingRow(row);
             if (!CheckPipedMessage(row) || !CheckUnboundPriority(row)) return;
             AosMessage? message = BuildMessage(row, pipedBody);
             if (message is null) return;
-            bool started = false;
-            try
-            {
-                started = ProcessMessage(row, message);
-            }
-            finally
-            {
-                // A row that never starts its request lets go of its content now; one that starts, when it ends (FinishRow).
-                if (!started) message.ReleaseContent();
-            }
-        }
-
-        /// <summary>Validate, ask, start: true once the row's request has been queued.</summary>
-        private bool ProcessMessage(object? row, AosMessage message)
-        {
+            // Its content (a stream's temporary copy) is let go when the row is written (WriteRow) or given up (WarnUnfinished).
+            _current.Message = message;
 
             // A draft named without new content keeps its saved content (AOS would replace it by the form's).
             bool keepSaved = message.DraftId is not null && message.Body is null && message.BodyPath is null && message.TextBody is null
@@ -192,83 +226,102 @@ namespace AosMail.Commands
             catch (AosException e)
             {
                 WriteRowError(ToErrorRecord(e, row ?? e.Target));
-                return false;
+                return;
             }
 
-            if (prepared.Warnings.Count > 0)
+            // Written in the row's place, before its result or error: after the earlier rows' results.
+            _current.Warnings = prepared.Warnings;
+            _current.Description = DescribeTarget(prepared, keepSaved);
+            _current.Prepared = prepared;
+            if (!AdmitRow(message, prepared, row, out string? journalKey)) return;
+            if (!ShouldProcess(DescribeTarget(prepared, keepSaved), DescribeAction(prepared)))
             {
-                // In the row's place, as its result or error will be: after the earlier rows' results.
-                WriteRowOutput(() =>
-                {
-                    foreach (string warning in prepared.Warnings)
-                    {
-                        WriteWarning(warning);
-                    }
-                });
+                Rows.Skip(_current);
+                return;
             }
-
-            if (!AdmitRow(message, prepared, row, out string? journalKey)) return false;
-            if (!ShouldProcess(DescribeTarget(prepared, keepSaved), DescribeAction(prepared))) return false;
 
             EnsureLoggedIn();
-            var pending = new PendingRow(_rowCount, row, DescribeTarget(prepared, keepSaved), message, prepared);
-            Queue(pending, StartRow(pending, journalKey, keepSaved));
-            return true;
+            PendingRow pending = _current;
+            Rows.Start(pending, () => StartRow(pending, journalKey, keepSaved));
         }
 
-        /// <summary>A row's error found before any request (nothing was sent for it), written in its place among the rows.</summary>
-        protected void WriteRowError(ErrorRecord error) => WriteRowOutput(() => WriteError(error));
+        /// <summary>The current row's error, found before any request (nothing was sent for it), written in its place among the rows.</summary>
+        protected void WriteRowError(ErrorRecord error)
+        {
+            _current!.Refusal = error;
+            Rows.Refuse(_current);
+        }
 
-        /// <summary>A row's output that needs no request (a journal's skipped row, say), written in its place among the rows.</summary>
-        protected void WriteRowOutput(Action write) =>
-            Queue(new PendingRow(_rowCount, null, null, null, null) { Output = write }, Task.CompletedTask);
+        /// <summary>The current row's output when it needs no request (a journal's skipped row, say), written in its place among the rows.</summary>
+        protected void WriteRowOutput(Action write)
+        {
+            _current!.Output = write;
+            Rows.Skip(_current);
+        }
+
+        /// <summary>
+        /// Ends the command with an error that makes the rest of it unusable: the rows already
+        /// started are waited for and reported first, and the error says which rows were sent.
+        /// </summary>
+        protected void TerminateAfterRows(ErrorRecord error)
+        {
+            FinishAll();
+            string verb = Kind == AosSubmitKind.Send ? "sent" : "saved";
+            string sent = Rows.WrittenRows(AosRowState.Sent, AosRowState.SentNotRecorded);
+            string maybe = Rows.WrittenRows(AosRowState.MaybeSent);
+            string summary = (sent.Length == 0 ? $"No row of this command was {verb}" : $"Rows {verb} by this command: {sent}")
+                + (maybe.Length == 0 ? "" : $"; rows that may have been {verb} (their outcome is unknown): {maybe}")
+                + $"; row {Rows.Count + 1} and any after it were not {verb}.";
+            var exception = (AosException)error.Exception;
+            ThrowTerminatingError(ToErrorRecord(new AosException(exception.ErrorId, exception.Category, exception.Message + " " + summary,
+                exception.Target, exception.InnerException), error.TargetObject));
+        }
 
         private void FinishAll()
         {
-            foreach (var (row, work) in Window.TakeFinished(WaitForRow, keep: 0))
-            {
-                FinishRow(row, work);
-            }
-
+            Rows.Finish();
             WriteRowProgress(null);
         }
 
-        /// <summary>Adds a row to the window, then writes the finished rows at its head, waiting for the oldest while the window is full.</summary>
-        private void Queue(PendingRow row, Task work)
-        {
-            Window.Add(row, work);
-            foreach (var (finished, done) in Window.TakeFinished(WaitForRow, keep: Window.Limit - 1))
-            {
-                FinishRow(finished, done);
-            }
-        }
-
         private void WaitForRow(Task work) => WaitFor(work, _log);
+
+        /// <summary>Whether an error ends the command: -ErrorAction Stop, or $ErrorActionPreference = 'Stop' where it is not given.</summary>
+        private bool StopOnError()
+        {
+            object? preference = MyInvocation.BoundParameters.TryGetValue("ErrorAction", out object? bound) ? bound : GetVariableValue("ErrorActionPreference");
+            if (preference is PSObject wrapped) preference = wrapped.BaseObject;
+            return preference is ActionPreference action ? action == ActionPreference.Stop
+                : preference is not null && string.Equals(preference.ToString(), nameof(ActionPreference.Stop), StringComparison.OrdinalIgnoreCase);
+        }
 
         /// <summary>
         /// Starts the request(s) of one row, on the pipeline thread and in input order: the one place
         /// where a row's request begins (a journal writes its pending line there, in SubmitAsync).
         /// </summary>
-        private Task<RowOutcome> StartRow(PendingRow row, string? journalKey, bool keepSaved)
+        private Task<AosSubmitResult> StartRow(PendingRow row, string? journalKey, bool keepSaved)
         {
             AosPreparedSubmission prepared = row.Prepared!;
-            return Start<RowOutcome>(async (log, progress, ct) =>
+            return Start<AosSubmitResult>(async (log, progress, ct) =>
             {
                 if (keepSaved)
                 {
                     byte[] saved = await Connection.ReadMessageAsync(Connection.DraftMailbox, prepared.DraftId!, log, ct).ConfigureAwait(false);
                     prepared = AosDraftContent.WithSavedContent(prepared, saved);
+                    row.Prepared = prepared;
                     log.Verbose($"No new body given: the saved content of draft {prepared.DraftId} ({saved.Length} bytes) is kept: {DescribeTarget(prepared)}.");
                 }
 
                 if (Kind == AosSubmitKind.Send)
                 {
-                    AosSubmitResult result = await SubmitAsync(prepared, journalKey, log, prepared.MayReportProgress ? progress : null, ct).ConfigureAwait(false);
-                    return new RowOutcome(prepared, result, prepared.DraftId, null);
+                    row.DraftId = prepared.DraftId;
+                    return await SubmitAsync(prepared, journalKey, log, prepared.MayReportProgress ? progress : null, ct).ConfigureAwait(false);
                 }
 
                 AosDraftSaveResult draft = await Connection.SaveDraftAsync(prepared, log, ct).ConfigureAwait(false);
-                return new RowOutcome(prepared, draft.Submit, draft.DraftId, draft.Problem) { BccNotKept = draft.BccNotKept };
+                row.DraftId = draft.DraftId;
+                row.DraftProblem = draft.Problem;
+                row.BccNotKept = draft.BccNotKept;
+                return draft.Submit;
             }, _log, _log?.Progress is null || !prepared.MayReportProgress ? null : ProgressText.Upload(row.Message!, Kind == AosSubmitKind.Send));
         }
 
@@ -286,96 +339,104 @@ namespace AosMail.Commands
         }
 
         /// <summary>
-        /// Writes one row's result or error, on the pipeline thread and in input order: the one place
-        /// where a row ends. Every row ends here exactly once, or is named by <see cref="WarnUnfinished"/>.
+        /// Writes one row's report, on the pipeline thread and in input order: its warnings, then
+        /// its result and/or error as its state says. Every row comes here exactly once, or is named
+        /// by <see cref="WarnUnfinished"/>.
         /// </summary>
-        private void FinishRow(PendingRow row, Task work)
+        private void WriteRow(AosRow<PendingRow> row)
         {
             try
             {
                 WriteRowProgress(row.Number);
-                if (row.Output is not null)
-                {
-                    row.Output();
-                    return;
-                }
-
-                RowOutcome outcome;
-                try
-                {
-                    outcome = Result((Task<RowOutcome>)work);
-                }
-                catch (AosException e)
-                {
-                    WriteError(ToErrorRecord(e, row.Target ?? e.Target));
-                    return;
-                }
-
-                if (outcome.DraftProblem is not null)
-                {
-                    WriteWarning($"The draft was saved, but its id could not be found: {outcome.DraftProblem}. Get-AosMessage -Mailbox {Connection.DraftMailbox} lists the drafts.");
-                }
-
-                if (outcome.BccNotKept)
-                {
-                    WriteWarning($"The draft was saved without its Bcc ({string.Join(", ", outcome.Prepared.Bcc)}): the server does not keep Bcc in drafts. "
-                        + $"Give it again when you send the draft: Send-AosMessage -DraftId {outcome.DraftId ?? "<id>"} -Bcc ...");
-                }
-
-                if (EmitResult)
-                {
-                    AosSubmitResult result = outcome.Result;
-                    WriteObject(NewResult(outcome.Prepared, row.Message!, outcome.DraftId, result.Submitted.LocalDateTime, result.Elapsed,
-                        result.ServerAnswer, result.RequestBytes, result.SessionRenewed));
-                }
-            }
-            catch (PipelineStoppedException) when (CancelToken.IsCancellationRequested)
-            {
-                // Stopped (not an error escalated by -ErrorAction Stop, which also ends this way once written).
-                WarnUnfinished(row, work);
-                throw;
+                WriteRowReport(row);
             }
             finally
             {
-                row.Message?.ReleaseContent();
+                row.Item.Message?.ReleaseContent();
+            }
+        }
+
+        private void WriteRowReport(AosRow<PendingRow> row)
+        {
+            PendingRow item = row.Item;
+            foreach (string warning in item.Warnings)
+            {
+                WriteWarning(warning);
+            }
+
+            switch (row.State)
+            {
+                case AosRowState.RefusedBeforeWire:
+                    WriteError(item.Refusal!);
+                    return;
+                case AosRowState.Skipped:
+                    item.Output?.Invoke();
+                    return;
+                case AosRowState.NotSent:
+                case AosRowState.MaybeSent:
+                    Exception error = row.Error!;
+                    if (error is OperationCanceledException && CancelToken.IsCancellationRequested) throw new PipelineStoppedException();
+                    if (error is AosException e)
+                    {
+                        WriteError(ToErrorRecord(e, item.Target ?? e.Target));
+                        return;
+                    }
+
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error).Throw();
+                    return;
+            }
+
+            AosSubmitResult result = row.Result!;
+            if (item.DraftProblem is not null)
+            {
+                WriteWarning($"The draft was saved, but its id could not be found: {item.DraftProblem}. Get-AosMessage -Mailbox {Connection.DraftMailbox} lists the drafts.");
+            }
+
+            if (item.BccNotKept)
+            {
+                WriteWarning($"The draft was saved without its Bcc ({string.Join(", ", item.Prepared!.Bcc)}): the server does not keep Bcc in drafts. "
+                    + $"Give it again when you send the draft: Send-AosMessage -DraftId {item.DraftId ?? "<id>"} -Bcc ...");
+            }
+
+            if (EmitResult)
+            {
+                WriteObject(NewResult(item.Prepared!, item.Message!, item.DraftId, result.Submitted.LocalDateTime, result.Elapsed,
+                    result.ServerAnswer, result.RequestBytes, result.SessionRenewed));
+            }
+
+            if (row.State == AosRowState.SentNotRecorded)
+            {
+                AosException problem = result.NotRecorded!;
+                WriteError(ToErrorRecord(new AosException(problem.ErrorId, problem.Category,
+                    $"Row {row.Number} ({item.Description}) was sent. {problem.Message}", item.Target ?? problem.Target, problem), item.Target));
             }
         }
 
         /// <summary>
         /// The command stops (Ctrl+C, a terminating error, a downstream Select-Object -First) with rows
-        /// whose results were not written: their requests are cancelled, and each row that was sent,
+        /// whose reports were not written: their requests are cancelled, and each row that was sent,
         /// or may have been, is named through the host (a stopping pipeline takes no error records).
         /// </summary>
-        private void WarnUnfinished(PendingRow? current, Task? currentWork)
+        private void WarnUnfinished()
         {
-            var rows = new List<(PendingRow Row, Task Work)>();
-            if (current is not null) rows.Add((current, currentWork!));
-            if (_window is not null) rows.AddRange(_window.TakeAll());
-            if (rows.Count == 0) return;
-
+            // The row being written when Ctrl+C came did not get its report; under -ErrorAction Stop or
+            // Select-Object -First the row being written did.
+            bool includeInterrupted = CancelToken.IsCancellationRequested;
             StopProcessing();
-            Task[] works = rows.Select(r => r.Work).ToArray();
-            try
-            {
-                // Cancelled requests end at once; the wait only lets each settle, so it can be told as sent or not.
-                Task.WaitAll(works, TimeSpan.FromSeconds(10));
-            }
-            catch (AggregateException)
-            {
-            }
-
+            // Cancelled requests end at once; the wait only lets each settle, so it can be told as sent or not.
+            List<AosRow<PendingRow>> rows = _rows!.TakeUnfinished(includeInterrupted, TimeSpan.FromSeconds(10));
             string verb = Kind == AosSubmitKind.Send ? "sent" : "saved";
             string command = MyInvocation.MyCommand.Name;
-            foreach (var (row, work) in rows)
+            foreach (var row in rows)
             {
-                string? state = row.Output is not null ? null
-                    : work.Status == TaskStatus.RanToCompletion ? $"was {verb}; its result was not written"
-                    : work.Exception?.InnerException is AosException e && e.ErrorId != AosErrorIds.OutcomeUnknown ? null
-                    : $"may have been {verb}: its request was under way. Check before repeating it";
+                row.Item.Message?.ReleaseContent();
+                string? state = row.State.WasSent() ? $"was {verb}; its result was not written"
+                    : row.State.MayHaveBeenSent() ? $"may have been {verb}: its request was under way. Check before repeating it"
+                    : null;
                 if (state is null) continue;
                 try
                 {
-                    Host.UI.WriteWarningLine($"{command} was stopped: row {row.Number} ({row.Description}) {state}.");
+                    Host.UI.WriteWarningLine($"{command} was stopped: row {row.Number} ({row.Item.Description}) {state}.");
                 }
                 catch (Exception)
                 {
@@ -386,57 +447,41 @@ namespace AosMail.Commands
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing && _window is not null && _window.Count > 0)
+            if (disposing && _rows is not null && (_rows.Held > 0 || CancelToken.IsCancellationRequested))
             {
-                // Stopped between records, or by an error: the rows still in the window never reached FinishRow.
-                WarnUnfinished(null, null);
+                // Stopped between records, or by an error: the rows still held never had their reports written.
+                WarnUnfinished();
             }
 
             base.Dispose(disposing);
         }
 
-        /// <summary>One pipeline record on its way through the window.</summary>
+        /// <summary>What the cmdlet keeps of one pipeline record on its way through the row pipeline.</summary>
         private sealed class PendingRow
         {
-            public PendingRow(long number, object? target, string? description, AosMessage? message, AosPreparedSubmission? prepared)
-            {
-                Number = number;
-                Target = target;
-                Description = description;
-                Message = message;
-                Prepared = prepared;
-            }
-
-            /// <summary>Its place in the input, from 1.</summary>
-            public long Number { get; }
+            public PendingRow(object? target) => Target = target;
 
             /// <summary>The pipeline record: the target of its error.</summary>
             public object? Target { get; }
 
             /// <summary>What ShouldProcess named (subject and recipients).</summary>
-            public string? Description { get; }
-            public AosMessage? Message { get; }
-            public AosPreparedSubmission? Prepared { get; }
+            public string? Description { get; set; }
+            public AosMessage? Message { get; set; }
 
-            /// <summary>What the row comes to without a request (an error found before any, a journal's skip): written in its place.</summary>
+            /// <summary>What was posted (a draft sent as saved: with its saved content).</summary>
+            public AosPreparedSubmission? Prepared { get; set; }
+
+            /// <summary>The checks' warnings, written before the row's result or error.</summary>
+            public IReadOnlyList<string> Warnings { get; set; } = Array.Empty<string>();
+
+            /// <summary>Why it was refused before the wire.</summary>
+            public ErrorRecord? Refusal { get; set; }
+
+            /// <summary>What a skipped row writes (a journal's earlier send, with -PassThru).</summary>
             public Action? Output { get; set; }
-        }
 
-        /// <summary>What a row's request(s) came to.</summary>
-        private sealed class RowOutcome
-        {
-            public RowOutcome(AosPreparedSubmission prepared, AosSubmitResult result, string? draftId, string? draftProblem)
-            {
-                Prepared = prepared;
-                Result = result;
-                DraftId = draftId;
-                DraftProblem = draftProblem;
-            }
-
-            public AosPreparedSubmission Prepared { get; }
-            public AosSubmitResult Result { get; }
-            public string? DraftId { get; }
-            public string? DraftProblem { get; }
+            public string? DraftId { get; set; }
+            public string? DraftProblem { get; set; }
 
             /// <summary>A draft saved with Bcc that the stored draft does not hold.</summary>
             public bool BccNotKept { get; set; }

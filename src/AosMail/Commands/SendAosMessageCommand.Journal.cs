@@ -85,7 +85,7 @@ namespace AosMail.Commands
             if (_journal.Broken is AosException broken)
             {
                 // The journal missed a record: sending on would leave rows it cannot account for.
-                ThrowTerminatingError(ToErrorRecord(broken, JournalPath));
+                TerminateAfterRows(ToErrorRecord(broken, JournalPath));
             }
 
             string? key;
@@ -115,13 +115,14 @@ namespace AosMail.Commands
             {
                 case AosJournalVerdict.AlreadySent:
                     WriteVerbose($"Skipped {what}: sent at {Shown(earlier!.Time)}, says the journal.");
-                    if (PassThru)
+                    AosSendResult? skipped = PassThru
+                        ? NewResult(prepared, message, prepared.DraftId, earlier.Time.LocalDateTime, TimeSpan.Zero,
+                            earlier.Answer ?? "", requestBytes: 0, sessionRenewed: false, skipped: true)
+                        : null;
+                    WriteRowOutput(() =>
                     {
-                        var skipped = NewResult(prepared, message, prepared.DraftId, earlier.Time.LocalDateTime, TimeSpan.Zero,
-                            earlier.Answer ?? "", requestBytes: 0, sessionRenewed: false, skipped: true);
-                        WriteRowOutput(() => WriteObject(skipped));
-                    }
-
+                        if (skipped is not null) WriteObject(skipped);
+                    });
                     return false;
 
                 case AosJournalVerdict.OutcomeUnknown:

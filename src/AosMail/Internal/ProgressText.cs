@@ -38,7 +38,7 @@ namespace AosMail.Internal
 
         private static long SizeOf(AosAttachmentSource attachment)
         {
-            if (attachment.Content is not null) return attachment.Content.Length;
+            if (attachment.ContentLength is long known) return known;
             try
             {
                 return new FileInfo(attachment.Path!).Length;
