@@ -51,5 +51,7 @@ namespace AosMail.Engine
         public const string JournalWriteFailed = "AosJournalWriteFailed";
         public const string JournalDuplicateKey = "AosJournalDuplicateKey";
         public const string JournalKeyMissing = "AosJournalKeyMissing";
+        public const string JournalTooLarge = "AosJournalTooLarge";
+        public const string JournalSentNotRecorded = "AosJournalSentNotRecorded";
     }
 }
