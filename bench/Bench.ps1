@@ -24,11 +24,16 @@
 #   import    Import-Module AosMail in a fresh pwsh vs a fresh pwsh that imports nothing (and, as the
 #             floor, vs importing a one-function script module with one table view; and, for this
 #             module's own share, its import in a pwsh that has imported that module first)
+#   journal   Send-AosMessage -JournalPath on the disk the bench runs from vs the same rows without a
+#             journal: loopback sequential (>= 0.6x), 50 ms with -ThrottleLimit 16 (>= 0.95x), and the
+#             heap of 100,000 journaled rows (<= 64 MB): bench/JournalBench.ps1. -Section journal runs
+#             that section alone.
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [string] $SandboxPath,
     [switch] $Smoke,
-    [string] $ResultPath
+    [string] $ResultPath,
+    [ValidateSet('all', 'journal')] [string] $Section = 'all'
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3
@@ -131,6 +136,8 @@ try {
             WarmRounds = $(if ($Smoke) { 1 } else { 3 }); Rounds = $(if ($Smoke) { 1 } else { 6 }); Companions = $false; Runs = @('pipeline', 'raw', 'perMessage') }
     )
 
+    # -Section journal: the journal section alone (the sections below are not indented under this if).
+    if ($Section -eq 'all') {
     # Warm-up: JIT tiering of the module, MimeKit and the sandbox (both sides). Throughput keeps
     # climbing for the first four to five thousand requests of each process (tiered compilation and
     # dynamic PGO), so both paths get four full rounds over HTTP and three more over TLS (its first
@@ -495,6 +502,10 @@ try {
     Add-Result 'import: added to a pwsh start' $addedMs 'ms' '' 0 ("median of ${importRuns} paired starts: empty pwsh {0:N0} ms, with Import-Module {1:N0} ms (medians); Import-Module itself {2:N0} ms" -f (Get-Median $empty), (Get-Median $imported), (Get-Median $inside))
     Add-Result 'import: a one-view module' $trivialMs 'ms' '' 0 'the floor: a first Import-Module of a manifest with a format file costs this much here'
     Add-Result 'import: after the one-view module' ([double[]]$warmed) 'ms' '' 0 "this module's own share: its Import-Module by a stopwatch, once PowerShell's module and format code has run"
+    }
+
+    # ---- journal ----
+    . (Join-Path $PSScriptRoot 'JournalBench.ps1')
 }
 finally {
     $sandbox | Stop-AosSandbox

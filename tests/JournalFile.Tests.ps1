@@ -65,9 +65,10 @@ Describe 'Send journal: files that are not journals' {
         $first = Invoke-Captured { $rows | Send-AosMessage -JournalPath $journal -JournalKey EmployeeId -PassThru }
         $first.Errors.Count | Should -Be 0 -Because ($first.Errors | Out-String)
         @(Get-SandboxSpool).Count | Should -Be 2
-        $keys = @(Read-JournalLine $journal | Select-Object -Skip 1 | ForEach-Object key | Select-Object -Unique)
-        $keys | Should -BeExactly $surrogate, $nul
-        Get-Content -Raw -LiteralPath $journal | Should -BeLike '*"E1\ud800"*'
+        # Escaped as JSON, where UTF-8 has no form for them (ConvertFrom-Json reads a lone surrogate as U+FFFD, so the text is checked).
+        $text = [IO.File]::ReadAllText($journal)
+        $text | Should -BeLike '*"key":"E1\ud800","state":"sent"*'
+        $text | Should -BeLike '*"key":"E2\u0000","state":"sent"*'
 
         # The same rows skip; a key a lossy encoding would have turned the first into is another row.
         Clear-SandboxRequest
@@ -96,7 +97,10 @@ Describe 'Send journal on a full disk' {
 
         function Set-DiskFull {
             # Fills every free page (dd ends with "No space left on device").
-            $null = & dd if=/dev/zero of=(Join-Path $Disk 'filler') bs=4096 2>&1
+            $filler = Join-Path $Disk 'filler'
+            $null = & dd if=/dev/zero "of=$filler" bs=4096 2>&1
+            [IO.DriveInfo]::new($Disk).AvailableFreeSpace | Should -Be 0 -Because 'the small disk is full'
+            (Get-Item -LiteralPath $filler).Length | Should -BeGreaterThan 0
         }
 
         function Set-JournalEnd([string] $Path, [int] $Room) {
