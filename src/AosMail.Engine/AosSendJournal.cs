@@ -405,9 +405,11 @@ namespace AosMail.Engine
         }
 
         /// <summary>
-        /// Queues a line for the next flush and returns a task that ends once it is on disk. The
-        /// caller that finds no flush under way starts one on the thread pool; lines queued while
-        /// it runs go with the one after, however many callers queued them.
+        /// Queues a line and returns a task that ends once it is on disk. A caller that finds no
+        /// flush under way flushes on its own thread what is queued (its own line with it) and
+        /// goes on, so one row at a time costs no thread switch; lines queued meanwhile wait and
+        /// go together in the next flush, which the thread pool takes over if the caller's own
+        /// line is done.
         /// </summary>
         private Task AppendAsync(string line)
         {
@@ -420,11 +422,12 @@ namespace AosMail.Engine
                 _flushing = true;
             }
 
-            ThreadPool.QueueUserWorkItem(_ => FlushQueued());
+            FlushQueued(queued);
             return queued.Done.Task;
         }
 
-        private void FlushQueued()
+        /// <summary>Flushes batch after batch until none is queued, or (for a caller) until its own line is on disk.</summary>
+        private void FlushQueued(QueuedLine? own)
         {
             while (true)
             {
@@ -434,6 +437,13 @@ namespace AosMail.Engine
                     if (_queue.Count == 0)
                     {
                         _flushing = false;
+                        return;
+                    }
+
+                    if (own != null && own.Done.Task.IsCompleted)
+                    {
+                        // The caller goes on; the lines queued during its flush get one of their own.
+                        ThreadPool.QueueUserWorkItem(_ => FlushQueued(null));
                         return;
                     }
 

@@ -625,12 +625,13 @@ public sealed class JournalTests : IDisposable
         var held = new HeldFlushes(journal);
         int flushesAtRequest = -1;
         string? onDiskAtRequest = null;
-        var row = journal.SubmitAsync("row-1", () =>
+        // On a thread of its own: a caller that finds no flush under way flushes on its own thread.
+        var row = Task.Run(() => journal.SubmitAsync("row-1", () =>
         {
             flushesAtRequest = journal.Flushes;
             onDiskAtRequest = ReadOnDisk(path);
             return Ok();
-        });
+        }));
 
         await held.UntilHeld();
         await Task.Delay(200);
@@ -665,7 +666,7 @@ public sealed class JournalTests : IDisposable
         });
 
         // Row 0's pending line is being flushed; 20 rows start meanwhile.
-        var first = Row("row-0");
+        var first = Task.Run(() => Row("row-0"));
         await held.UntilHeld();
         var rows = Enumerable.Range(1, 20).Select(i => Row("row-" + i)).ToList();
         Assert.Equal(0, Volatile.Read(ref requests));
