@@ -595,14 +595,25 @@ public sealed class JournalTests : IDisposable
             journal.FlushToDisk = file =>
             {
                 Interlocked.Increment(ref Waiting);
-                _permits.Wait();
+                bool released = _permits.Wait(TimeSpan.FromSeconds(10));
                 Interlocked.Decrement(ref Waiting);
+                if (!released) throw new TimeoutException("A flush was held for 10 s: more flushes than the test allowed.");
                 flush(file);
                 lock (Ends) Ends.Add(file.Position);
             };
         }
 
         public void Release(int flushes = 1) => _permits.Release(flushes);
+
+        /// <summary>Whether the line with <paramref name="marker"/> ends within what was flushed.</summary>
+        public bool Flushed(string path, string marker)
+        {
+            string text = ReadOnDisk(path);
+            int at = text.IndexOf(marker, StringComparison.Ordinal);
+            if (at < 0) return false;
+            long end = Encoding.UTF8.GetByteCount(text.Substring(0, text.IndexOf('\n', at) + 1));
+            lock (Ends) return Ends.Count > 0 && end <= Ends.Max();
+        }
 
         public async Task UntilHeld()
         {
@@ -649,6 +660,34 @@ public sealed class JournalTests : IDisposable
         Assert.Equal("OK", (await row).ServerAnswer);
         Assert.Equal(2, journal.Flushes);
         Assert.Equal("sent", AosJournalJson.Read(Lines(ReadOnDisk(path)).Last())["state"]);
+    }
+
+    [Fact]
+    public async Task ALineQueuedBehindAFlushIsOnDiskBeforeItsCallerGoesOn()
+    {
+        string path = NewPath();
+        using var journal = Open(path);
+        var held = new HeldFlushes(journal);
+        var answer = new TaskCompletionSource<AosSubmitResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var first = Task.Run(() => journal.SubmitAsync("row-0", () => answer.Task));
+        await held.UntilHeld();   // row-0's pending line is being flushed
+
+        bool called = false;
+        bool flushedAtRequest = false;
+        var row = journal.SubmitAsync("row-1", () =>
+        {
+            called = true;
+            flushedAtRequest = held.Flushed(path, "\"key\":\"row-1\",\"state\":\"pending\"");
+            return Ok();
+        });
+        await Task.Delay(200);
+        Assert.False(called, "row 1's request waits for the flush after the one under way");
+        held.Release(10);
+        answer.SetResult(await Ok());
+        await Task.WhenAll(first, row);
+        Assert.True(called);
+        Assert.True(flushedAtRequest, "row 1's pending line was on disk when its request started");
+        Assert.True(held.Flushed(path, "\"key\":\"row-1\",\"state\":\"sent\""));
     }
 
     [Fact]
