@@ -29,11 +29,16 @@
 #   import    Import-Module AosMail in a fresh pwsh vs a fresh pwsh that imports nothing (and, as the
 #             floor, vs importing a one-function script module with one table view; and, for this
 #             module's own share, its import in a pwsh that has imported that module first)
+#   journal   Send-AosMessage -JournalPath on the disk the bench runs from vs the same rows without a
+#             journal: loopback sequential (>= 0.6x), 50 ms with -ThrottleLimit 16 (>= 0.95x), and the
+#             heap of 100,000 journaled rows (<= 64 MB): bench/JournalBench.ps1. -Section journal runs
+#             that section alone.
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [string] $SandboxPath,
     [switch] $Smoke,
-    [string] $ResultPath
+    [string] $ResultPath,
+    [ValidateSet('all', 'journal')] [string] $Section = 'all'
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3
@@ -136,6 +141,8 @@ try {
             WarmRounds = $(if ($Smoke) { 1 } else { 3 }); Rounds = $(if ($Smoke) { 1 } else { 6 }); Companions = $false; Runs = @('pipeline', 'raw', 'perMessage') }
     )
 
+    # -Section journal: the journal section alone (the sections below are not indented under this if).
+    if ($Section -eq 'all') {
     # Warm-up: JIT tiering of the module, MimeKit and the sandbox (both sides). Throughput keeps
     # climbing for the first four to five thousand requests of each process (tiered compilation and
     # dynamic PGO), so both paths get four full rounds over HTTP and three more over TLS (its first
@@ -583,6 +590,10 @@ try {
             if ($i -gt 0) { [double]"$with".Trim() - [double]"$without".Trim() }
         })
     Add-Result 'import: the .NET Framework check' ([double[]]$checkShare) 'ms' '' 0 "Import-Module with the check in the manifest minus without it, ${importRuns} paired fresh processes"
+    }
+
+    # ---- journal ----
+    . (Join-Path $PSScriptRoot 'JournalBench.ps1')
 }
 finally {
     $sandbox | Stop-AosSandbox

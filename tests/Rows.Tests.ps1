@@ -128,7 +128,7 @@ Describe 'Send-AosMessage -JournalPath on a full disk' {
             # Rows 1 .. lastSent have results: the last of them too, though the journal missed it.
             @($result.Output.Subject) | Should -Be @($rows[0..($lastSent - 1)].Subject)
             $result.Errors.Count | Should -Be 2 -Because ($result.Errors | Out-String)
-            $result.Errors[0] | Get-ErrorId | Should -BeExactly 'AosJournalWriteFailed'
+            $result.Errors[0] | Get-ErrorId | Should -BeExactly 'AosJournalSentNotRecorded'
             $result.Errors[0].CategoryInfo.Category | Should -Be 'WriteError'
             [object]::ReferenceEquals($result.Errors[0].TargetObject, $rows[$lastSent - 1]) | Should -BeTrue
             $result.Errors[0].Exception.Message | Should -BeLike "Row $lastSent (*) was sent. The server confirmed this message, but the journal*could not record it*A rerun with this journal reports it as of unknown outcome and does not send it again*"

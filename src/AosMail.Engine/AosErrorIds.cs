@@ -52,6 +52,8 @@ namespace AosMail.Engine
         public const string JournalWriteFailed = "AosJournalWriteFailed";
         public const string JournalDuplicateKey = "AosJournalDuplicateKey";
         public const string JournalKeyMissing = "AosJournalKeyMissing";
+        public const string JournalTooLarge = "AosJournalTooLarge";
+        public const string JournalSentNotRecorded = "AosJournalSentNotRecorded";
 
         // The environment. Raised by AosMail.FrameworkCheck.ps1 before any of the module's code can
         // load (so it spells the id itself); listed here so that this list is whole.

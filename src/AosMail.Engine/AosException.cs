@@ -6,7 +6,7 @@ namespace AosMail.Engine
     /// Every failure the engine reports. The message names the offending value but never a
     /// password or session id; <see cref="Target"/> is the offending input itself.
     /// </summary>
-    public sealed class AosException : Exception
+    public class AosException : Exception
     {
         public AosException(string errorId, AosErrorCategory category, string message, object? target = null, Exception? innerException = null)
             : base(message, innerException)

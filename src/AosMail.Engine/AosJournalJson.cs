@@ -74,8 +74,9 @@ namespace AosMail.Engine
         private static void AppendString(StringBuilder text, string value)
         {
             text.Append('"');
-            foreach (char c in value)
+            for (int i = 0; i < value.Length; i++)
             {
+                char c = value[i];
                 switch (c)
                 {
                     case '"': text.Append("\\\""); break;
@@ -84,7 +85,9 @@ namespace AosMail.Engine
                     case '\r': text.Append("\\r"); break;
                     case '\t': text.Append("\\t"); break;
                     default:
-                        if (c < ' ' || c == '\u2028' || c == '\u2029')
+                        // A surrogate without its partner has no UTF-8 form (it would be written as
+                        // U+FFFD and never match again), so it is escaped like a control character.
+                        if (c < ' ' || c == '\u2028' || c == '\u2029' || (char.IsSurrogate(c) && !IsPairAt(value, i)))
                         {
                             text.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
                         }
@@ -99,6 +102,12 @@ namespace AosMail.Engine
 
             text.Append('"');
         }
+
+        /// <summary>Whether the surrogate at <paramref name="i"/> is half of a well-formed pair.</summary>
+        private static bool IsPairAt(string value, int i) =>
+            char.IsHighSurrogate(value[i])
+                ? i + 1 < value.Length && char.IsLowSurrogate(value[i + 1])
+                : i > 0 && char.IsHighSurrogate(value[i - 1]);
 
         private static string ReadString(string line, ref int i)
         {

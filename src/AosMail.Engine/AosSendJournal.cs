@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Security.Cryptography;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
@@ -71,26 +72,24 @@ namespace AosMail.Engine
 
     /// <summary>
     /// The send journal: an append-only JSON Lines file with one record per state change of a row
-    /// (pending before its request starts, then sent, failed or unknown), each flushed to disk
-    /// before the method that writes it returns, so a rerun after a crash at any instant knows which
-    /// rows went. The first line names the server, the account and how rows are keyed; a journal of
-    /// another one is refused. The file is held open exclusively while in use, which is the lock.
-    /// Only keys, states, times, the server's answer and error ids are written: never message
-    /// content, a password or a session id.
+    /// (pending before its request starts, then sent, failed or unknown), each on disk before the
+    /// method that writes it lets its caller go on, so a rerun after a crash at any instant knows
+    /// which rows went. The first line names the server, the account and how rows are keyed; a
+    /// journal of another one, or a file that is not a journal, is refused and left as it is. The
+    /// file is held open exclusively while in use, which is the lock. Only keys, states, times, the
+    /// server's answer and error ids are written: never message content, a password or a session id.
     /// </summary>
     /// <remarks>
-    /// Thread-safe: appends are serialised, so a caller that sends several rows at once calls
-    /// <see cref="SubmitAsync"/> from wherever each request is started, and each row's pending line
-    /// is on disk before that row's request begins.
+    /// Thread-safe. Lines are group-committed: the lines of rows that start or finish while a flush
+    /// is under way wait for the next flush and share it, so rows in flight together cost one
+    /// flush between them, while each caller still goes on only once its own line is on disk. In
+    /// memory a key is kept as a fixed-size hash, so a row costs the same whatever its key's length.
     /// </remarks>
     public sealed class AosSendJournal : IDisposable
     {
         /// <summary>The first field of the first line: what the file is.</summary>
         internal const string Format = "AosMail send journal";
         internal const string Version = "1";
-
-        /// <summary>The header's start as written (the format name comes first), to recognise a header torn by a crash.</summary>
-        private static readonly string HeaderStart = "{\"journal\":\"" + Format + "\"";
 
         /// <summary>How rows are keyed when no property is named.</summary>
         public const string KeyByContent = "content";
@@ -100,22 +99,41 @@ namespace AosMail.Engine
 
         private const string PropertyPrefix = "property:";
 
+        /// <summary>
+        /// The largest file opened as a journal: about a million rows, far more than one batch, so a
+        /// larger file is another file given by mistake or a journal that should be split.
+        /// </summary>
+        public const long MaxFileBytes = 256L * 1024 * 1024;
+
+        /// <summary>Distinct answers and error ids kept as one string each (a run's answers are nearly all "OK").</summary>
+        private const int MaxPooledTexts = 1024;
+
         private readonly object _gate = new object();
+        private readonly object _fileGate = new object();
         private readonly FileStream? _file;
-        private readonly Dictionary<string, AosJournalEntry> _entries;
-        private readonly HashSet<string> _seenThisRun = new HashSet<string>(StringComparer.Ordinal);
+        private readonly Dictionary<KeyHash, Record> _records;
+        private readonly Dictionary<string, string> _texts;
+        private int _recordedKeys;
+        private List<QueuedLine> _queue = new List<QueuedLine>();
+        private bool _flushing;
+        private bool _disposed;
+        private long _length;
+        private int _flushes;
         private int _sent;
         private int _skipped;
         private int _unknown;
         private int _failed;
         private AosException? _broken;
 
-        private AosSendJournal(string path, FileStream? file, Dictionary<string, AosJournalEntry> entries, bool droppedIncompleteLine, bool readOnly)
+        private AosSendJournal(string path, FileStream? file, Replayed replayed, bool readOnly)
         {
             Path = path;
             _file = file;
-            _entries = entries;
-            DroppedIncompleteLine = droppedIncompleteLine;
+            _records = replayed.Records;
+            _texts = replayed.Texts;
+            _recordedKeys = replayed.Records.Count;
+            _length = file?.Length ?? 0;
+            DroppedIncompleteLine = replayed.Dropped;
             IsReadOnly = readOnly;
         }
 
@@ -130,7 +148,7 @@ namespace AosMail.Engine
         /// <summary>How many keys the journal has records of (right after opening: those of earlier runs).</summary>
         public int RecordedKeys
         {
-            get { lock (_gate) return _entries.Count; }
+            get { lock (_gate) return _recordedKeys; }
         }
 
         /// <summary>Rows of this run the server confirmed.</summary>
@@ -151,6 +169,18 @@ namespace AosMail.Engine
             get { lock (_gate) return _broken; }
         }
 
+        /// <summary>How many times lines were flushed to disk since opening (the header of a new journal not counted).</summary>
+        internal int Flushes => Volatile.Read(ref _flushes);
+
+        /// <summary>Lines waiting for a flush (for tests).</summary>
+        internal int QueuedLines
+        {
+            get { lock (_gate) return _queue.Count; }
+        }
+
+        /// <summary>Puts written lines on disk; a test may wrap it to count, hold or fail flushes.</summary>
+        internal Action<FileStream> FlushToDisk { get; set; } = file => file.Flush(flushToDisk: true);
+
         /// <summary>
         /// Opens (or creates) the journal for an account on a server, rows keyed by
         /// <paramref name="keyBy"/> (<see cref="KeyByContent"/> or <see cref="KeyByProperty"/>), and replays it. Read-only opens an existing file without locking it
@@ -163,10 +193,26 @@ namespace AosMail.Engine
             if (account == null) throw new ArgumentNullException(nameof(account));
             if (keyBy == null) throw new ArgumentNullException(nameof(keyBy));
 
+            bool existed = File.Exists(path);
+            if (existed && !AosFileKind.IsRegularFile(path))
+            {
+                // /dev/null would take every record and forget it; a FIFO or a device is no record at all.
+                throw new AosException(AosErrorIds.InvalidPath, AosErrorCategory.InvalidArgument,
+                    "The journal '" + path + "' is not a regular file (a device, a FIFO or a socket), so it cannot keep a record. Give the path of a file.", path);
+            }
+
             FileStream? file = OpenFile(path, readOnly);
+            bool created = file != null && !existed;
             try
             {
-                byte[] content = file == null ? Array.Empty<byte>() : ReadAll(file);
+                if (file != null && file.Length > MaxFileBytes)
+                {
+                    throw new AosException(AosErrorIds.JournalTooLarge, AosErrorCategory.InvalidData,
+                        "The file '" + path + "' (" + file.Length.ToString("N0", CultureInfo.InvariantCulture) + " bytes) is larger than a send journal may be ("
+                        + (MaxFileBytes >> 20).ToString(CultureInfo.InvariantCulture) + " MB, about a million rows). It was not changed; "
+                        + "if it is a journal, start the next batch with a new -JournalPath.", path);
+                }
+
                 var header = new Dictionary<string, string?>
                 {
                     ["journal"] = Format,
@@ -175,19 +221,19 @@ namespace AosMail.Engine
                     ["account"] = account,
                     ["keyBy"] = keyBy,
                 };
-                var entries = Replay(path, content, header, out long goodLength, out bool dropped);
+                var replayed = file == null ? new Replayed() : Replay(path, file, header);
                 if (file != null && !readOnly)
                 {
-                    if (goodLength < content.Length)
+                    if (replayed.GoodLength < file.Length)
                     {
-                        file.SetLength(goodLength);
+                        file.SetLength(replayed.GoodLength);
                     }
 
                     file.Seek(0, SeekOrigin.End);
-                    if (goodLength == 0)
+                    if (replayed.GoodLength == 0)
                     {
                         header["created"] = Stamp(DateTimeOffset.UtcNow);
-                        WriteLine(file, AosJournalJson.Write(header), path);
+                        WriteHeader(file, AosJournalJson.Write(header), path);
                     }
                 }
 
@@ -197,11 +243,12 @@ namespace AosMail.Engine
                     file = null;
                 }
 
-                return new AosSendJournal(path, file, entries, dropped, readOnly);
+                return new AosSendJournal(path, file, replayed, readOnly);
             }
             catch
             {
-                file?.Dispose();
+                Close(file);
+                if (created) TryDelete(path);
                 throw;
             }
         }
@@ -209,9 +256,10 @@ namespace AosMail.Engine
         /// <summary>The latest record of a key, or null when none.</summary>
         public AosJournalEntry? Find(string key)
         {
+            var hash = KeyHash.Of(key);
             lock (_gate)
             {
-                return _entries.TryGetValue(key, out var entry) ? entry : null;
+                return _records.TryGetValue(hash, out var record) && record.Recorded ? record.ToEntry(key) : null;
             }
         }
 
@@ -224,14 +272,18 @@ namespace AosMail.Engine
         public AosJournalVerdict Admit(string key, bool retryUnknown, out AosJournalEntry? earlier)
         {
             if (string.IsNullOrEmpty(key)) throw new ArgumentException("A journal key must not be empty.", nameof(key));
+            var hash = KeyHash.Of(key);
             lock (_gate)
             {
-                _entries.TryGetValue(key, out earlier);
-                if (!_seenThisRun.Add(key))
+                _records.TryGetValue(hash, out var record);
+                earlier = record.Recorded ? record.ToEntry(key) : null;
+                if (record.SeenThisRun)
                 {
                     return AosJournalVerdict.DuplicateKey;
                 }
 
+                record.SeenThisRun = true;
+                _records[hash] = record;
                 switch (earlier?.State)
                 {
                     case AosJournalState.Sent:
@@ -252,15 +304,18 @@ namespace AosMail.Engine
         /// Runs one send under the journal: records the key as pending (on disk before
         /// <paramref name="submit"/> is called), then as sent, failed or unknown (as
         /// <see cref="AosRowStates.After(Exception)"/> tells nothing sent from maybe sent), and passes
-        /// the result or the exception on. A confirmed send whose sent line cannot be written is
-        /// still a result, marked <see cref="AosSubmitResult.NotRecorded"/>.
+        /// the result or the exception on. A pending line that cannot be written is
+        /// AosJournalWriteFailed, and the request is not made; a confirmed send whose sent line cannot
+        /// be written is still a result, marked <see cref="AosSubmitResult.NotRecorded"/> (AosJournalSentNotRecorded).
         /// </summary>
         public async Task<AosSubmitResult> SubmitAsync(string key, Func<Task<AosSubmitResult>> submit)
         {
             if (string.IsNullOrEmpty(key)) throw new ArgumentException("A journal key must not be empty.", nameof(key));
             if (submit == null) throw new ArgumentNullException(nameof(submit));
+            if (IsReadOnly) throw new InvalidOperationException("The journal was opened to read only.");
 
-            Append(key, AosJournalState.Pending, answer: null, errorId: null, mustRecord: true);
+            var hash = KeyHash.Of(key);
+            await RecordAsync(hash, key, AosJournalState.Pending, answer: null, errorId: null).ConfigureAwait(false);
             AosSubmitResult result;
             try
             {
@@ -271,13 +326,13 @@ namespace AosMail.Engine
                 string errorId = (e as AosException)?.ErrorId ?? e.GetType().Name;
                 if (AosRowStates.After(e) == AosRowState.NotSent)
                 {
-                    Append(key, AosJournalState.Failed, answer: null, errorId, mustRecord: false);
                     Interlocked.Increment(ref _failed);
+                    await TryRecordAsync(hash, key, AosJournalState.Failed, answer: null, errorId).ConfigureAwait(false);
                 }
                 else
                 {
-                    Append(key, AosJournalState.Unknown, answer: null, errorId, mustRecord: false);
                     Interlocked.Increment(ref _unknown);
+                    await TryRecordAsync(hash, key, AosJournalState.Unknown, answer: null, errorId).ConfigureAwait(false);
                 }
 
                 throw;
@@ -286,7 +341,7 @@ namespace AosMail.Engine
             Interlocked.Increment(ref _sent);
             try
             {
-                Append(key, AosJournalState.Sent, result.ServerAnswer, errorId: null, mustRecord: true);
+                await RecordAsync(hash, key, AosJournalState.Sent, result.ServerAnswer, errorId: null).ConfigureAwait(false);
             }
             catch (AosException e)
             {
@@ -299,7 +354,7 @@ namespace AosMail.Engine
 
         /// <summary>Why a confirmed row has no sent line, and what a rerun does with it (its pending line is on disk).</summary>
         private AosException NotRecorded(AosException writeFailure) =>
-            new AosException(AosErrorIds.JournalWriteFailed, AosErrorCategory.WriteError,
+            new AosException(AosErrorIds.JournalSentNotRecorded, AosErrorCategory.WriteError,
                 "The server confirmed this message, but the journal '" + Path + "' could not record it ("
                 + (writeFailure.InnerException?.Message ?? writeFailure.Message).TrimEnd('.') + "). "
                 + "A rerun with this journal reports it as of unknown outcome and does not send it again (unless -RetryUnknown).",
@@ -307,20 +362,18 @@ namespace AosMail.Engine
 
         public void Dispose()
         {
-            lock (_gate)
+            lock (_fileGate)
             {
-                _file?.Dispose();
+                _disposed = true;
+                Close(_file);
             }
         }
 
-        /// <summary>
-        /// Writes one record and flushes it to disk. A failure marks the journal broken; it throws
-        /// AosJournalWriteFailed when <paramref name="mustRecord"/>, and otherwise leaves the
-        /// exception already on its way (the row's own error) to be reported.
-        /// </summary>
-        private void Append(string key, AosJournalState state, string? answer, string? errorId, bool mustRecord)
+        // ---- writing: group commit ----
+
+        /// <summary>Writes one record and returns once it is on disk; a failure marks the journal broken and is AosJournalWriteFailed.</summary>
+        private async Task RecordAsync(KeyHash hash, string key, AosJournalState state, string? answer, string? errorId)
         {
-            if (IsReadOnly) throw new InvalidOperationException("The journal was opened to read only.");
             var now = DateTimeOffset.UtcNow;
             string line = AosJournalJson.Write(new Dictionary<string, string?>
             {
@@ -330,32 +383,161 @@ namespace AosMail.Engine
                 ["answer"] = answer,
                 ["error"] = errorId,
             });
+            await AppendAsync(line).ConfigureAwait(false);
             lock (_gate)
             {
-                if (_broken != null)
-                {
-                    if (mustRecord) throw _broken;
-                    return;
-                }
-
-                try
-                {
-                    WriteLine(_file!, line, Path);
-                }
-                catch (AosException e)
-                {
-                    _broken = e;
-                    if (mustRecord) throw;
-                    return;
-                }
-
-                _entries.TryGetValue(key, out var previous);
-                var attempted = state == AosJournalState.Pending ? now : previous?.Attempted ?? now;
-                _entries[key] = new AosJournalEntry(key, state, now, attempted, answer, errorId);
+                _records.TryGetValue(hash, out var record);
+                if (!record.Recorded) _recordedKeys++;
+                record.Attempted = state == AosJournalState.Pending || !record.Recorded ? now.UtcTicks : record.Attempted;
+                record.Recorded = true;
+                record.State = state;
+                record.Time = now.UtcTicks;
+                record.Answer = Pooled(_texts, answer);
+                record.ErrorId = Pooled(_texts, errorId);
+                _records[hash] = record;
             }
         }
 
-        private static void WriteLine(FileStream file, string line, string path)
+        /// <summary>
+        /// Records a row's failure or unknown outcome if the journal can: when it cannot, the row's
+        /// own error is already on its way, and the rerun finds the row pending (reported, not resent).
+        /// </summary>
+        private async Task TryRecordAsync(KeyHash hash, string key, AosJournalState state, string? answer, string? errorId)
+        {
+            try
+            {
+                await RecordAsync(hash, key, state, answer, errorId).ConfigureAwait(false);
+            }
+            catch (AosException)
+            {
+            }
+        }
+
+        /// <summary>
+        /// Queues a line and returns a task that ends once it is on disk. A caller that finds no
+        /// flush under way flushes on its own thread what is queued (its own line with it) and
+        /// goes on, so one row at a time costs no thread switch; lines queued meanwhile wait and
+        /// go together in the next flush, which the thread pool takes over if the caller's own
+        /// line is done.
+        /// </summary>
+        private Task AppendAsync(string line)
+        {
+            var queued = new QueuedLine(line);
+            lock (_gate)
+            {
+                if (_broken != null) return Task.FromException(_broken);
+                _queue.Add(queued);
+                if (_flushing) return queued.Done.Task;
+                _flushing = true;
+            }
+
+            FlushQueued(queued);
+            return queued.Done.Task;
+        }
+
+        /// <summary>Flushes batch after batch until none is queued, or (for a caller) until its own line is on disk.</summary>
+        private void FlushQueued(QueuedLine? own)
+        {
+            while (true)
+            {
+                List<QueuedLine> batch;
+                lock (_gate)
+                {
+                    if (_queue.Count == 0)
+                    {
+                        _flushing = false;
+                        return;
+                    }
+
+                    if (own != null && own.Done.Task.IsCompleted)
+                    {
+                        // The caller goes on; the lines queued during its flush get one of their own.
+                        ThreadPool.QueueUserWorkItem(_ => FlushQueued(null));
+                        return;
+                    }
+
+                    batch = _queue;
+                    _queue = new List<QueuedLine>();
+                }
+
+                AosException? failure = WriteBatch(batch);
+                if (failure != null)
+                {
+                    lock (_gate)
+                    {
+                        // Nothing more is written: what is queued now fails with the batch.
+                        batch.AddRange(_queue);
+                        _queue.Clear();
+                        _flushing = false;
+                    }
+                }
+
+                foreach (var queued in batch)
+                {
+                    if (failure == null) queued.Done.TrySetResult(true);
+                    else queued.Done.TrySetException(failure);
+                }
+
+                if (failure != null) return;
+            }
+        }
+
+        /// <summary>
+        /// Writes the lines in one write and flushes them to disk. On a failure (a full disk, say) the
+        /// file is cut back to its last flushed line, so no part of the batch is left to be read as a
+        /// record, and the journal is broken.
+        /// </summary>
+        private AosException? WriteBatch(List<QueuedLine> batch)
+        {
+            var text = new StringBuilder();
+            foreach (var queued in batch)
+            {
+                text.Append(queued.Line).Append('\n');
+            }
+
+            byte[] bytes = Encoding.UTF8.GetBytes(text.ToString());
+            lock (_fileGate)
+            {
+                try
+                {
+                    if (_disposed) throw new ObjectDisposedException(Path, "The journal was closed.");
+                    _file!.Write(bytes, 0, bytes.Length);
+                    FlushToDisk(_file);
+                    _length += bytes.Length;
+                    Interlocked.Increment(ref _flushes);
+                    return null;
+                }
+                catch (Exception e)
+                {
+                    // Whatever the failure, the writers waiting on this batch must hear of it (an
+                    // exception escaping here would end the process and leave them waiting).
+                    if (!_disposed) TryCutBack(_file!, _length);
+                    var broken = new AosException(AosErrorIds.JournalWriteFailed, AosErrorCategory.WriteError,
+                        "Could not write to the journal '" + Path + "': " + e.Message + " No further message is sent, since the journal could not record it.",
+                        Path, e);
+                    lock (_gate)
+                    {
+                        _broken = _broken ?? broken;
+                        return _broken;
+                    }
+                }
+            }
+        }
+
+        private static void TryCutBack(FileStream file, long length)
+        {
+            try
+            {
+                file.SetLength(length);
+                file.Seek(length, SeekOrigin.Begin);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is NotSupportedException)
+            {
+                // The part written stays as an incomplete last line, which the next run drops.
+            }
+        }
+
+        private static void WriteHeader(FileStream file, string line, string path)
         {
             byte[] bytes = Encoding.UTF8.GetBytes(line + "\n");
             try
@@ -363,12 +545,42 @@ namespace AosMail.Engine
                 file.Write(bytes, 0, bytes.Length);
                 file.Flush(flushToDisk: true);
             }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is ObjectDisposedException)
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is NotSupportedException)
             {
                 throw new AosException(AosErrorIds.JournalWriteFailed, AosErrorCategory.WriteError,
-                    "Could not write to the journal '" + path + "': " + e.Message + " No further message is sent, since the journal could not record it.",
-                    path, e);
+                    "The journal '" + path + "' could not be created: " + e.Message + " Nothing was sent.", path, e);
             }
+        }
+
+        /// <summary>Closes the file; a close that fails (the last bytes could not be written) changes nothing the journal promised.</summary>
+        private static void Close(FileStream? file)
+        {
+            try
+            {
+                file?.Dispose();
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+            }
+        }
+
+        private static void TryDelete(string path)
+        {
+            try
+            {
+                File.Delete(path);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+            }
+        }
+
+        private static string? Pooled(Dictionary<string, string> texts, string? text)
+        {
+            if (text == null) return null;
+            if (texts.TryGetValue(text, out var pooled)) return pooled;
+            if (texts.Count < MaxPooledTexts) texts[text] = text;
+            return text;
         }
 
         // ---- opening and replaying ----
@@ -384,7 +596,9 @@ namespace AosMail.Engine
 
                 // FileShare.None is the lock: Windows refuses a second open, and .NET on Linux and
                 // macOS takes an exclusive flock(2), which ends with the process however it ends.
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                // Unbuffered (a buffer of 1): each batch goes to the file in one write, and a write
+                // that fails leaves nothing behind to be written again on close.
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 1);
             }
             catch (IOException e) when (IsSharingViolation(e))
             {
@@ -410,94 +624,95 @@ namespace AosMail.Engine
             return code == 32 || code == 33 || e.HResult == 11 || e.HResult == 35;
         }
 
-        private static byte[] ReadAll(FileStream file)
+        /// <summary>What replaying a file found.</summary>
+        private sealed class Replayed
         {
-            var content = new byte[file.Length];
-            int read = 0;
-            while (read < content.Length)
-            {
-                int n = file.Read(content, read, content.Length - read);
-                if (n == 0) break;
-                read += n;
-            }
+            public Dictionary<KeyHash, Record> Records { get; } = new Dictionary<KeyHash, Record>();
+            public Dictionary<string, string> Texts { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
-            if (read < content.Length) Array.Resize(ref content, read);
-            return content;
+            /// <summary>Where the valid lines end.</summary>
+            public long GoodLength { get; set; }
+
+            /// <summary>An incomplete last line was found (and is cut off when the journal is opened to write).</summary>
+            public bool Dropped { get; set; }
         }
 
         /// <summary>
-        /// Replays the records in order (the latest record of a key wins). <paramref name="goodLength"/>
-        /// is where the valid lines end: an incomplete last line (no line break, or not a record) is
-        /// what a crash during a write leaves, and is dropped. Any other bad line, or a first line that
-        /// is not this journal's header, is an error: the file is left as it is.
+        /// Replays the records in order (the latest record of a key wins), reading the file a block
+        /// at a time. An incomplete last line (no line break, or not a record) is what a crash during
+        /// a write leaves, and is dropped; so is a first line that is an incomplete header of this
+        /// very journal. Any other bad line, or a first line that is not this journal's header, is
+        /// an error: the file is left as it is.
         /// </summary>
-        private static Dictionary<string, AosJournalEntry> Replay(string path, byte[] content, Dictionary<string, string?> expected,
-            out long goodLength, out bool dropped)
+        private static Replayed Replay(string path, FileStream file, Dictionary<string, string?> expected)
         {
-            var entries = new Dictionary<string, AosJournalEntry>(StringComparer.Ordinal);
-            goodLength = 0;
-            dropped = false;
-
-            int start = content.Length >= 3 && content[0] == 0xEF && content[1] == 0xBB && content[2] == 0xBF ? 3 : 0;
-            var lines = new List<KeyValuePair<int, int>>();
-            for (int i = start, lineStart = start; i < content.Length; i++)
+            var replayed = new Replayed();
+            file.Seek(0, SeekOrigin.Begin);
+            var reader = new LineReader(file);
+            int number = 0;
+            int badLine = 0;
+            long badStart = 0;
+            while (reader.Next())
             {
-                if (content[i] == (byte)'\n')
+                number++;
+                if (badLine != 0)
                 {
-                    lines.Add(new KeyValuePair<int, int>(lineStart, i + 1));
-                    lineStart = i + 1;
-                }
-            }
-
-            int complete = lines.Count == 0 ? start : lines[lines.Count - 1].Value;
-            if (lines.Count == 0)
-            {
-                // Nothing, or a header cut short by a crash: a new journal. Anything else is some other file.
-                string text = Encoding.UTF8.GetString(content, start, content.Length - start).TrimEnd('\0');
-                if (text.Length > 0 && !HeaderStart.StartsWith(text, StringComparison.Ordinal) && !text.StartsWith(HeaderStart, StringComparison.Ordinal))
-                {
-                    throw NotAJournal(path, "its first line is not an AosMail journal header");
+                    throw NotAJournal(path, "line " + badLine.ToString(CultureInfo.InvariantCulture) + " is not a journal record");
                 }
 
-                dropped = text.Length > 0;
-                return entries;
-            }
-
-            CheckHeader(path, LineText(content, lines[0]), expected);
-            goodLength = lines[0].Value;
-            for (int n = 1; n < lines.Count; n++)
-            {
-                string text = LineText(content, lines[n]);
-                if (text.Trim().Length == 0)
+                if (!reader.Complete)
                 {
-                    goodLength = lines[n].Value;
+                    if (number == 1 && !IsTornHeader(reader, expected))
+                    {
+                        throw NotAJournal(path, "its first line is not an AosMail journal header");
+                    }
+
+                    replayed.Dropped = reader.Length > 0;
+                    break;
+                }
+
+                string text = reader.Text();
+                if (number == 1)
+                {
+                    CheckHeader(path, text, expected);
+                }
+                else if (text.Trim().Length > 0 && !TryReadRecord(text, replayed))
+                {
+                    badLine = number;
+                    badStart = reader.Start;
                     continue;
                 }
 
-                if (!TryReadRecord(text, entries))
-                {
-                    if (n == lines.Count - 1 && complete == content.Length)
-                    {
-                        dropped = true;
-                        break;
-                    }
-
-                    throw NotAJournal(path, "line " + (n + 1).ToString(CultureInfo.InvariantCulture) + " is not a journal record");
-                }
-
-                goodLength = lines[n].Value;
+                replayed.GoodLength = reader.Start + reader.Length;
             }
 
-            if (complete < content.Length)
+            if (badLine != 0)
             {
-                dropped = true;
+                // A whole line that is not a record, and nothing after it: a write cut short, then a crash.
+                replayed.Dropped = true;
+                replayed.GoodLength = badStart;
             }
 
-            return entries;
+            return replayed;
         }
 
-        private static string LineText(byte[] content, KeyValuePair<int, int> line) =>
-            Encoding.UTF8.GetString(content, line.Key, line.Value - line.Key).TrimEnd('\n', '\r');
+        /// <summary>
+        /// Whether the bytes of an unfinished first line are the start of the header this journal
+        /// would write: all of it up to its creation time, then only what a time is made of.
+        /// </summary>
+        private static bool IsTornHeader(LineReader line, Dictionary<string, string?> expected)
+        {
+            string written = AosJournalJson.Write(expected);
+            byte[] start = Encoding.UTF8.GetBytes(written.Substring(0, written.Length - 1) + ",\"created\":\"");
+            const string TimeAndEnd = "0123456789-:.TZ\"}";
+            for (int i = 0; i < line.Length; i++)
+            {
+                byte b = line.Buffer[line.Offset + i];
+                if (i < start.Length ? b != start[i] : TimeAndEnd.IndexOf((char)b) < 0) return false;
+            }
+
+            return true;
+        }
 
         private static void CheckHeader(string path, string line, Dictionary<string, string?> expected)
         {
@@ -549,31 +764,37 @@ namespace AosMail.Engine
                 ? "the property '" + keyBy.Substring(PropertyPrefix.Length) + "' (-JournalKey)"
                 : keyBy == KeyByContent ? "their content (no -JournalKey)" : "'" + keyBy + "'";
 
-        private static bool TryReadRecord(string line, Dictionary<string, AosJournalEntry> entries)
+        private static bool TryReadRecord(string line, Replayed replayed)
         {
-            Dictionary<string, string?> record;
+            Dictionary<string, string?> fields;
             try
             {
-                record = AosJournalJson.Read(line);
+                fields = AosJournalJson.Read(line);
             }
             catch (FormatException)
             {
                 return false;
             }
 
-            if (!record.TryGetValue("key", out var key) || string.IsNullOrEmpty(key)
-                || !record.TryGetValue("state", out var stateName) || !TryParseState(stateName, out var state)
-                || !record.TryGetValue("time", out var timeText)
+            if (!fields.TryGetValue("key", out var key) || string.IsNullOrEmpty(key)
+                || !fields.TryGetValue("state", out var stateName) || !TryParseState(stateName, out var state)
+                || !fields.TryGetValue("time", out var timeText)
                 || !DateTimeOffset.TryParse(timeText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
             {
                 return false;
             }
 
-            record.TryGetValue("answer", out var answer);
-            record.TryGetValue("error", out var errorId);
-            entries.TryGetValue(key!, out var previous);
-            var attempted = state == AosJournalState.Pending ? time : previous?.Attempted ?? time;
-            entries[key!] = new AosJournalEntry(key!, state, time, attempted, answer, errorId);
+            fields.TryGetValue("answer", out var answer);
+            fields.TryGetValue("error", out var errorId);
+            var hash = KeyHash.Of(key!);
+            replayed.Records.TryGetValue(hash, out var record);
+            record.Attempted = state == AosJournalState.Pending || !record.Recorded ? time.UtcTicks : record.Attempted;
+            record.Recorded = true;
+            record.State = state;
+            record.Time = time.UtcTicks;
+            record.Answer = Pooled(replayed.Texts, answer);
+            record.ErrorId = Pooled(replayed.Texts, errorId);
+            replayed.Records[hash] = record;
             return true;
         }
 
@@ -601,5 +822,174 @@ namespace AosMail.Engine
 
         private static string Stamp(DateTimeOffset time) =>
             time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+        /// <summary>A line waiting for the next flush, and the task its writer waits on.</summary>
+        private sealed class QueuedLine
+        {
+            public QueuedLine(string line) => Line = line;
+
+            public string Line { get; }
+
+            // Continuations run on the pool, never inside the flush that completes them.
+            public TaskCompletionSource<bool> Done { get; } = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        /// <summary>What the journal knows of one key, in a fixed size whatever the key.</summary>
+        private struct Record
+        {
+            /// <summary>The journal has a line of this key (else the key was only admitted by this run).</summary>
+            public bool Recorded;
+
+            /// <summary>A row of this run had this key.</summary>
+            public bool SeenThisRun;
+
+            public AosJournalState State;
+
+            /// <summary>UTC ticks of the latest line, and of the latest pending line.</summary>
+            public long Time;
+            public long Attempted;
+            public string? Answer;
+            public string? ErrorId;
+
+            public AosJournalEntry ToEntry(string key) =>
+                new AosJournalEntry(key, State, new DateTimeOffset(Time, TimeSpan.Zero), new DateTimeOffset(Attempted, TimeSpan.Zero), Answer, ErrorId);
+        }
+
+        /// <summary>
+        /// A key as its SHA-256 over its UTF-16 code units: any string, lone surrogates and NUL
+        /// included, maps to its own 32 bytes (a text encoding would replace what it cannot encode).
+        /// </summary>
+        private readonly struct KeyHash : IEquatable<KeyHash>
+        {
+            [ThreadStatic]
+            private static SHA256? t_sha;
+
+            private readonly ulong _a;
+            private readonly ulong _b;
+            private readonly ulong _c;
+            private readonly ulong _d;
+
+            private KeyHash(byte[] hash)
+            {
+                _a = BitConverter.ToUInt64(hash, 0);
+                _b = BitConverter.ToUInt64(hash, 8);
+                _c = BitConverter.ToUInt64(hash, 16);
+                _d = BitConverter.ToUInt64(hash, 24);
+            }
+
+            public static KeyHash Of(string key)
+            {
+                var units = new byte[key.Length * 2];
+                for (int i = 0; i < key.Length; i++)
+                {
+                    units[2 * i] = (byte)key[i];
+                    units[2 * i + 1] = (byte)(key[i] >> 8);
+                }
+
+                var sha = t_sha ?? (t_sha = SHA256.Create());
+                return new KeyHash(sha.ComputeHash(units));
+            }
+
+            public bool Equals(KeyHash other) => _a == other._a && _b == other._b && _c == other._c && _d == other._d;
+
+            public override bool Equals(object? obj) => obj is KeyHash other && Equals(other);
+
+            public override int GetHashCode() => (int)_a ^ (int)(_a >> 32);
+        }
+
+        /// <summary>The lines of a file, read a block at a time; a line is its bytes without the line break.</summary>
+        private sealed class LineReader
+        {
+            private readonly Stream _stream;
+            private byte[] _buffer = new byte[64 * 1024];
+            private int _filled;
+            private int _next;
+            private long _bufferStart;
+            private bool _end;
+
+            public LineReader(Stream stream) => _stream = stream;
+
+            public byte[] Buffer => _buffer;
+
+            /// <summary>Where the current line starts in <see cref="Buffer"/>, and in the file.</summary>
+            public int Offset { get; private set; }
+            public long Start => _bufferStart + Offset;
+
+            /// <summary>The line's length with its line break, if it has one.</summary>
+            public int Length { get; private set; }
+
+            /// <summary>The line ends with a line break (else it is the file's unfinished last line).</summary>
+            public bool Complete { get; private set; }
+
+            public bool Next()
+            {
+                int searchFrom = _next;
+                while (true)
+                {
+                    int end = Array.IndexOf(_buffer, (byte)'\n', searchFrom, _filled - searchFrom);
+                    if (end >= 0)
+                    {
+                        SetLine(_next, end + 1 - _next, complete: true);
+                        return true;
+                    }
+
+                    if (_end)
+                    {
+                        if (_next == _filled) return false;
+                        SetLine(_next, _filled - _next, complete: false);
+                        return true;
+                    }
+
+                    searchFrom = _filled - _next;
+                    Refill();
+                    searchFrom += _next;
+                }
+            }
+
+            /// <summary>The line's text without its line break, a UTF-8 byte order mark at the file's start skipped.</summary>
+            public string Text()
+            {
+                int offset = Offset;
+                int count = Length;
+                if (Start == 0 && count >= 3 && _buffer[offset] == 0xEF && _buffer[offset + 1] == 0xBB && _buffer[offset + 2] == 0xBF)
+                {
+                    offset += 3;
+                    count -= 3;
+                }
+
+                return Encoding.UTF8.GetString(_buffer, offset, count).TrimEnd('\n', '\r');
+            }
+
+            private void SetLine(int offset, int length, bool complete)
+            {
+                Offset = offset;
+                Length = length;
+                Complete = complete;
+                _next = offset + length;
+            }
+
+            /// <summary>Moves the unread part to the front (growing the buffer for a long line) and reads more.</summary>
+            private void Refill()
+            {
+                int kept = _filled - _next;
+                if (kept == _buffer.Length)
+                {
+                    Array.Resize(ref _buffer, _buffer.Length * 2);
+                }
+                else if (_next > 0)
+                {
+                    System.Buffer.BlockCopy(_buffer, _next, _buffer, 0, kept);
+                }
+
+                _bufferStart += _next;
+                _filled = kept;
+                _next = 0;
+                Offset = 0;
+                int read = _stream.Read(_buffer, _filled, _buffer.Length - _filled);
+                if (read == 0) _end = true;
+                else _filled += read;
+            }
+        }
     }
+
 }

@@ -2,7 +2,9 @@ using System;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
+using System.Collections.Generic;
 using System.Text;
+using System.Threading;
 using System.Threading.Tasks;
 using Xunit;
 
@@ -432,5 +434,337 @@ public sealed class JournalTests : IDisposable
         // Same name, other content: the key follows the content.
         File.WriteAllBytes(attachment, Encoding.ASCII.GetBytes("changed"));
         Assert.NotEqual(key, AosJournalKey.Of(Make()));
+    }
+
+    // ---- a journal that cannot be fooled ----
+
+    /// <summary>Keys no text encoding keeps as they are. A [Fact], not theory data: a test runner may re-encode a theory's strings.</summary>
+    private static readonly string[] AnyString =
+    {
+        "lone high \uD800 surrogate",
+        "\uDC00 lone low surrogate first",
+        "ends with a lone high \uD83D",
+        "swapped pair \uDE00\uD83D",
+        "nul \0 inside",
+        "\0",
+        "pair \uD83D\uDE00 kept",
+        "noncharacter \uFFFF and \uFFFE",
+        "bom \uFEFF and bidi \u202E",
+        "line \u2028 paragraph \u2029 and \r\n",
+        "\u001b[31m escape",
+        "e\u0301 and \u00E9 differ",
+    };
+
+    [Fact]
+    public async Task AKeySurvivesAnyStringExactly()
+    {
+        string path = NewPath();
+        using (var journal = Open(path, AosSendJournal.KeyByProperty("Id")))
+        {
+            foreach (string key in AnyString)
+            {
+                Assert.Equal(AosJournalVerdict.Send, journal.Admit(key, false, out _));
+                await journal.SubmitAsync(key, Ok);
+            }
+        }
+
+        // Every line is valid UTF-8 (a lone surrogate has no UTF-8 form: it is escaped).
+        byte[] bytes = File.ReadAllBytes(path);
+        Assert.Equal(bytes, new UTF8Encoding(false, true).GetBytes(new UTF8Encoding(false, true).GetString(bytes)));
+
+        using (var rerun = Open(path, AosSendJournal.KeyByProperty("Id")))
+        {
+            Assert.Equal(AnyString.Length, rerun.RecordedKeys);
+            foreach (string key in AnyString)
+            {
+                Assert.True(AosJournalVerdict.AlreadySent == rerun.Admit(key, false, out var earlier), "key " + Escaped(key));
+                Assert.Equal(AosJournalState.Sent, earlier!.State);
+
+                // What a lossy round trip would have made of it is another key.
+                string replaced = new string(key.Select(c => char.IsSurrogate(c) ? '\uFFFD' : c).ToArray());
+                if (replaced != key) Assert.Equal(AosJournalVerdict.Send, rerun.Admit(replaced, false, out _));
+                Assert.Equal(AosJournalVerdict.Send, rerun.Admit(key + "\0", false, out _));
+            }
+        }
+    }
+
+    private static string Escaped(string text) => string.Concat(text.Select(c => c < ' ' || c > '~' ? "\\u" + ((int)c).ToString("X4") : c.ToString()));
+
+    public static TheoryData<byte[]> NotAJournal => new TheoryData<byte[]>
+    {
+        new byte[4096],
+        new byte[] { 0, 0, 0, (byte)'\n' },
+        Enumerable.Range(0, 300).Select(i => (byte)(i * 7 + 1)).ToArray(),
+        new byte[] { 0xEF, 0xBB, 0xBF, 0, 0 },
+        Encoding.UTF8.GetBytes("{\"journal\":\"AosMail send journal\",\"version\":\"1\",\"server\":\"https://other.example.org/\""),
+        Encoding.UTF8.GetBytes("{\"journal\":\"AosMail send journal\"}garbage"),
+        Encoding.UTF8.GetBytes("{\0"),
+    };
+
+    [Theory]
+    [MemberData(nameof(NotAJournal))]
+    public void BytesThatAreNotThisJournalsFirstLineAreRefusedUnchanged(byte[] content)
+    {
+        string path = NewPath();
+        File.WriteAllBytes(path, content);
+        var error = Assert.Throws<AosException>(() => Open(path));
+        Assert.Equal(AosErrorIds.JournalCorrupt, error.ErrorId);
+        Assert.Equal(AosErrorCategory.InvalidData, error.Category);
+        Assert.Equal(content, File.ReadAllBytes(path));
+    }
+
+    [Fact]
+    public void ATornHeaderOfThisJournalStillStartsANewOne()
+    {
+        string path = NewPath();
+        using (Open(path))
+        {
+        }
+
+        string header = File.ReadAllText(path);
+        foreach (int cut in new[] { 1, 20, header.Length - 20, header.Length - 3, header.Length - 1 })
+        {
+            File.WriteAllText(path, header.Substring(0, cut));
+            using (var journal = Open(path))
+            {
+                Assert.True(journal.DroppedIncompleteLine, "cut at " + cut);
+            }
+
+            Assert.Single(File.ReadAllLines(path));
+        }
+    }
+
+    [Theory]
+    [InlineData("/dev/null")]
+    [InlineData("/dev/zero")]
+    [InlineData("fifo")]
+    public async Task AFileThatIsNotARegularFileIsRefused(string name)
+    {
+        if (System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Windows)) return;   // no such files there; \\.\ device paths are refused by AosFileKind
+        string path = name;
+        if (name == "fifo")
+        {
+            path = Path.Combine(_folder, "journal.fifo");
+            using var mkfifo = Process.Start("mkfifo", path)!;
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        foreach (bool readOnly in new[] { false, true })
+        {
+            var open = Task.Run(() => Open(path, readOnly: readOnly));
+            Assert.Same(open, await Task.WhenAny(open, Task.Delay(TimeSpan.FromSeconds(5))));
+            var error = await Assert.ThrowsAsync<AosException>(() => open);
+            Assert.Equal(AosErrorIds.InvalidPath, error.ErrorId);
+            Assert.Equal(AosErrorCategory.InvalidArgument, error.Category);
+            Assert.Contains("not a regular file", error.Message);
+            Assert.Equal(path, error.Target);
+        }
+    }
+
+    [Fact]
+    public async Task AnOversizeFileIsRefusedUnchanged()
+    {
+        string path = await JournalWithRowASent();
+        long limit = 256L * 1024 * 1024;
+        using (var file = new FileStream(path, FileMode.Open))
+        {
+            file.SetLength(limit + 1);   // sparse: costs no disk
+        }
+
+        var error = Assert.Throws<AosException>(() => Open(path));
+        Assert.Equal("AosJournalTooLarge", error.ErrorId);
+        Assert.Equal(AosErrorCategory.InvalidData, error.Category);
+        Assert.Contains("256 MB", error.Message);
+        Assert.Equal(limit + 1, new FileInfo(path).Length);
+        Assert.Equal("AosJournalTooLarge", Assert.Throws<AosException>(() => Open(path, readOnly: true)).ErrorId);
+    }
+
+    // ---- group commit ----
+
+    /// <summary>Holds the journal's flushes until released, one permit per flush, and notes where each flush ended.</summary>
+    private sealed class HeldFlushes
+    {
+        private readonly SemaphoreSlim _permits = new SemaphoreSlim(0);
+        public List<long> Ends { get; } = new List<long>();
+        public int Waiting;
+
+        public HeldFlushes(AosSendJournal journal)
+        {
+            var flush = journal.FlushToDisk;
+            journal.FlushToDisk = file =>
+            {
+                Interlocked.Increment(ref Waiting);
+                bool released = _permits.Wait(TimeSpan.FromSeconds(10));
+                Interlocked.Decrement(ref Waiting);
+                if (!released) throw new TimeoutException("A flush was held for 10 s: more flushes than the test allowed.");
+                flush(file);
+                lock (Ends) Ends.Add(file.Position);
+            };
+        }
+
+        public void Release(int flushes = 1) => _permits.Release(flushes);
+
+        /// <summary>Whether the line with <paramref name="marker"/> ends within what was flushed.</summary>
+        public bool Flushed(string path, string marker)
+        {
+            string text = ReadOnDisk(path);
+            int at = text.IndexOf(marker, StringComparison.Ordinal);
+            if (at < 0) return false;
+            long end = Encoding.UTF8.GetByteCount(text.Substring(0, text.IndexOf('\n', at) + 1));
+            lock (Ends) return Ends.Count > 0 && end <= Ends.Max();
+        }
+
+        public async Task UntilHeld()
+        {
+            for (int i = 0; i < 500 && Volatile.Read(ref Waiting) == 0; i++) await Task.Delay(10);
+            Assert.Equal(1, Volatile.Read(ref Waiting));
+        }
+    }
+
+    private static async Task Until(Func<bool> condition, string what)
+    {
+        for (int i = 0; i < 500 && !condition(); i++) await Task.Delay(10);
+        Assert.True(condition(), what);
+    }
+
+    [Fact]
+    public async Task ALineIsOnDiskBeforeItsCallerGoesOn()
+    {
+        string path = NewPath();
+        using var journal = Open(path);
+        var held = new HeldFlushes(journal);
+        int flushesAtRequest = -1;
+        string? onDiskAtRequest = null;
+        // On a thread of its own: a caller that finds no flush under way flushes on its own thread.
+        var row = Task.Run(() => journal.SubmitAsync("row-1", () =>
+        {
+            flushesAtRequest = journal.Flushes;
+            onDiskAtRequest = ReadOnDisk(path);
+            return Ok();
+        }));
+
+        await held.UntilHeld();
+        await Task.Delay(200);
+        Assert.Equal(-1, flushesAtRequest);   // the request waits for its pending line's flush
+        held.Release();
+
+        await Until(() => flushesAtRequest != -1, "the request started");
+        await held.UntilHeld();               // the sent line's flush
+        await Task.Delay(200);
+        Assert.Equal(1, flushesAtRequest);
+        Assert.Equal("pending", AosJournalJson.Read(Lines(onDiskAtRequest!).Last())["state"]);
+        Assert.False(row.IsCompleted, "the row's result waits for its sent line's flush");
+        held.Release();
+
+        Assert.Equal("OK", (await row).ServerAnswer);
+        Assert.Equal(2, journal.Flushes);
+        Assert.Equal("sent", AosJournalJson.Read(Lines(ReadOnDisk(path)).Last())["state"]);
+    }
+
+    [Fact]
+    public async Task ALineQueuedBehindAFlushIsOnDiskBeforeItsCallerGoesOn()
+    {
+        string path = NewPath();
+        using var journal = Open(path);
+        var held = new HeldFlushes(journal);
+        var answer = new TaskCompletionSource<AosSubmitResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var first = Task.Run(() => journal.SubmitAsync("row-0", () => answer.Task));
+        await held.UntilHeld();   // row-0's pending line is being flushed
+
+        bool called = false;
+        bool flushedAtRequest = false;
+        var row = journal.SubmitAsync("row-1", () =>
+        {
+            called = true;
+            flushedAtRequest = held.Flushed(path, "\"key\":\"row-1\",\"state\":\"pending\"");
+            return Ok();
+        });
+        await Task.Delay(200);
+        Assert.False(called, "row 1's request waits for the flush after the one under way");
+        held.Release(10);
+        answer.SetResult(await Ok());
+        await Task.WhenAll(first, row);
+        Assert.True(called);
+        Assert.True(flushedAtRequest, "row 1's pending line was on disk when its request started");
+        Assert.True(held.Flushed(path, "\"key\":\"row-1\",\"state\":\"sent\""));
+    }
+
+    [Fact]
+    public async Task RowsStartedOrFinishedTogetherShareOneFlush()
+    {
+        string path = NewPath();
+        using var journal = Open(path);
+        var held = new HeldFlushes(journal);
+        var answer = new TaskCompletionSource<AosSubmitResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        int requests = 0;
+        Task<AosSubmitResult> Row(string key) => journal.SubmitAsync(key, () =>
+        {
+            Interlocked.Increment(ref requests);
+            return answer.Task;
+        });
+
+        // Row 0's pending line is being flushed; 20 rows start meanwhile.
+        var first = Task.Run(() => Row("row-0"));
+        await held.UntilHeld();
+        var rows = Enumerable.Range(1, 20).Select(i => Row("row-" + i)).ToList();
+        Assert.Equal(0, Volatile.Read(ref requests));
+        held.Release(2);
+        await Until(() => Volatile.Read(ref requests) == 21, "all 21 requests started");
+        Assert.Equal(2, journal.Flushes);
+
+        // All 21 answers come at once: the sent lines written while one flush waits share the next.
+        answer.SetResult(await Ok());
+        await held.UntilHeld();
+        await Until(() => Lines(ReadOnDisk(path)).Length - 1 + journal.QueuedLines == 42, "all 21 sent lines written or queued");
+        held.Release(2);
+        await Task.WhenAll(rows.Append(first));
+        Assert.InRange(journal.Flushes, 3, 4);   // 21 sent lines in one or two flushes, as they came
+
+        string[] lines = Lines(ReadOnDisk(path)).Skip(1).ToArray();
+        Assert.Equal(42, lines.Length);
+        Assert.All(lines.Take(21), line => Assert.Equal("pending", AosJournalJson.Read(line)["state"]));
+        Assert.All(lines.Skip(21), line => Assert.Equal("sent", AosJournalJson.Read(line)["state"]));
+        Assert.Equal(21, journal.Sent);
+    }
+
+    [Fact]
+    public async Task ASentLineThatCannotBeWrittenIsItsOwnErrorAndCarriesTheResult()
+    {
+        string path = NewPath();
+        var journal = Open(path);
+        int flushes = 0;
+        var flush = journal.FlushToDisk;
+        journal.FlushToDisk = file =>
+        {
+            if (++flushes == 2) throw new IOException("No space left on device");
+            flush(file);
+        };
+
+        bool submitted = false;
+        var result = await journal.SubmitAsync("a", () =>
+        {
+            submitted = true;
+            return Ok();
+        });
+        Assert.True(submitted);
+        Assert.Equal("OK", result.ServerAnswer);
+        var error = result.NotRecorded!;
+        Assert.Equal("AosJournalSentNotRecorded", error.ErrorId);
+        Assert.Equal(AosErrorCategory.WriteError, error.Category);
+        Assert.Contains("confirmed this message", error.Message);
+        Assert.Contains("No space left on device", error.Message);
+        Assert.Equal(AosErrorIds.JournalWriteFailed, journal.Broken!.ErrorId);
+        Assert.Equal(1, journal.Sent);
+
+        // The next row is not sent: its pending line cannot be written once a record is missing.
+        Assert.Same(journal.Broken, await Assert.ThrowsAsync<AosException>(() => journal.SubmitAsync("b", Ok)));
+        journal.Dispose();
+
+        // The sent line written before the failed flush was cut off: the row reads as pending, not sent.
+        Assert.Equal("pending", AosJournalJson.Read(File.ReadAllLines(path).Last())["state"]);
+        using var rerun = Open(path);
+        Assert.False(rerun.DroppedIncompleteLine);
+        Assert.Equal(AosJournalVerdict.OutcomeUnknown, rerun.Admit("a", false, out _));
     }
 }
