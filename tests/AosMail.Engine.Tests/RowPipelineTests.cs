@@ -310,7 +310,7 @@ public sealed class RowPipelineTests
 
         Assert.Equal("OK", result.ServerAnswer);
         Assert.NotNull(result.NotRecorded);
-        Assert.Equal(AosErrorIds.JournalWriteFailed, result.NotRecorded!.ErrorId);
+        Assert.Equal(AosErrorIds.JournalSentNotRecorded, result.NotRecorded!.ErrorId);
         Assert.Equal(AosErrorCategory.WriteError, result.NotRecorded.Category);
         Assert.Contains("confirmed", result.NotRecorded.Message);
         Assert.Contains("unknown outcome", result.NotRecorded.Message);
