@@ -315,10 +315,12 @@ Describe 'Composing' {
             # meanwhile the file changes, so the upload finds it at another length.
             Add-SandboxFault -Command login -Action delay -DelayMs 2000
             Clear-SandboxRequest
-            $job = Start-ThreadJob -ArgumentList $path, $Change, (Join-Path $PSScriptRoot TestHelpers.psm1), $env:AOS_SANDBOX_URI -ScriptBlock {
-                param($path, $change, $helpers, $uri)
+            $ready = Join-Path $TestDrive "ready-$Change"
+            $job = Start-ThreadJob -ArgumentList $path, $Change, (Join-Path $PSScriptRoot TestHelpers.psm1), $env:AOS_SANDBOX_URI, $ready -ScriptBlock {
+                param($path, $change, $helpers, $uri, $ready)
                 $env:AOS_SANDBOX_URI = $uri
                 Import-Module $helpers
+                $null = New-Item -ItemType File -Path $ready
                 # Once the login is in (and held), the message has been prepared: change the file now.
                 $deadline = [DateTime]::UtcNow.AddSeconds(20)
                 while (-not @(Get-SandboxRequest -Command login).Count -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
@@ -326,6 +328,9 @@ Describe 'Composing' {
                 try { if ($change -eq 'grows') { $stream.Seek(0, 'End'); $stream.Write([byte[]]::new(1000), 0, 1000) } else { $stream.SetLength(1000) } }
                 finally { $stream.Dispose() }
             }
+            # The job must be watching before the send starts: its start can take longer than the 2 s hold.
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (-not (Test-Path -LiteralPath $ready) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
             $result = Invoke-Captured {
                 Send-AosMessage -Server $Http -Credential (New-TestCredential) -AllowUnencryptedAuthentication -To alice@sandbox.test -Subject 'changing' -Attachments $path
             }

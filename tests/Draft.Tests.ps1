@@ -77,7 +77,11 @@ Describe 'Drafts' {
             param($helpers, $sid, $base, $uri, $form)
             $env:AOS_SANDBOX_URI = $uri
             Import-Module $helpers
-            Start-Sleep -Milliseconds 800
+            # While our save is held, never by a guess of how long a start takes.
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while (-not @(Get-SandboxRequest -Command sdmailact | Where-Object { $_.Fault -eq 'delay' -and $_.Outcome -eq 'pending' }).Count -and [DateTime]::UtcNow -lt $deadline) {
+                Start-Sleep -Milliseconds 20
+            }
             (Invoke-AosRaw -BaseUri $base -Path "$sid.sdmailact.mail.mms" -Form $form).Body
         }
         Clear-SandboxRequest
@@ -105,7 +109,10 @@ Describe 'Drafts' {
             param($helpers, $sid, $base, $uri)
             $env:AOS_SANDBOX_URI = $uri
             Import-Module $helpers
-            Start-Sleep -Milliseconds 800
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while (-not @(Get-SandboxRequest -Command sdmailact | Where-Object { $_.Fault -eq 'delay' -and $_.Outcome -eq 'pending' }).Count -and [DateTime]::UtcNow -lt $deadline) {
+                Start-Sleep -Milliseconds 20
+            }
             (Invoke-AosRaw -BaseUri $base -Path "$sid.sdmailact.mail.mms" -Form ([ordered]@{ api = 'lc'; msub = 'Twin'; body = 'same'; svdrf = 'checked' })).Body
         }
         $saved = Save-AosDraft -Subject 'Twin' -Body 'same' -WarningVariable warned -WarningAction SilentlyContinue

@@ -251,7 +251,8 @@ Describe 'Reading mail' {
         It 'saves 100 piped messages into -Destination as Id.eml files, byte-identical' {
             $sid = Invoke-RawLogin
             foreach ($n in 1..100) {
-                $answer = Invoke-AosRaw -Path "$sid.sdmailact.mail.mms" -Form ([ordered]@{ api = 'lc'; mto = 'demo@sandbox.test'; msub = "bulk $n"; body = "message $n`r`nÄ"; snd = 'checked' })
+                $answer = Invoke-AosRaw -Path "$sid.sdmailact.mail.mms" -Form ([ordered]@{ api = 'lc'; mto = 'demo@sandbox.test'; msub = "bulk $n"; body = "message $n`r`nÄ"
+                        mheader = "MIME-Version: 1.0`r`nContent-Type: text/plain; charset=utf-8`r`nContent-Transfer-Encoding: 8bit"; snd = 'checked' })
                 $answer.Body | Should -Be 'OK'
             }
             $folder = Join-Path $TestDrive 'bulk'

@@ -217,6 +217,7 @@ Describe 'The AOS sandbox' {
             $entity = $builder.ToMessageBody()
             $options = [MimeKit.FormatOptions]::Default.Clone()
             $options.NewLineFormat = [MimeKit.NewLineFormat]::Dos
+            $entity.Prepare([MimeKit.EncodingConstraint]::SevenBit)
             $stream = [IO.MemoryStream]::new()
             $entity.WriteTo($options, $stream)
             $text = [Text.Encoding]::UTF8.GetString($stream.ToArray())
@@ -544,6 +545,7 @@ Describe 'The AOS sandbox' {
             (Set-SandboxOption -ReadBytesPerSecond 1MB).readBytesPerSecond | Should -Be 1MB
             $body = 'x' * 3MB
             (Send-Mail $sid (New-Send -Body $body)).Body | Should -BeExactly 'OK'
+            Get-SandboxSpool | Set-SandboxCheckMark -Reason 'one line of 3 MB on purpose: the test is about reading speed'
             (Get-SandboxRequest -Command sdmailact).DurationMs | Should -BeGreaterOrEqual 2500
             $stored = [IO.File]::ReadAllText((Get-SandboxSpool).Path)
             $stored.Substring($stored.IndexOf("`r`n`r`n") + 4) | Should -BeExactly $body
@@ -677,6 +679,7 @@ Describe 'The AOS sandbox' {
             $sid = Invoke-RawLogin
             $body = 'b' * 70000
             (Send-Mail $sid (New-Send -Body $body)).Body | Should -BeExactly 'OK'
+            Get-SandboxSpool | Set-SandboxCheckMark -Reason 'one line of 70000 characters on purpose: the test is about recorded lengths'
             $field = (Get-SandboxRequest -Command sdmailact).Fields | Where-Object Name -EQ 'body'
             $field.Value.Length | Should -Be 65536
             $field.Length | Should -Be 70000
@@ -737,6 +740,7 @@ Describe 'The AOS sandbox' {
             }
             $answers | Should -Be (@('OK') * 20)
             $spool = @(Get-SandboxSpool)
+            $spool | Set-SandboxCheckMark -Reason 'one line of 20000 characters on purpose: the test is about parallel stores'
             $spool.Count | Should -Be 20
             @($spool.Id | Sort-Object -Unique).Count | Should -Be 20
             $subjects = $spool | ForEach-Object { (Read-MimeMessage $_.Path).Subject } | Sort-Object { [int]($_ -replace '\D') }
@@ -993,11 +997,23 @@ Describe 'The judge, through the control API' {
         { Invoke-RestMethod -Uri "$($Sandbox.BaseUri)/_sandbox/checks/1700000000000.999" } | Should -Throw '*404*'
     }
 
+    It 'writes a long recipient list it was given on one line folded after its commas, within 78 octets a line' {
+        $to = @(1..40 | ForEach-Object { "Recipient Number $_ <recipient.number.$_@example.org>" }) -join ','
+        (Invoke-AosRaw -Path "$(Invoke-RawLogin).sdmailact.mail.mms" -Form ([ordered]@{ api = 'lc'; mto = $to; mcc = 'alice@sandbox.test'; msub = 'Folded'; body = "Hi.`r`n"; snd = 'checked' })).Body |
+            Should -BeExactly 'OK'
+        $spool = @(Get-SandboxSpool)[-1]
+        $head = Get-MessageHeaderText -Path $spool.Path
+        @($head -split "`r`n" | Where-Object { $_.Length -gt 78 }) | Should -BeNullOrEmpty
+        $head | Should -BeLike "*`r`nTo: Recipient Number 1 <recipient.number.1@example.org>,`r`n Recipient Number 2 <*`r`nCc: alice@sandbox.test`r`n*"
+        @((Read-MimeMessage -Path $spool.Path).To.Mailboxes.Address) | Should -Be @(1..40 | ForEach-Object { "recipient.number.$_@example.org" })
+        @((Invoke-RestMethod -Uri "$($Sandbox.BaseUri)/_sandbox/checks/$($spool.Id)").findings) | Should -BeNullOrEmpty
+    }
+
     It 'lists its rules with their severities, the RFC line limits first' {
         $answer = Invoke-RestMethod -Uri "$($Sandbox.BaseUri)/_sandbox/checks/rules"
         $rules = @($answer)
         $rules[0..1] | ForEach-Object { '{0} {1}' -f $_.id, $_.severity } | Should -Be @('LineTooLong error', 'LineLong warning')
-        $documented = [regex]::Matches((Get-Content -Raw (Join-Path $PSScriptRoot '../docs/sandbox.md')), '\| `([A-Za-z]+)` \| (error|warning) \|') |
+        $documented = [regex]::Matches((Get-Content -Raw (Join-Path $PSScriptRoot '../docs/sandbox.md')), '\| `([A-Za-z0-9]+)` \| (error|warning) \|') |
             ForEach-Object { '{0} {1}' -f $_.Groups[1].Value, $_.Groups[2].Value }
         @($documented) | Should -Be @($rules | ForEach-Object { '{0} {1}' -f $_.id, $_.severity }) -Because 'docs/sandbox.md lists every rule, in order'
     }

@@ -125,8 +125,8 @@ public static partial class MailAction
     {
         var text = new StringBuilder();
         text.Append("From: ").Append(user.Address).Append("\r\n");
-        if (to is not null) text.Append("To: ").Append(to).Append("\r\n");
-        if (cc is not null) text.Append("Cc: ").Append(cc).Append("\r\n");
+        if (to is not null) AppendAddressField(text, "To", to);
+        if (cc is not null) AppendAddressField(text, "Cc", cc);
         if (subject is not null) text.Append("Subject: ").Append(subject).Append("\r\n");
         text.Append("Date: ").Append(DateUtils.FormatDate(state.Clock.GetUtcNow())).Append("\r\n");
         text.Append("Message-ID: <").Append(id).Append('.').Append(RandomNumberGenerator.GetHexString(12, lowercase: true))
@@ -141,6 +141,66 @@ public static partial class MailAction
         }
 
         return MessageContent.FromFile(state.Mail.IncomingPath, Encoding.UTF8.GetBytes(text.ToString()), spooledBody.Path);
+    }
+
+    /// <summary>
+    /// An address list as given; when the line would pass 78 octets, folded after its commas
+    /// (RFC 5322 3.2.2), one ", " between addresses: a form field is one line of any length, a
+    /// header line is not.
+    /// </summary>
+    private static void AppendAddressField(StringBuilder text, string name, string list)
+    {
+        if (name.Length + 2 + Encoding.UTF8.GetByteCount(list) <= FoldAt)
+        {
+            text.Append(name).Append(": ").Append(list).Append("\r\n");
+            return;
+        }
+        var lineStart = text.Length;
+        text.Append(name).Append(": ");
+        var first = true;
+        foreach (var address in SplitAddresses(list))
+        {
+            if (!first)
+            {
+                text.Append(',');
+                if (text.Length - lineStart + 1 + Encoding.UTF8.GetByteCount(address) > FoldAt)
+                {
+                    text.Append("\r\n");
+                    lineStart = text.Length;
+                }
+                text.Append(' ');
+            }
+            text.Append(address);
+            first = false;
+        }
+        text.Append("\r\n");
+    }
+
+    private const int FoldAt = 78;
+
+    /// <summary>The addresses of a list: split at commas outside quoted strings, comments and angle brackets.</summary>
+    private static IEnumerable<string> SplitAddresses(string list)
+    {
+        var start = 0;
+        var (quoted, comment, angle) = (false, 0, false);
+        for (var i = 0; i < list.Length; i++)
+        {
+            var c = list[i];
+            if (c == '\\' && (quoted || comment > 0)) i++;
+            else if (c == '"' && comment == 0) quoted = !quoted;
+            else if (quoted) continue;
+            else if (c == '(') comment++;
+            else if (c == ')' && comment > 0) comment--;
+            else if (comment > 0) continue;
+            else if (c == '<') angle = true;
+            else if (c == '>') angle = false;
+            else if (c == ',' && !angle)
+            {
+                if (list[start..i].Trim() is { Length: > 0 } address) yield return address;
+                start = i + 1;
+            }
+        }
+        if (list[start..].Trim() is { Length: > 0 } last) yield return last;
     }
 
     private static string Shorten(string text) => text.Length <= 60 ? text : text[..60] + "...";

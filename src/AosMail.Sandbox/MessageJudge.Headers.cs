@@ -106,14 +106,9 @@ public static partial class MessageJudge
                 if (structured && c == '"')
                 {
                     Flush();
-                    var quoted = new StringBuilder();
-                    for (i++; i < value.Length && value[i] != '"'; i++)
-                    {
-                        if (value[i] == '\\' && i + 1 < value.Length) i++;
-                        quoted.Append(value[i]);
-                    }
-                    if (EncodedWordInside().IsMatch(quoted.ToString()))
+                    if (EncodedWordInside().IsMatch(QuotedString(value, ref i)))
                         findings.Add("EncodedWordInQuotedString", line, $"{name}: an encoded-word inside \"...\"");
+                    i--;  // the loop steps past the closing quote
                 }
                 else if (c is ' ' or '\t' || (structured && c is ',' or ';' or '<' or '>' or '(' or ')'))
                 {
@@ -193,6 +188,23 @@ public static partial class MessageJudge
             return [.. bytes];
         }
 
+        /// <summary>
+        /// The content of the quoted string that starts at <paramref name="at"/> (RFC 5322 3.2.4:
+        /// a backslash quotes the next character); <paramref name="at"/> ends just past the closing
+        /// quote, or one past the end of the text when the string is not closed.
+        /// </summary>
+        private static string QuotedString(string text, ref int at)
+        {
+            var quoted = new StringBuilder();
+            for (at++; at < text.Length && text[at] != '"'; at++)
+            {
+                if (text[at] == '\\' && at + 1 < text.Length) at++;
+                quoted.Append(text[at]);
+            }
+            at++;
+            return quoted.ToString();
+        }
+
         /// <summary>Removes (comments), nested and escaped as RFC 5322 3.2.2 allows, outside quoted strings.</summary>
         public static string StripComments(string value)
         {
@@ -242,15 +254,11 @@ public static partial class MessageJudge
             SkipSpace();
             var major = Token();
             SkipSpace();
-            if (major.Length == 0 || at >= text.Length || text[at] != '/')
-            {
-                problem = "not type/subtype";
-                return false;
-            }
-            at++;
+            var slash = at < text.Length && text[at] == '/';
+            if (slash) at++;
             SkipSpace();
-            var minor = Token();
-            if (minor.Length == 0)
+            var minor = slash ? Token() : "";
+            if (major.Length == 0 || minor.Length == 0)
             {
                 problem = "not type/subtype";
                 return false;
@@ -280,19 +288,12 @@ public static partial class MessageJudge
                 string value;
                 if (at < text.Length && text[at] == '"')
                 {
-                    var quoted = new StringBuilder();
-                    for (at++; at < text.Length && text[at] != '"'; at++)
-                    {
-                        if (text[at] == '\\' && at + 1 < text.Length) at++;
-                        quoted.Append(text[at]);
-                    }
-                    if (at >= text.Length)
+                    value = QuotedString(text, ref at);
+                    if (at > text.Length)
                     {
                         problem = $"parameter {attribute}: a quoted string that is not closed";
                         return false;
                     }
-                    at++;
-                    value = quoted.ToString();
                 }
                 else
                 {
