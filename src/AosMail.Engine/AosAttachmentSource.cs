@@ -57,8 +57,23 @@ namespace AosMail.Engine
 
             if (stream.CanSeek)
             {
-                long start = stream.Position;
-                return new AosAttachmentSource(fileName ?? "", null, null, stream, start, Math.Max(0, stream.Length - start));
+                long start;
+                long length;
+                try
+                {
+                    start = stream.Position;
+                    length = Math.Max(0, stream.Length - start);
+                    // One byte read now, so that a stream that cannot be read at all is bad input
+                    // here, before the wire, rather than a failure halfway through a send.
+                    stream.Read(new byte[1], 0, 1);
+                    stream.Position = start;
+                }
+                catch (Exception e) when (!(e is OperationCanceledException))
+                {
+                    throw Unreadable(fileName ?? "", e.Message);
+                }
+
+                return new AosAttachmentSource(fileName ?? "", null, null, stream, start, length);
             }
 
             var spool = AosConnection.TemporaryFile();

@@ -54,7 +54,7 @@ namespace AosMail.Engine
         {
             if (_read >= _length)
             {
-                if (_strict && ReadInner(new byte[1], 0, 1) > 0)
+                if (_strict && ReadChecked(new byte[1], 0, 1) > 0)
                 {
                     throw Changed("grew");
                 }
@@ -62,17 +62,19 @@ namespace AosMail.Engine
                 return 0;
             }
 
-            int read;
+            return Account(ReadChecked(buffer, offset, (int)Math.Min(count, _length - _read)));
+        }
+
+        private int ReadChecked(byte[] buffer, int offset, int count)
+        {
             try
             {
-                read = ReadInner(buffer, offset, (int)Math.Min(count, _length - _read));
+                return ReadInner(buffer, offset, count);
             }
-            catch (Exception e) when (IsReadFailure(e))
+            catch (Exception e) when (IsReadFailure(e) || (_leaveOpen && IsCallersFailure(e)))
             {
                 throw Unreadable(_name, e);
             }
-
-            return Account(read);
         }
 
         /// <summary>
@@ -107,7 +109,7 @@ namespace AosMail.Engine
         {
             if (_read >= _length)
             {
-                if (_strict && (_leaveOpen ? ReadInner(new byte[1], 0, 1) : await _inner.ReadAsync(new byte[1], 0, 1, cancellationToken).ConfigureAwait(false)) > 0)
+                if (_strict && (_leaveOpen ? ReadChecked(new byte[1], 0, 1) : await _inner.ReadAsync(new byte[1], 0, 1, cancellationToken).ConfigureAwait(false)) > 0)
                 {
                     throw Changed("grew");
                 }
@@ -119,10 +121,10 @@ namespace AosMail.Engine
             try
             {
                 read = _leaveOpen
-                    ? ReadInner(buffer, offset, (int)Math.Min(count, _length - _read))
+                    ? ReadChecked(buffer, offset, (int)Math.Min(count, _length - _read))
                     : await _inner.ReadAsync(buffer, offset, (int)Math.Min(count, _length - _read), cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (IsReadFailure(e))
+            catch (Exception e) when (IsReadFailure(e) || (_leaveOpen && IsCallersFailure(e)))
             {
                 throw Unreadable(_name, e);
             }
@@ -144,6 +146,10 @@ namespace AosMail.Engine
         /// <summary>A file that cannot be read: an I/O error (EIO, a lost share) or lost access. Not the module's own exceptions.</summary>
         internal static bool IsReadFailure(Exception e) =>
             (e is IOException && !(e is AosContentChangedException) && !(e is AosContentReadException)) || e is UnauthorizedAccessException;
+
+        /// <summary>A caller's stream may fail any way it likes (a script class throws what it throws): all of it is a read failure but a cancellation.</summary>
+        private static bool IsCallersFailure(Exception e) =>
+            !(e is OperationCanceledException) && !(e is AosContentChangedException) && !(e is AosContentReadException);
 
         internal static AosContentReadException Unreadable(string name, Exception cause) =>
             new AosContentReadException($"The attachment '{name}' could not be read while it was being sent: {cause.Message}", cause);
