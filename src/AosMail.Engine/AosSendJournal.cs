@@ -193,18 +193,26 @@ namespace AosMail.Engine
             if (account == null) throw new ArgumentNullException(nameof(account));
             if (keyBy == null) throw new ArgumentNullException(nameof(keyBy));
 
+            // /dev/null would take every record and forget it; a FIFO or a device is no record at all.
+            AosException NotRegular() => new AosException(AosErrorIds.InvalidPath, AosErrorCategory.InvalidArgument,
+                "The journal '" + path + "' is not a regular file (a device, a FIFO or a socket), so it cannot keep a record. Give the path of a file.", path);
+
             bool existed = File.Exists(path);
             if (existed && !AosFileKind.IsRegularFile(path))
             {
-                // /dev/null would take every record and forget it; a FIFO or a device is no record at all.
-                throw new AosException(AosErrorIds.InvalidPath, AosErrorCategory.InvalidArgument,
-                    "The journal '" + path + "' is not a regular file (a device, a FIFO or a socket), so it cannot keep a record. Give the path of a file.", path);
+                throw NotRegular();
             }
 
             FileStream? file = OpenFile(path, readOnly);
             bool created = file != null && !existed;
             try
             {
+                // Where the file's kind cannot be asked (.NET Framework, Mono), a device or FIFO shows as a file that cannot seek.
+                if (file != null && !file.CanSeek)
+                {
+                    throw NotRegular();
+                }
+
                 if (file != null && file.Length > MaxFileBytes)
                 {
                     throw new AosException(AosErrorIds.JournalTooLarge, AosErrorCategory.InvalidData,

@@ -37,6 +37,12 @@ namespace AosMail
         /// <summary>Whether the message may have been sent: Unknown for AosOutcomeUnknown only.</summary>
         public virtual AosOutcome Outcome => AosOutcome.NothingSent;
 
+        /// <summary>The same error, of the same type, with a longer message (a closing error that adds which rows were sent).</summary>
+        internal AosMailException WithMessage(string message) =>
+            Outcome == AosOutcome.Unknown
+                ? new AosOutcomeUnknownException(ErrorId, Category, message, InnerException)
+                : new AosMailException(ErrorId, Category, message, InnerException);
+
         /// <summary>The public exception for an engine failure: <see cref="AosOutcomeUnknownException"/> for AosOutcomeUnknown.</summary>
         internal static AosMailException From(AosException exception, ErrorCategory category) =>
             exception.ErrorId == AosErrorIds.OutcomeUnknown

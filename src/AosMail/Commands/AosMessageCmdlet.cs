@@ -272,9 +272,8 @@ namespace AosMail.Commands
             string summary = (sent.Length == 0 ? $"No row of this command was {verb}" : $"Rows {verb} by this command: {sent}")
                 + (maybe.Length == 0 ? "" : $"; rows that may have been {verb} (their outcome is unknown): {maybe}")
                 + $"; row {Rows.Count + 1} and any after it were not {verb}.";
-            var exception = (AosException)error.Exception;
-            ThrowTerminatingError(ToErrorRecord(new AosException(exception.ErrorId, exception.Category, exception.Message + " " + summary,
-                exception.Target, exception.InnerException), error.TargetObject));
+            var exception = (AosMailException)error.Exception;
+            ThrowTerminatingError(new ErrorRecord(exception.WithMessage(exception.Message + " " + summary), exception.ErrorId, exception.Category, error.TargetObject));
         }
 
         private void FinishAll()
