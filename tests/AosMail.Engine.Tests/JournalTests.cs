@@ -542,6 +542,12 @@ public sealed class JournalTests : IDisposable
     {
         if (System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Windows)) return;   // no such files there; \\.\ device paths are refused by AosFileKind
         string path = name;
+#if !NET
+        // Mono (the Framework lane's stand-in) cannot ask a file's kind (AosFileKind needs .NET's
+        // System.Native), and opening a FIFO blocks until a writer comes; .NET Framework runs on
+        // Windows, which has no FIFOs in the file system. The FIFO case is proven on .NET only.
+        if (name == "fifo") return;
+#endif
         if (name == "fifo")
         {
             path = Path.Combine(_folder, "journal.fifo");
