@@ -109,7 +109,7 @@ namespace AosMail.Engine
         {
             if (_read >= _length)
             {
-                if (_strict && (_leaveOpen ? ReadChecked(new byte[1], 0, 1) : await _inner.ReadAsync(new byte[1], 0, 1, cancellationToken).ConfigureAwait(false)) > 0)
+                if (_strict && await ReadCheckedAsync(new byte[1], 0, 1, cancellationToken).ConfigureAwait(false) > 0)
                 {
                     throw Changed("grew");
                 }
@@ -117,19 +117,25 @@ namespace AosMail.Engine
                 return 0;
             }
 
-            int read;
+            return Account(await ReadCheckedAsync(buffer, offset, (int)Math.Min(count, _length - _read), cancellationToken).ConfigureAwait(false));
+        }
+
+        /// <summary>A caller's stream is read under its lock (<see cref="ReadInner"/>), so at once; a file of our own, asynchronously.</summary>
+        private async Task<int> ReadCheckedAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            if (_leaveOpen)
+            {
+                return ReadChecked(buffer, offset, count);
+            }
+
             try
             {
-                read = _leaveOpen
-                    ? ReadChecked(buffer, offset, (int)Math.Min(count, _length - _read))
-                    : await _inner.ReadAsync(buffer, offset, (int)Math.Min(count, _length - _read), cancellationToken).ConfigureAwait(false);
+                return await _inner.ReadAsync(buffer, offset, count, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (IsReadFailure(e) || (_leaveOpen && IsCallersFailure(e)))
+            catch (Exception e) when (IsReadFailure(e))
             {
                 throw Unreadable(_name, e);
             }
-
-            return Account(read);
         }
 
         private int Account(int read)
