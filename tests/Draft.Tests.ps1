@@ -272,7 +272,7 @@ Describe 'Drafts' {
             (Get-OnlyMessage -User bob@sandbox.test).Subject | Should -BeExactly 'Kept Bcc'
         }
 
-        It 'names the saved subject of a draft sent as saved, with -Verbose and for a piped draft with -WhatIf' {
+        It 'names the saved subject of a draft sent as saved, with -WhatIf (by id and piped) and -Verbose, and -WhatIf sends nothing' {
             $draft = Save-AosDraft -To bob@sandbox.test -Subject 'Saved subject' -Body 'x'
             $transcript = Join-Path $TestDrive 'whatif.txt'
             $null = Start-Transcript -Path $transcript
@@ -284,11 +284,11 @@ Describe 'Drafts' {
             $lines = @((Get-Content -Raw -LiteralPath $transcript) -split '\r?\n' | Where-Object { $_ -like 'What if:*' })
             $lines.Count | Should -Be 2
             $lines | Should -Not -BeLike '*(no subject)*'
-            # -WhatIf reads nothing, so the draft named by id is named as such...
-            $lines[0] | Should -BeLike "*draft $($draft.DraftId) with its saved subject*"
-            # ...and a piped draft brings its subject.
+            # The draft named by id is read first (a read, not a send); a piped draft brings its subject.
+            $lines[0] | Should -BeLike "*'Saved subject' to bob@sandbox.test*"
             $lines[1] | Should -BeLike "*'Saved subject'*"
             @(Get-SandboxSpool).Count | Should -Be 0
+            @(Get-SandboxRequest -Command sdmailact).Count | Should -Be 1 -Because 'only the Save-AosDraft above posted a message'
 
             $verbose = @(Send-AosMessage -DraftId $draft.DraftId -To bob@sandbox.test -Verbose 4>&1 | ForEach-Object { "$_" })
             $verbose | Where-Object { $_ -like "*saved content of draft $($draft.DraftId)*'Saved subject'*" } | Should -Not -BeNullOrEmpty

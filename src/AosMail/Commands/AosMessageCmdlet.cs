@@ -231,10 +231,11 @@ namespace AosMail.Commands
 
             // Written in the row's place, before its result or error: after the earlier rows' results.
             _current.Warnings = prepared.Warnings;
-            _current.Description = DescribeTarget(prepared, keepSaved);
+            _current.Description = DescribeTarget(prepared);
             _current.Prepared = prepared;
             if (!AdmitRow(message, prepared, row, out string? journalKey)) return;
-            if (!ShouldProcess(DescribeTarget(prepared, keepSaved), DescribeAction(prepared)))
+            if (keepSaved && !WithSavedDraft(ref prepared, row)) return;
+            if (!ShouldProcess(DescribeTarget(prepared), DescribeAction(prepared)))
             {
                 Rows.Skip(_current);
                 return;
@@ -242,7 +243,37 @@ namespace AosMail.Commands
 
             EnsureLoggedIn();
             PendingRow pending = _current;
-            Rows.Start(pending, () => StartRow(pending, journalKey, keepSaved));
+            Rows.Start(pending, () => StartRow(pending, journalKey));
+        }
+
+        /// <summary>
+        /// A draft sent as saved: its saved content is read before ShouldProcess, so -WhatIf and
+        /// -Confirm name what would really go (its saved subject, Cc...). Reading is not sending:
+        /// -WhatIf still sends and writes nothing. False, with the row's error, when it cannot be read.
+        /// </summary>
+        private bool WithSavedDraft(ref AosPreparedSubmission prepared, object? row)
+        {
+            EnsureLoggedIn();
+            AosPreparedSubmission asGiven = prepared;
+            try
+            {
+                prepared = Run(async (log, ct) =>
+                {
+                    byte[] saved = await Connection.ReadMessageAsync(Connection.DraftMailbox, asGiven.DraftId!, log, ct).ConfigureAwait(false);
+                    AosPreparedSubmission withSaved = AosDraftContent.WithSavedContent(asGiven, saved);
+                    log.Verbose($"No new body given: the saved content of draft {asGiven.DraftId} ({saved.Length} bytes) is kept: {DescribeTarget(withSaved)}.");
+                    return withSaved;
+                });
+            }
+            catch (AosException e)
+            {
+                WriteRowError(ToErrorRecord(e, row ?? e.Target));
+                return false;
+            }
+
+            _current!.Prepared = prepared;
+            _current.Description = DescribeTarget(prepared);
+            return true;
         }
 
         /// <summary>The current row's error, found before any request (nothing was sent for it), written in its place among the rows.</summary>
@@ -297,19 +328,11 @@ namespace AosMail.Commands
         /// Starts the request(s) of one row, on the pipeline thread and in input order: the one place
         /// where a row's request begins (a journal writes its pending line there, in SubmitAsync).
         /// </summary>
-        private Task<AosSubmitResult> StartRow(PendingRow row, string? journalKey, bool keepSaved)
+        private Task<AosSubmitResult> StartRow(PendingRow row, string? journalKey)
         {
             AosPreparedSubmission prepared = row.Prepared!;
             return Start<AosSubmitResult>(async (log, progress, ct) =>
             {
-                if (keepSaved)
-                {
-                    byte[] saved = await Connection.ReadMessageAsync(Connection.DraftMailbox, prepared.DraftId!, log, ct).ConfigureAwait(false);
-                    prepared = AosDraftContent.WithSavedContent(prepared, saved);
-                    row.Prepared = prepared;
-                    log.Verbose($"No new body given: the saved content of draft {prepared.DraftId} ({saved.Length} bytes) is kept: {DescribeTarget(prepared)}.");
-                }
-
                 if (Kind == AosSubmitKind.Send)
                 {
                     row.DraftId = prepared.DraftId;
@@ -652,19 +675,15 @@ namespace AosMail.Commands
             }
         }
 
-        /// <summary>
-        /// The message as ShouldProcess and the stop warnings name it. A draft sent as saved is read
-        /// only after ShouldProcess (-WhatIf makes no request), so without a -Subject its saved subject is named as such.
-        /// </summary>
-        internal static string DescribeTarget(AosPreparedSubmission prepared, bool keepSaved = false)
+        /// <summary>The message as ShouldProcess and the stop warnings name it (a draft sent as saved: with its saved content).</summary>
+        internal static string DescribeTarget(AosPreparedSubmission prepared)
         {
             var parts = new List<string>();
             if (prepared.To.Count > 0) parts.Add("to " + string.Join(", ", prepared.To));
             if (prepared.Cc.Count > 0) parts.Add("cc " + string.Join(", ", prepared.Cc));
             if (prepared.Bcc.Count > 0) parts.Add("bcc " + string.Join(", ", prepared.Bcc));
             if (prepared.AttachmentCount > 0) parts.Add(prepared.AttachmentCount == 1 ? "1 attachment" : prepared.AttachmentCount + " attachments");
-            string subject = !string.IsNullOrEmpty(prepared.Subject) ? "'" + prepared.Subject + "'"
-                : keepSaved ? $"draft {prepared.DraftId} with its saved subject" : "(no subject)";
+            string subject = !string.IsNullOrEmpty(prepared.Subject) ? "'" + prepared.Subject + "'" : "(no subject)";
             return parts.Count == 0 ? subject : subject + " " + string.Join("; ", parts);
         }
 
