@@ -19,7 +19,9 @@ namespace AosMail.Engine
 
         public AosAttempt(TimeSpan timeout, IAosProgress? progress, string command, CancellationToken cancellationToken)
         {
-            Timer = new AosNoProgressTimer(timeout);
+            // Its clock starts with Start: measuring a large body is local work, however long a
+            // loaded machine takes over it, and must not count as a connection that made no progress.
+            Timer = new AosNoProgressTimer(timeout, start: false);
             _linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Timer.Token);
             _reporter = AosProgressReporter.Create(progress, command);
             Sent = OnSent;
@@ -50,10 +52,12 @@ namespace AosMail.Engine
         /// </summary>
         public Action<long> Sent { get; }
 
+        /// <summary>The body is measured: the request goes to the wire now, and its timer starts.</summary>
         public void Start(long size)
         {
             Volatile.Write(ref _size, size);
             _reporter?.Start(size);
+            Timer.Start();
         }
 
         /// <summary>The answer's head arrived; returns whether the body was complete by then.</summary>

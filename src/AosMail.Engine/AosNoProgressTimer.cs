@@ -41,14 +41,28 @@ namespace AosMail.Engine
         private int _disposed;
 
         /// <param name="timeout">Zero or infinite: never expires.</param>
-        public AosNoProgressTimer(TimeSpan timeout)
+        /// <param name="start">False: the clock starts at <see cref="Start"/>, once the local work before the wire (measuring the body) is done.</param>
+        public AosNoProgressTimer(TimeSpan timeout, bool start = true)
         {
             Timeout = timeout;
             if (timeout > TimeSpan.Zero && timeout != System.Threading.Timeout.InfiniteTimeSpan)
             {
                 _timeoutTicks = (long)(timeout.TotalSeconds * Stopwatch.Frequency);
-                _deadline = Stopwatch.GetTimestamp() + _timeoutTicks;
-                _timer = new Timer(OnTimer, null, timeout, System.Threading.Timeout.InfiniteTimeSpan);
+                _timer = new Timer(OnTimer, null, System.Threading.Timeout.InfiniteTimeSpan, System.Threading.Timeout.InfiniteTimeSpan);
+                if (start)
+                {
+                    Start();
+                }
+            }
+        }
+
+        /// <summary>Starts the clock (a timer made with start: false); the timeout runs from now.</summary>
+        public void Start()
+        {
+            if (_timer != null)
+            {
+                Volatile.Write(ref _deadline, Stopwatch.GetTimestamp() + _timeoutTicks);
+                _timer.Change(Timeout, System.Threading.Timeout.InfiniteTimeSpan);
             }
         }
 

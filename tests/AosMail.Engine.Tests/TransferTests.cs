@@ -186,6 +186,65 @@ public class TransferTests
     }
 
     [Fact]
+    public void ATimerMadeStoppedRunsOnlyFromStart()
+    {
+        using var timer = new AosNoProgressTimer(TimeSpan.FromMilliseconds(200), start: false);
+        Assert.False(timer.Token.WaitHandle.WaitOne(600), "the clock had not started");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        timer.Start();
+        Assert.True(timer.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(10)));
+        Assert.True(watch.ElapsedMilliseconds >= 190, $"expired {watch.ElapsedMilliseconds} ms after Start");
+    }
+
+    [Fact]
+    public async Task MeasuringABodyLongerThanTheTimeoutIsNotAStalledConnection()
+    {
+        // The measuring pass reads the attachment slowly (a loaded machine, a slow disk): 1.6 s
+        // against a 0.5 s timeout; once the request reached the server, reads are fast. It is local work before the wire; the send still goes, once.
+        var content = new SlowFirstPassStream(new byte[64 * 1024], TimeSpan.FromMilliseconds(100));
+        var message = new AosMessage { Subject = "Hi", Body = "x" };
+        message.To.Add("a@x.org");
+        message.Attachments.Add(AosAttachmentSource.FromStream("a.bin", content));
+        var prepared = AosFormBuilder.Prepare(message, AosSubmitKind.Send);
+        var (connection, server) = Connect(async (request, token) =>
+        {
+            content.Slow = false;
+            await request.Content!.CopyToAsync(Stream.Null, token);
+            return Text("OK");
+        }, TimeSpan.FromMilliseconds(500));
+        var result = await connection.SubmitAsync(prepared, NullAosLog.Instance, CancellationToken.None);
+        Assert.Equal("OK", result.ServerAnswer);
+        Assert.True(content.SlowReads >= 8, $"the measuring pass read slowly {content.SlowReads} times");
+        Assert.Equal(1, Count(server, "sdmailact.mail.mms"));
+    }
+
+    /// <summary>A stream that is slow until the request reached the server (the measuring pass), fast after.</summary>
+    private sealed class SlowFirstPassStream : MemoryStream
+    {
+        private readonly TimeSpan _delay;
+
+        public SlowFirstPassStream(byte[] content, TimeSpan delay) : base(content, writable: false) => _delay = delay;
+
+        public volatile bool Slow = true;
+
+        public int SlowReads { get; private set; }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (Slow)
+            {
+                SlowReads++;
+                Thread.Sleep(_delay);
+            }
+
+            return base.Read(buffer, offset, Math.Min(count, 4096));
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            Task.FromResult(Read(buffer, offset, count));
+    }
+
+    [Fact]
     public void AnInfiniteTimerNeverExpires()
     {
         using var timer = new AosNoProgressTimer(Timeout.InfiniteTimeSpan);
