@@ -131,7 +131,11 @@ Import-Module '$($env:AOS_TEST_MODULE)'
 "@
         $file = Join-Path $TestDrive 'stop.ps1'
         Set-Content -LiteralPath $file -Value $script
-        $start = [Diagnostics.ProcessStartInfo]::new([Environment]::ProcessPath)
+        # Through env --default-signal: a process started in the background (nohup, a CI step, a
+        # shell loop with `&`) inherits SIGINT as ignored, and .NET keeps an ignored SIGINT ignored,
+        # so without this the child would never see the Ctrl+C when the suite itself runs unattended.
+        $start = [Diagnostics.ProcessStartInfo]::new('env')
+        foreach ($argument in '--default-signal=INT', [Environment]::ProcessPath) { $start.ArgumentList.Add($argument) }
         if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { $start.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
         foreach ($argument in '-NoProfile', '-NonInteractive', '-File', $file) { $start.ArgumentList.Add($argument) }
         $start.RedirectStandardOutput = $true
