@@ -12,7 +12,8 @@
       Test     Build and package, then run the engine and sandbox unit tests and the Pester suite against the sandbox,
                and the Framework lane when mono is installed (always in CI); ends with the line
                "N passed, N failed" and exits non-zero on any failure. -Lane Engine,Pester,Framework
-               picks lanes (all by default); -TestName picks Pester files
+               picks lanes (all by default); -TestName picks Pester files; -Repeat N runs the Pester lane
+               N times in a row (a fresh sandbox each time) and stops at the first run with a failure
       FrameworkTest
                Build, then the Framework lane alone: Windows PowerShell 5.1's runtime path, on Mono (Debian:
                apt-get install mono-devel). The engine tests built for net472 run under Mono's xunit
@@ -29,6 +30,8 @@
     Run it with the pinned PowerShell: dotnet tool restore && dotnet pwsh ./build.ps1 Test
 .EXAMPLE
     dotnet pwsh ./build.ps1 Test -TestName *Send*
+.EXAMPLE
+    dotnet pwsh ./build.ps1 Test -Lane Pester -TestName *Transfer*,*Compose*,*Bulk* -Repeat 20
 #>
 [CmdletBinding()]
 param(
@@ -46,6 +49,11 @@ param(
     # -Lane Pester -TestName *Send* runs one suite without the engine tests and the Mono lane.
     [ValidateSet('Engine', 'Pester', 'Framework')]
     [string[]] $Lane = @('Engine', 'Pester', 'Framework'),
+
+    # Test: run the Pester lane this many times in a row, each against a fresh sandbox, stopping at
+    # the first run with a failure: how a suspected flaky suite is shown steady (-Repeat 20 -TestName *Transfer*).
+    [ValidateRange(1, 1000)]
+    [int] $Repeat = 1,
 
     # Sandbox: arguments passed through to the sandbox (e.g. --port 8025).
     [string[]] $SandboxArgument = @(),
@@ -204,6 +212,39 @@ function Read-TrxCount {
     [pscustomobject]@{ Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted }
 }
 
+function Invoke-PesterLane {
+    # One Pester run in a child pwsh against a fresh sandbox; its passed and failed counts.
+    param($Tools, [string] $Chromium)
+    Import-Module (Join-Path $Root 'build/AosSandbox.psm1') -Force
+    # Empty mailboxes: the suites count messages exactly (Reset-Sandbox -DemoMail brings the demo Inbox).
+    $sandbox = Start-AosSandbox -SandboxPath $SandboxDll -LogPath (Join-Path $ResultsDir 'sandbox.log') -ArgumentList '--no-demo-mail'
+    $pesterResult = Join-Path $ResultsDir 'pester.json'
+    # An earlier run's counts must not stand in for a run that wrote none.
+    Remove-Item -LiteralPath $pesterResult -ErrorAction Ignore
+    try {
+        $env:AOS_TEST_MODULE = Join-Path $ModuleOut 'AosMail.psd1'
+        $env:AOS_SANDBOX_URI = $sandbox.BaseUri.AbsoluteUri.TrimEnd('/')
+        $env:AOS_SANDBOX_HTTPS_URI = $sandbox.HttpsBaseUri.AbsoluteUri.TrimEnd('/')
+        $env:AOS_SANDBOX_DATA = $sandbox.DataPath
+        $env:AOS_SANDBOX_USER = $sandbox.DemoUser
+        $env:AOS_SANDBOX_PASSWORD = $sandbox.DemoPassword
+        $env:AOS_SANDBOX_DLL = $SandboxDll
+        $env:AOS_PLAYWRIGHT = $Tools.Playwright
+        $env:AOS_CHROMIUM = $Chromium
+        $env:AOS_TEST_RESULTS = $ResultsDir
+        # A child pwsh imports the built module the way a user does, and leaves this process clean.
+        # -TestName goes as one quoted, comma-joined string: on Linux and macOS PowerShell globs an
+        # unquoted argument of a native command, so '*' would become the names in this folder.
+        & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'build/Invoke-PesterRun.ps1') `
+            -PesterPath $Tools.Pester -TestRoot (Join-Path $Root 'tests') -TestName "$($TestName -join ',')" -ResultPath $pesterResult | Out-Host
+    }
+    finally {
+        $sandbox | Stop-AosSandbox | Out-Host
+    }
+    if (Test-Path -LiteralPath $pesterResult) { Get-Content -Raw -LiteralPath $pesterResult | ConvertFrom-Json }
+    else { [pscustomobject]@{ Passed = 0; Failed = 1 } }
+}
+
 function Invoke-Test {
     Invoke-Build
     # Packaged once per run for tests/Package.Tests.ps1 (which installs it); a packaging failure
@@ -240,34 +281,17 @@ function Invoke-Test {
                        elseif ($env:CI -eq 'true') { 'Browser tests: no Chromium found; in CI that fails them (.ci/run installs it)' }
                        else { 'Browser tests SKIPPED: no Chromium found (apt-get install chromium, or set AOS_CHROMIUM to a Chromium or Chrome)' }
         Write-Host $browserLane -ForegroundColor ($chromium ? 'Cyan' : 'Yellow')
-        Import-Module (Join-Path $Root 'build/AosSandbox.psm1') -Force
-        # Empty mailboxes: the suites count messages exactly (Reset-Sandbox -DemoMail brings the demo Inbox).
-        $sandbox = Start-AosSandbox -SandboxPath $SandboxDll -LogPath (Join-Path $ResultsDir 'sandbox.log') -ArgumentList '--no-demo-mail'
-        $pesterResult = Join-Path $ResultsDir 'pester.json'
-        # An earlier run's counts must not stand in for a run that wrote none.
-        Remove-Item -LiteralPath $pesterResult -ErrorAction Ignore
-        try {
-            $env:AOS_TEST_MODULE = Join-Path $ModuleOut 'AosMail.psd1'
-            $env:AOS_SANDBOX_URI = $sandbox.BaseUri.AbsoluteUri.TrimEnd('/')
-            $env:AOS_SANDBOX_HTTPS_URI = $sandbox.HttpsBaseUri.AbsoluteUri.TrimEnd('/')
-            $env:AOS_SANDBOX_DATA = $sandbox.DataPath
-            $env:AOS_SANDBOX_USER = $sandbox.DemoUser
-            $env:AOS_SANDBOX_PASSWORD = $sandbox.DemoPassword
-            $env:AOS_SANDBOX_DLL = $SandboxDll
-            $env:AOS_PLAYWRIGHT = $tools.Playwright
-            $env:AOS_CHROMIUM = $chromium
-            $env:AOS_TEST_RESULTS = $ResultsDir
-            # A child pwsh imports the built module the way a user does, and leaves this process clean.
-            # -TestName goes as one quoted, comma-joined string: on Linux and macOS PowerShell globs an
-            # unquoted argument of a native command, so '*' would become the names in this folder.
-            & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'build/Invoke-PesterRun.ps1') `
-                -PesterPath $tools.Pester -TestRoot (Join-Path $Root 'tests') -TestName "$($TestName -join ',')" -ResultPath $pesterResult
+        $module = [pscustomobject]@{ Passed = 0; Failed = 0 }
+        for ($run = 1; $run -le $Repeat; $run++) {
+            if ($Repeat -gt 1) { Write-Host "Pester run $run of $Repeat" -ForegroundColor Cyan }
+            $counts = Invoke-PesterLane -Tools $tools -Chromium $chromium
+            $module = [pscustomobject]@{ Passed = $module.Passed + $counts.Passed; Failed = $module.Failed + $counts.Failed }
+            if ($counts.Failed -gt 0) {
+                if ($Repeat -gt 1) { Write-Host "Pester run $run of $Repeat failed: $($counts.Failed) failed; the runs after it were not made." -ForegroundColor Red }
+                break
+            }
+            if ($Repeat -gt 1 -and $run -eq $Repeat) { Write-Host "Pester: $Repeat runs in a row without a failure." -ForegroundColor Green }
         }
-        finally {
-            $sandbox | Stop-AosSandbox
-        }
-        $module = if (Test-Path -LiteralPath $pesterResult) { Get-Content -Raw -LiteralPath $pesterResult | ConvertFrom-Json }
-                  else { [pscustomobject]@{ Passed = 0; Failed = 1 } }
     }
     else { Write-Host 'Pester SKIPPED (-Lane)' -ForegroundColor Yellow }
 
