@@ -40,17 +40,18 @@ Describe 'Transfers' {
 
     Context 'timeouts mean no progress (B22)' {
         It 'sends an upload that takes longer than -TimeoutSec while its bytes keep moving' {
-            # 8 MB read at 1 MB/s: an upload of 8 s against a 3 s timeout. The timeout also bounds the
-            # wait for the answer after the upload, in which the sandbox stores and judges 8 MB:
-            # small enough to answer within 3 s on a loaded machine (20 MB took longer than 2 s there).
-            $null = Set-SandboxOption -ReadBytesPerSecond 1MB
-            $session = New-TestSession -TimeoutSec 3
-            $body = 'x' * 8MB
+            # 36 MB read at 4 MB/s: an upload of 9 s against a 4 s timeout. The timeout also bounds the
+            # wait for the answer once the client handed over the last byte: the server still reads
+            # what the client's socket buffer holds (up to 4 MB here: a second at 4 MB/s), then stores
+            # and judges the message. Short lines keep that plain and quick on a loaded machine.
+            $null = Set-SandboxOption -ReadBytesPerSecond 4MB
+            $session = New-TestSession -TimeoutSec 4
+            $body = ('x' * 70 + "`r`n") * (36MB / 72)
             $result = Invoke-Captured { Send-AosMessage -Session $session -To bob@sandbox.test -Subject 'slow upload' -Body $body -PassThru }
             $result.Errors.Count | Should -Be 0 -Because ($result.Errors | Out-String)
             $result.Output[0].ServerAnswer | Should -BeExactly 'OK'
-            $result.Elapsed.TotalSeconds | Should -BeGreaterThan 6 -Because 'the server read 8 MB at 1 MB/s, more than twice the timeout'
-            (Get-Item -LiteralPath (Get-SandboxSpool).Path).Length | Should -BeGreaterThan 8MB
+            $result.Elapsed.TotalSeconds | Should -BeGreaterThan 8 -Because 'the server read 36 MB at 4 MB/s, more than twice the timeout'
+            (Get-Item -LiteralPath (Get-SandboxSpool).Path).Length | Should -BeGreaterThan 36MB
         }
 
         It 'reports a stalled upload as AosConnectionFailed: nothing was sent, nothing retried' {
