@@ -124,11 +124,11 @@ namespace AosMail.Engine
         }
 
         /// <summary>
-        /// Whether a stored draft holds what a save posted: the same To and Cc addresses, the same
-        /// subject (RFC 2047-decoded), each posted mheader line among its headers, and, for a plain
-        /// body, the same text. A MIME body is not compared: its Content-Type in mheader carries a
-        /// boundary MimeKit made at random, which tells it apart. Whitespace differences are
-        /// ignored, since a server may refold what it stores.
+        /// Whether a stored message (a draft, a copy in the Outbox) holds what was posted: each posted field is
+        /// compared as <see cref="AosMessageParts"/> says (To and Cc as addresses, the subject RFC 2047-decoded,
+        /// each posted mheader line among the stored headers, a plain body's text; fields left out there are not
+        /// compared). A MIME body is not compared: its Content-Type in mheader carries a boundary MimeKit made at
+        /// random, which tells it apart. Whitespace differences are ignored, since a server may refold what it stores.
         /// </summary>
         internal static bool MatchesPosted(byte[] raw, IReadOnlyList<AosFormField> posted)
         {
@@ -137,24 +137,36 @@ namespace AosMail.Engine
             string? Stored(string name) => stored.Where(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).FirstOrDefault();
             string? Posted(string name) => posted.Where(f => f.Name == name && !f.IsStreamed).Select(f => f.Value).FirstOrDefault();
 
-            if (!SameAddresses(Posted(AosProtocol.FieldTo), Stored("To"))
-                || !SameAddresses(Posted(AosProtocol.FieldCc), Stored("Cc"))
-                || !string.Equals(DecodedText(Posted(AosProtocol.FieldSubject)), DecodedText(Stored("Subject")), StringComparison.Ordinal))
+            foreach (var part in AosMessageParts.Fields)
             {
-                return false;
-            }
+                bool same;
+                switch (part.Comparison)
+                {
+                    case AosPartComparison.Addresses:
+                        same = SameAddresses(Posted(part.Field), Stored(part.StoredHeader!));
+                        break;
+                    case AosPartComparison.DecodedText:
+                        same = string.Equals(DecodedText(Posted(part.Field)), DecodedText(Stored(part.StoredHeader!)), StringComparison.Ordinal);
+                        break;
+                    case AosPartComparison.HeaderLines:
+                        same = AosDraftContent.HeaderFields(Posted(part.Field) ?? "").All(line =>
+                            stored.Any(h => string.Equals(h.Key, line.Key, StringComparison.OrdinalIgnoreCase) && Collapse(h.Value) == Collapse(line.Value)));
+                        break;
+                    case AosPartComparison.PlainBody:
+                        same = posted.Any(f => f.Name == part.Field && f.IsStreamed) || TrimBody(Posted(part.Field)) == TrimBody(body);
+                        break;
+                    default:
+                        same = true;
+                        break;
+                }
 
-            foreach (var line in AosDraftContent.HeaderFields(Posted(AosProtocol.FieldHeader) ?? ""))
-            {
-                var value = Collapse(line.Value);
-                if (!stored.Any(h => string.Equals(h.Key, line.Key, StringComparison.OrdinalIgnoreCase) && Collapse(h.Value) == value))
+                if (!same)
                 {
                     return false;
                 }
             }
 
-            bool streamedBody = posted.Any(f => f.Name == AosProtocol.FieldBody && f.IsStreamed);
-            return streamedBody || TrimBody(Posted(AosProtocol.FieldBody)) == TrimBody(body);
+            return true;
         }
 
         private static bool SameAddresses(string? posted, string? stored)
