@@ -126,9 +126,10 @@ namespace AosMail.Engine
         /// <summary>
         /// Whether a stored message (a draft, a copy in the Outbox) holds what was posted: each posted field is
         /// compared as <see cref="AosMessageParts"/> says (To and Cc as addresses, the subject RFC 2047-decoded,
-        /// each posted mheader line among the stored headers, a plain body's text; fields left out there are not
-        /// compared). A MIME body is not compared: its Content-Type in mheader carries a boundary MimeKit made at
-        /// random, which tells it apart. Whitespace differences are ignored, since a server may refold what it stores.
+        /// each posted mheader line among the stored headers, the body; fields left out there are not compared).
+        /// A multipart body is told apart by its Content-Type in mheader, whose boundary MimeKit made at random; a
+        /// single-part MIME body (HTML, long lines) is compared as it is written. Whitespace differences are
+        /// ignored, since a server may refold what it stores.
         /// </summary>
         internal static bool MatchesPosted(byte[] raw, IReadOnlyList<AosFormField> posted)
         {
@@ -152,8 +153,10 @@ namespace AosMail.Engine
                         same = AosDraftContent.HeaderFields(Posted(part.Field) ?? "").All(line =>
                             stored.Any(h => string.Equals(h.Key, line.Key, StringComparison.OrdinalIgnoreCase) && Collapse(h.Value) == Collapse(line.Value)));
                         break;
-                    case AosPartComparison.PlainBody:
-                        same = posted.Any(f => f.Name == part.Field && f.IsStreamed) || TrimBody(Posted(part.Field)) == TrimBody(body);
+                    case AosPartComparison.Body:
+                        var streamed = posted.FirstOrDefault(f => f.Name == part.Field && f.IsStreamed);
+                        same = streamed == null ? TrimBody(Posted(part.Field)) == TrimBody(body)
+                            : HasBoundary(Posted(AosProtocol.FieldHeader)) || AosStoredBody.Holds(body, streamed.Writer!);
                         break;
                     default:
                         same = true;
@@ -168,6 +171,11 @@ namespace AosMail.Engine
 
             return true;
         }
+
+        /// <summary>Whether mheader's Content-Type names a boundary (a multipart body).</summary>
+        private static bool HasBoundary(string? mheader) =>
+            AosDraftContent.HeaderFields(mheader ?? "").Any(h => string.Equals(h.Key, "Content-Type", StringComparison.OrdinalIgnoreCase)
+                && ContentType.TryParse(h.Value, out var type) && !string.IsNullOrEmpty(type.Boundary));
 
         private static bool SameAddresses(string? posted, string? stored)
         {

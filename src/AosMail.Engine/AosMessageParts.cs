@@ -20,8 +20,11 @@ namespace AosMail.Engine
         /// <summary>Each posted header line is among the stored headers (a MIME body's boundary is one of them).</summary>
         HeaderLines,
 
-        /// <summary>A plain body's text (line breaks normalised, trailing blank lines ignored); a streamed body is not compared.</summary>
-        PlainBody,
+        /// <summary>
+        /// The body's text (line breaks normalised, trailing whitespace ignored); a streamed body as it is written,
+        /// unless mheader carries its boundary (a multipart body), which MimeKit made at random and so tells it apart.
+        /// </summary>
+        Body,
     }
 
     /// <summary>What sending a draft "as saved" (<see cref="AosDraftContent"/>) posts for a field.</summary>
@@ -120,8 +123,8 @@ namespace AosMail.Engine
                 "keyed: other recipients make another send; not compared: servers (AOS, the sandbox) keep no Bcc in a stored message"),
             new AosFieldPart(AosProtocol.FieldSubject, "Subject", true, AosPartComparison.DecodedText, AosDraftResend.SavedUnlessGiven,
                 "the subject; compared decoded, since a server may encode it anew"),
-            new AosFieldPart(AosProtocol.FieldBody, null, true, AosPartComparison.PlainBody, AosDraftResend.SavedBody,
-                "the body; a streamed (MIME) body is keyed by its sources and not compared: its random boundary, in mheader, tells it apart"),
+            new AosFieldPart(AosProtocol.FieldBody, null, true, AosPartComparison.Body, AosDraftResend.SavedBody,
+                "the body; a streamed (MIME) body is keyed by its sources, and a multipart one is told apart by its random boundary in mheader"),
             new AosFieldPart(AosProtocol.FieldPriority, "X-Priority", true, AosPartComparison.None, AosDraftResend.SavedUnlessGiven,
                 "keyed: it changes what is sent; not compared: a server writes X-Priority in a form of its own (\"3 (Normal)\")"),
             new AosFieldPart(AosProtocol.FieldHeader, null, true, AosPartComparison.HeaderLines, AosDraftResend.CommandThenSaved,

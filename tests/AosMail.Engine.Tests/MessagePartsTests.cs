@@ -250,4 +250,33 @@ public sealed class MessagePartsTests : IDisposable
         Assert.Equal("Saved body", Field("body"));
         Assert.Equal(new[] { "b@x.org" }, sent.Bcc);
     }
+
+    /// <summary>
+    /// A single-part MIME body (HTML, or plain text with long lines) has no boundary to tell it apart: it is
+    /// compared as written, so two messages that differ only in their HTML are two messages.
+    /// </summary>
+    [Fact]
+    public void ComparesASinglePartMimeBodyAsWritten()
+    {
+        AosPreparedSubmission Html(string body)
+        {
+            var message = new AosMessage { Subject = "Same", Body = body, BodyIsHtml = true };
+            message.To.Add("a@x.org");
+            return AosFormBuilder.Prepare(message, AosSubmitKind.Send);
+        }
+
+        var ours = Html("<p>ours</p>");
+        var theirs = Html("<p>theirs</p>");
+        Assert.True(AosConnection.MatchesPosted(ListingTests.StoredDraft(ours), ours.Fields));
+        Assert.False(AosConnection.MatchesPosted(ListingTests.StoredDraft(theirs), ours.Fields));
+        Assert.False(AosConnection.MatchesPosted(ListingTests.StoredDraft(Html("<p>ours</p> and more")), ours.Fields));
+        Assert.False(AosConnection.MatchesPosted(ListingTests.StoredDraft(Html("<p>our</p>")), ours.Fields));
+
+        // Stored with LF line ends and trailing blank lines, or non-ASCII text (quoted-printable): the same body.
+        var lf = Encoding.UTF8.GetString(ListingTests.StoredDraft(ours)).Replace("\r\n", "\n") + "\n\n";
+        Assert.True(AosConnection.MatchesPosted(Encoding.UTF8.GetBytes(lf), ours.Fields));
+        var longLine = Html("<p>" + new string('x', 2000) + " Grüße</p>\n<p>two</p>");
+        Assert.True(AosConnection.MatchesPosted(ListingTests.StoredDraft(longLine), longLine.Fields));
+        Assert.False(AosConnection.MatchesPosted(ListingTests.StoredDraft(Html("<p>" + new string('x', 2000) + " Grüsse</p>\n<p>two</p>")), longLine.Fields));
+    }
 }
