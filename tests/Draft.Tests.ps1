@@ -66,6 +66,9 @@ Describe 'Drafts' {
         @{ Case = 'with the same subject'; Ours = @{ To = 'bob@sandbox.test'; Subject = 'Race'; Body = 'ours' }; Theirs = [ordered]@{ mto = 'bob@sandbox.test'; msub = 'Race'; body = 'theirs' } }
         @{ Case = 'to another recipient'; Ours = @{ To = 'bob@sandbox.test'; Subject = 'Race'; Body = 'same' }; Theirs = [ordered]@{ mto = 'alice@sandbox.test'; msub = 'Race'; body = 'same' } }
         @{ Case = 'with the same text but no attachment'; Ours = @{ To = 'bob@sandbox.test'; Subject = 'Race'; Body = 'same'; Attachments = 'race.csv' }; Theirs = [ordered]@{ mto = 'bob@sandbox.test'; msub = 'Race'; body = 'same' } }
+        # A single-part HTML body has no boundary to tell it apart: its text is compared.
+        @{ Case = 'with the same MIME headers and another HTML body'; Ours = @{ To = 'bob@sandbox.test'; Subject = 'Race'; Body = '<p>ours</p>'; BodyAsHtml = $true }
+           Theirs = [ordered]@{ mto = 'bob@sandbox.test'; msub = 'Race'; body = '<p>theirs</p>'; mheader = "MIME-Version: 1.0`r`nContent-Type: text/html; charset=utf-8`r`nContent-Transfer-Encoding: 7bit" } }
     ) {
         Set-Content -LiteralPath (Join-Path $TestDrive 'race.csv') -Value 'a,b'
         # Our save is held for 3 s; meanwhile another client saves its draft.
@@ -92,12 +95,12 @@ Describe 'Drafts' {
         @(Get-Draft).Count | Should -Be 2
         $mine = Read-MimeMessage -Path (Get-Draft | Where-Object Id -EQ $saved.DraftId).Path
         @($mine.To.Mailboxes.Address) | Should -Be $Ours.To
-        $mine.TextBody.TrimEnd() | Should -Be $Ours.Body
+        $(if ($Ours['BodyAsHtml']) { $mine.HtmlBody } else { $mine.TextBody }).TrimEnd() | Should -Be $Ours.Body
         @($mine.Attachments).Count | Should -Be @($Ours['Attachments'] | Where-Object { $_ }).Count
         # Two new ids, so the candidates were read (rdmail) and compared; the saved draft has nothing of the module's own.
         @(Get-SandboxRequest -Command rdmail).Count | Should -BeGreaterOrEqual 1
         $save = @(Get-SandboxRequest -Command sdmailact)[0]
-        $expected = @('api', 'mto', 'msub', 'body') + @(if ($Ours['Attachments']) { 'mheader' }) + 'svdrf'
+        $expected = @('api', 'mto', 'msub', 'body') + @(if ($Ours['Attachments'] -or $Ours['BodyAsHtml']) { 'mheader' }) + 'svdrf'
         @($save.Fields.Name) | Should -Be $expected
     }
 

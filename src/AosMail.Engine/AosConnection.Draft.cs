@@ -124,10 +124,11 @@ namespace AosMail.Engine
         }
 
         /// <summary>
-        /// Whether a stored draft holds what a save posted: the same To and Cc addresses, the same
-        /// subject (RFC 2047-decoded), each posted mheader line among its headers, and, for a plain
-        /// body, the same text. A MIME body is not compared: its Content-Type in mheader carries a
-        /// boundary MimeKit made at random, which tells it apart. Whitespace differences are
+        /// Whether a stored message (a draft, a copy in the Outbox) holds what was posted: each posted field is
+        /// compared as <see cref="AosMessageParts"/> says (To and Cc as addresses, the subject RFC 2047-decoded,
+        /// each posted mheader line among the stored headers, the body; fields left out there are not compared).
+        /// A multipart body is told apart by its Content-Type in mheader, whose boundary MimeKit made at random; a
+        /// single-part MIME body (HTML, long lines) is compared as it is written. Whitespace differences are
         /// ignored, since a server may refold what it stores.
         /// </summary>
         internal static bool MatchesPosted(byte[] raw, IReadOnlyList<AosFormField> posted)
@@ -137,25 +138,44 @@ namespace AosMail.Engine
             string? Stored(string name) => stored.Where(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).FirstOrDefault();
             string? Posted(string name) => posted.Where(f => f.Name == name && !f.IsStreamed).Select(f => f.Value).FirstOrDefault();
 
-            if (!SameAddresses(Posted(AosProtocol.FieldTo), Stored("To"))
-                || !SameAddresses(Posted(AosProtocol.FieldCc), Stored("Cc"))
-                || !string.Equals(DecodedText(Posted(AosProtocol.FieldSubject)), DecodedText(Stored("Subject")), StringComparison.Ordinal))
+            foreach (var part in AosMessageParts.Fields)
             {
-                return false;
-            }
+                bool same;
+                switch (part.Comparison)
+                {
+                    case AosPartComparison.Addresses:
+                        same = SameAddresses(Posted(part.Field), Stored(part.StoredHeader!));
+                        break;
+                    case AosPartComparison.DecodedText:
+                        same = string.Equals(DecodedText(Posted(part.Field)), DecodedText(Stored(part.StoredHeader!)), StringComparison.Ordinal);
+                        break;
+                    case AosPartComparison.HeaderLines:
+                        same = AosDraftContent.HeaderFields(Posted(part.Field) ?? "").All(line =>
+                            stored.Any(h => string.Equals(h.Key, line.Key, StringComparison.OrdinalIgnoreCase) && Collapse(h.Value) == Collapse(line.Value)));
+                        break;
+                    case AosPartComparison.Body:
+                        var streamed = posted.FirstOrDefault(f => f.Name == part.Field && f.IsStreamed);
+                        same = streamed == null ? TrimBody(Posted(part.Field)) == TrimBody(body)
+                            : HasBoundary(Posted(AosProtocol.FieldHeader)) || AosStoredBody.Holds(body, streamed.Writer!);
+                        break;
+                    default:
+                        same = true;
+                        break;
+                }
 
-            foreach (var line in AosDraftContent.HeaderFields(Posted(AosProtocol.FieldHeader) ?? ""))
-            {
-                var value = Collapse(line.Value);
-                if (!stored.Any(h => string.Equals(h.Key, line.Key, StringComparison.OrdinalIgnoreCase) && Collapse(h.Value) == value))
+                if (!same)
                 {
                     return false;
                 }
             }
 
-            bool streamedBody = posted.Any(f => f.Name == AosProtocol.FieldBody && f.IsStreamed);
-            return streamedBody || TrimBody(Posted(AosProtocol.FieldBody)) == TrimBody(body);
+            return true;
         }
+
+        /// <summary>Whether mheader's Content-Type names a boundary (a multipart body).</summary>
+        private static bool HasBoundary(string? mheader) =>
+            AosDraftContent.HeaderFields(mheader ?? "").Any(h => string.Equals(h.Key, "Content-Type", StringComparison.OrdinalIgnoreCase)
+                && ContentType.TryParse(h.Value, out var type) && !string.IsNullOrEmpty(type.Boundary));
 
         private static bool SameAddresses(string? posted, string? stored)
         {

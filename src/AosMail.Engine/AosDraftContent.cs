@@ -20,12 +20,10 @@ namespace AosMail.Engine
     {
         // X-AosMail-Draft-Token: drafts saved by AosMail 0.1 carry this bookkeeping header, which
         // must not go out to recipients when such a draft is sent (B24).
-        private static readonly HashSet<string> NotCopied = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
-        {
-            "From", "To", "Cc", "Bcc", "Subject", "Date", "Message-ID", "X-Priority", "X-AosMail-Draft-Token",
-        };
+        private static readonly HashSet<string> NotCopied = new HashSet<string>(
+            AosMessageParts.ServerWrittenHeaders.Concat(new[] { "X-AosMail-Draft-Token" }), StringComparer.OrdinalIgnoreCase);
 
-        /// <summary>The submission with the saved draft's body and headers (B5 order kept).</summary>
+        /// <summary>The submission with the saved draft's body and headers (B5 order kept); what each field takes is <see cref="AosFieldPart.Resend"/>.</summary>
         public static AosPreparedSubmission WithSavedContent(AosPreparedSubmission prepared, byte[] savedDraft)
         {
             if (prepared == null) throw new ArgumentNullException(nameof(prepared));
@@ -33,48 +31,63 @@ namespace AosMail.Engine
             SplitHeaderBlock(text, out var headerBlock, out var body);
 
             var copied = new List<string>();
-            string? subject = null, cc = null, bcc = null, priority = null;
-            foreach (var header in Unfold(headerBlock))
+            var savedHeaders = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var header in FoldedFields(headerBlock))
             {
                 int colon = header.IndexOf(':');
                 if (colon <= 0) continue;
                 var name = header.Substring(0, colon).Trim();
-                var value = header.Substring(colon + 1).Trim();
-                if (string.Equals(name, "Subject", StringComparison.OrdinalIgnoreCase)) subject = value;
-                else if (string.Equals(name, "Cc", StringComparison.OrdinalIgnoreCase)) cc = value;
-                else if (string.Equals(name, "Bcc", StringComparison.OrdinalIgnoreCase)) bcc = value;
-                else if (string.Equals(name, "X-Priority", StringComparison.OrdinalIgnoreCase)) priority = value;
+                savedHeaders[name] = header.Substring(colon + 1).Trim();
                 if (!NotCopied.Contains(name)) copied.Add(header);
             }
 
             // Fields are kept as they are (a streamed MIME body included); only the plain ones change here.
             var fields = new Dictionary<string, AosFormField>(StringComparer.Ordinal);
             foreach (var field in prepared.Fields) fields[field.Name] = field;
-            if (!fields.ContainsKey(AosProtocol.FieldSubject) && !string.IsNullOrEmpty(subject)) fields[AosProtocol.FieldSubject] = AosFormField.Plain(AosProtocol.FieldSubject, subject!);
-            if (!fields.ContainsKey(AosProtocol.FieldCc) && !string.IsNullOrEmpty(cc)) fields[AosProtocol.FieldCc] = AosFormField.Plain(AosProtocol.FieldCc, cc!);
-            var bccAddresses = prepared.Bcc;
-            if (!fields.ContainsKey(AosProtocol.FieldBcc) && !string.IsNullOrEmpty(bcc) && InternetAddressList.TryParse(bcc, out var savedBcc) && savedBcc.Mailboxes.Any())
+            foreach (var part in AosMessageParts.Fields)
             {
-                fields[AosProtocol.FieldBcc] = AosFormField.Plain(AosProtocol.FieldBcc, bcc!);
-                bccAddresses = savedBcc.Mailboxes.Select(m => m.Address).ToList();
+                switch (part.Resend)
+                {
+                    case AosDraftResend.SavedUnlessGiven:
+                        if (!fields.ContainsKey(part.Field) && savedHeaders.TryGetValue(part.StoredHeader!, out var saved) && IsUsable(part.Field, saved))
+                        {
+                            fields[part.Field] = AosFormField.Plain(part.Field, saved);
+                        }
+
+                        break;
+                    case AosDraftResend.CommandThenSaved:
+                        var lines = new List<string>();
+                        if (fields.TryGetValue(part.Field, out var given) && !string.IsNullOrEmpty(given.Value)) lines.Add(given.Value!);
+                        lines.AddRange(copied);
+                        if (lines.Count > 0) fields[part.Field] = AosFormField.Plain(part.Field, string.Join("\r\n", lines));
+                        else fields.Remove(part.Field);
+                        break;
+                    case AosDraftResend.SavedBody:
+                        if (body.Length > 0) fields[part.Field] = AosFormField.Plain(part.Field, body);
+                        else fields.Remove(part.Field);
+                        break;
+                }
             }
 
-            if (!fields.ContainsKey(AosProtocol.FieldPriority) && priority != null && priority.Length == 1
-                && priority[0] >= '0' + AosProtocol.PriorityHighest && priority[0] <= '0' + AosProtocol.PriorityLowest)
-            {
-                fields[AosProtocol.FieldPriority] = AosFormField.Plain(AosProtocol.FieldPriority, priority);
-            }
-
-            var headerLines = new List<string>();
-            if (fields.TryGetValue(AosProtocol.FieldHeader, out var given) && !string.IsNullOrEmpty(given.Value)) headerLines.Add(given.Value!);
-            headerLines.AddRange(copied);
-            if (headerLines.Count > 0) fields[AosProtocol.FieldHeader] = AosFormField.Plain(AosProtocol.FieldHeader, string.Join("\r\n", headerLines));
-            else fields.Remove(AosProtocol.FieldHeader);
-            if (body.Length > 0) fields[AosProtocol.FieldBody] = AosFormField.Plain(AosProtocol.FieldBody, body);
-            else fields.Remove(AosProtocol.FieldBody);
-
+            var bccAddresses = prepared.Bcc.Count == 0 && fields.TryGetValue(AosProtocol.FieldBcc, out var bccField) && InternetAddressList.TryParse(bccField.Value!, out var savedBcc)
+                ? savedBcc.Mailboxes.Select(m => m.Address).ToList()
+                : prepared.Bcc;
+            savedHeaders.TryGetValue("Subject", out var subject);
             return new AosPreparedSubmission(prepared.Kind, AosFormBuilder.InWireOrder(fields), prepared.To, prepared.Cc, bccAddresses,
                 prepared.Subject ?? (subject == null ? null : AosListingParser.DecodeText(subject)), prepared.AttachmentCount, prepared.DraftId);
+        }
+
+        /// <summary>Whether a saved header's value can be posted again: a non-empty Bcc must hold addresses, a priority must be 1 to 5.</summary>
+        private static bool IsUsable(string field, string value)
+        {
+            if (value.Length == 0) return false;
+            if (field == AosProtocol.FieldBcc) return InternetAddressList.TryParse(value, out var list) && list.Mailboxes.Any();
+            if (field == AosProtocol.FieldPriority)
+            {
+                return value.Length == 1 && value[0] >= '0' + AosProtocol.PriorityHighest && value[0] <= '0' + AosProtocol.PriorityLowest;
+            }
+
+            return true;
         }
 
         internal static void SplitHeaderBlock(string text, out string headers, out string body)
@@ -101,7 +114,7 @@ namespace AosMail.Engine
         /// <summary>A header block's fields as name and value (the value unfolded and trimmed).</summary>
         internal static IEnumerable<KeyValuePair<string, string>> HeaderFields(string block)
         {
-            foreach (var header in Unfold(block))
+            foreach (var header in FoldedFields(block))
             {
                 int colon = header.IndexOf(':');
                 if (colon <= 0) continue;
@@ -111,7 +124,7 @@ namespace AosMail.Engine
         }
 
         /// <summary>Header fields with their continuation lines kept (joined by CRLF, so mheader folds them as saved).</summary>
-        private static IEnumerable<string> Unfold(string block)
+        internal static IEnumerable<string> FoldedFields(string block)
         {
             var current = new StringBuilder();
             foreach (var raw in block.Split('\n'))

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -17,45 +18,47 @@ namespace AosMail.Engine
         public const string ContentPrefix = "sha256:";
 
         /// <summary>
-        /// Hashes the recipients, subject, body (and whether it is HTML), priority, headers, draft id,
-        /// text body, body file (content hash) and encoding, Reply-To, read receipt, and each
-        /// attachment's and inline image's name and content hash, in that order, each value length-prefixed.
-        /// KeepCopy is left out: it decides where a copy is kept, not what is sent.
+        /// Hashes every posted field that makes the message (<see cref="AosMessageParts"/>: those marked keyed, in
+        /// wire order, each name and value length-prefixed), so a field added to the form is in the key unless it is
+        /// deliberately left out there. A streamed (MIME) body is written only as it is sent, with a random boundary:
+        /// its sources are hashed instead (texts, and the bytes of the body file and of each attachment, never their
+        /// paths), and mheader without the body's MIME lines. A plain body is hashed as posted, so a body file counts
+        /// by its text. Left out: KeepCopy (where a copy is kept, not what is sent) and the command (snd/svdrf).
         /// </summary>
-        public static string Of(AosMessage message)
+        public static string Of(AosMessage message, AosPreparedSubmission prepared)
         {
             if (message == null) throw new ArgumentNullException(nameof(message));
+            if (prepared == null) throw new ArgumentNullException(nameof(prepared));
+            bool streamedBody = prepared.Fields.Any(f => f.IsStreamed);
             using (var data = SHA256.Create())
             {
-                AddList(data, "to", message.To);
-                AddList(data, "cc", message.Cc);
-                AddList(data, "bcc", message.Bcc);
-                Add(data, "subject", message.Subject);
-                Add(data, "body", message.Body);
-                Add(data, "html", message.BodyIsHtml ? "1" : "0");
-                Add(data, "priority", message.Priority?.ToString(CultureInfo.InvariantCulture));
-                foreach (var header in message.Headers)
+                foreach (var field in prepared.Fields)
                 {
-                    Add(data, "header", header.Key);
-                    Add(data, "value", header.Value);
-                }
+                    if (!AosMessageParts.Of(field.Name).Keyed)
+                    {
+                        continue;
+                    }
 
-                Add(data, "draft", message.DraftId);
-                Add(data, "text", message.TextBody);
-                Add(data, "bodyfile", message.BodyPath == null ? null : HashFile(message.BodyPath));
-                Add(data, "encoding", message.BodyEncoding?.WebName);
-                AddList(data, "replyto", message.ReplyTo);
-                Add(data, "receipt", message.ReadReceiptTo);
-                foreach (var attachment in message.Attachments)
-                {
-                    Add(data, "attachment", attachment.FileName);
-                    Add(data, "content", HashContent(attachment));
-                }
+                    if (!field.IsStreamed)
+                    {
+                        Add(data, field.Name, streamedBody && field.Name == AosProtocol.FieldHeader ? WithoutBodyHeaders(field.Value) : field.Value);
+                        continue;
+                    }
 
-                foreach (var inline in message.InlineAttachments)
-                {
-                    Add(data, "inline", inline.Key);
-                    Add(data, "content", HashContent(inline.Value));
+                    var sources = AosMessageParts.Properties.Where(p => p.Field == field.Name && p.BodySource != null).ToList();
+                    if (sources.Count == 0)
+                    {
+                        throw new InvalidOperationException("The streamed field '" + field.Name + "' has no sources in AosMessageParts to key it by.");
+                    }
+
+                    Add(data, field.Name, "streamed");
+                    foreach (var source in sources)
+                    {
+                        foreach (var value in source.BodySource!(message))
+                        {
+                            Add(data, source.Property, value);
+                        }
+                    }
                 }
 
                 data.TransformFinalBlock(Array.Empty<byte>(), 0, 0);
@@ -63,7 +66,20 @@ namespace AosMail.Engine
             }
         }
 
-        private static string HashContent(AosAttachmentSource source)
+        /// <summary>mheader without the lines a streamed body brings (its sources are hashed instead).</summary>
+        private static string? WithoutBodyHeaders(string? mheader)
+        {
+            if (mheader == null) return null;
+            var kept = AosDraftContent.FoldedFields(mheader).Where(line =>
+            {
+                int colon = line.IndexOf(':');
+                string name = colon > 0 ? line.Substring(0, colon).Trim() : line;
+                return !AosMessageParts.BodyHeaders.Contains(name, StringComparer.OrdinalIgnoreCase);
+            });
+            return string.Join("\r\n", kept);
+        }
+
+        internal static string HashContent(AosAttachmentSource source)
         {
             if (source.Stream != null)
             {
@@ -85,7 +101,7 @@ namespace AosMail.Engine
             }
         }
 
-        private static string HashFile(string path)
+        internal static string HashFile(string path)
         {
             try
             {
@@ -99,15 +115,6 @@ namespace AosMail.Engine
             {
                 throw new AosException(AosErrorIds.AttachmentNotFound, AosErrorCategory.ObjectNotFound,
                     "The attachment '" + path + "' could not be read for the journal key: " + e.Message, path, e);
-            }
-        }
-
-        private static void AddList(HashAlgorithm data, string name, IList<string> values)
-        {
-            Add(data, name, values.Count.ToString(CultureInfo.InvariantCulture));
-            foreach (var value in values)
-            {
-                Add(data, name, value);
             }
         }
 

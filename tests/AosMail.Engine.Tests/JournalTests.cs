@@ -393,13 +393,15 @@ public sealed class JournalTests : IDisposable
             return message;
         }
 
-        string key = AosJournalKey.Of(Make());
+        static string KeyOf(AosMessage message) => AosJournalKey.Of(message, AosFormBuilder.Prepare(message, AosSubmitKind.Send));
+
+        string key = KeyOf(Make());
         Assert.Matches("^sha256:[0-9a-f]{64}$", key);
-        Assert.Equal(key, AosJournalKey.Of(Make()));
+        Assert.Equal(key, KeyOf(Make()));
 
         var keepCopy = Make();
         keepCopy.KeepCopy = true;
-        Assert.Equal(key, AosJournalKey.Of(keepCopy));
+        Assert.Equal(key, KeyOf(keepCopy));
 
         var changes = new Action<AosMessage>[]
         {
@@ -417,23 +419,23 @@ public sealed class JournalTests : IDisposable
             m => m.Attachments[0] = AosAttachmentSource.FromFile(files.Create("other.pdf", 1000, seed: 1)),
             m => m.Attachments[0] = AosAttachmentSource.FromFile(files.Create("report2.pdf", 1000, seed: 2)),
             m => m.Attachments[0] = AosAttachmentSource.FromBytes("report.pdf", new byte[1000]),
-            m => m.TextBody = "Hello",
+            m => { m.BodyIsHtml = true; m.TextBody = "Hello"; },
             m => m.ReplyTo.Add("r@x.org"),
             m => m.ReadReceiptTo = "a@x.org",
-            m => m.InlineAttachments.Add(new System.Collections.Generic.KeyValuePair<string, AosAttachmentSource>("logo", AosAttachmentSource.FromBytes("logo.png", new byte[] { 1 }))),
+            m => { m.BodyIsHtml = true; m.Body = "<img src=\"cid:logo\">"; m.InlineAttachments.Add(new System.Collections.Generic.KeyValuePair<string, AosAttachmentSource>("logo", AosAttachmentSource.FromBytes("logo.png", new byte[] { 1 }))); },
         };
         var keys = changes.Select(change =>
         {
             var message = Make();
             change(message);
-            return AosJournalKey.Of(message);
+            return KeyOf(message);
         }).ToList();
         Assert.DoesNotContain(key, keys);
         Assert.Equal(keys.Count, keys.Distinct().Count());
 
         // Same name, other content: the key follows the content.
         File.WriteAllBytes(attachment, Encoding.ASCII.GetBytes("changed"));
-        Assert.NotEqual(key, AosJournalKey.Of(Make()));
+        Assert.NotEqual(key, KeyOf(Make()));
     }
 
     // ---- a journal that cannot be fooled ----

@@ -120,7 +120,7 @@ public class ListingTests
     }
 
     /// <summary>What the sandbox (like AOS) stores for a draft: its own headers, the mheader lines, the body.</summary>
-    private static byte[] StoredDraft(AosPreparedSubmission prepared, string? extraHeader = null)
+    internal static byte[] StoredDraft(AosPreparedSubmission prepared, string? extraHeader = null)
     {
         string? Field(string name) => prepared.Fields.Where(f => f.Name == name).Select(f => f.Materialize()).FirstOrDefault();
         var text = new StringBuilder("From: demo@sandbox.test\r\n");

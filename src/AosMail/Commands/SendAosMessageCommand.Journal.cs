@@ -91,7 +91,7 @@ namespace AosMail.Commands
             string? key;
             try
             {
-                key = JournalKey is null ? AosJournalKey.Of(message) : KeyOfRow();
+                key = JournalKey is null ? AosJournalKey.Of(message, prepared) : KeyOfRow();
             }
             catch (AosException e)
             {
