@@ -587,7 +587,7 @@ try {
     # module as built vs a copy whose manifest has no nested module, in pairs whose order alternates.
     # Target: the check within noise, <= 1.05x. -Section frameworkcheck runs this section alone.
     if ($Section -in 'all', 'frameworkcheck') {
-    $checkRuns = if ($Smoke) { 2 } else { 15 }
+    $checkRuns = if ($Smoke) { 2 } else { 25 }
     $unchecked = Join-Path $work 'unchecked/AosMail'
     $null = New-Item -ItemType Directory -Force (Split-Path $unchecked)
     Copy-Item -Recurse -LiteralPath (Split-Path $ModulePath) -Destination $unchecked
