@@ -14,10 +14,11 @@
     # Windows PowerShell cannot check versions above 4.5 itself; docs/windows-powershell.md says how.
     DotNetFrameworkVersion = '4.7.1'
     # Imported before the root module: on .NET Framework below 4.7.1 it stops the import with what
-    # to install, before PowerShell reads AosMail.dll's types (which it could not there). A nested
-    # module rather than ScriptsToProcess, which would add a second module to Get-Module's list and
-    # to Import-Module -PassThru's output.
-    NestedModules        = @('AosMail.FrameworkCheck.ps1')
+    # to install, before PowerShell reads AosMail.dll's types (which it could not there). A small
+    # net462 assembly (src/AosMail.FrameworkCheck), not a script: on PowerShell 7 a script here cost
+    # every import its compilation. A nested module rather than ScriptsToProcess, which would add a
+    # second module to Get-Module's list and to Import-Module -PassThru's output.
+    NestedModules        = @('AosMail.FrameworkCheck.dll')
     FormatsToProcess     = @('AosMail.Format.ps1xml')
     CmdletsToExport      = @(
         'New-AosSession'

@@ -118,7 +118,7 @@ function Invoke-Build {
     Copy-Item -LiteralPath $ManifestPath -Destination $ModuleOut
     Copy-Item -LiteralPath (Join-Path $Root 'LICENSE') -Destination $ModuleOut
     Get-ChildItem -Path (Join-Path $Root 'src/AosMail') -Filter '*.ps1xml' | Copy-Item -Destination $ModuleOut
-    Copy-Item -LiteralPath (Join-Path $Root 'src/AosMail/AosMail.FrameworkCheck.ps1') -Destination $ModuleOut
+    Copy-Item -LiteralPath (Join-Path $Root "src/AosMail.FrameworkCheck/bin/$Configuration/net462/AosMail.FrameworkCheck.dll") -Destination $ModuleOut
     Build-Help
     Write-Host "Module ready: $(Join-Path $ModuleOut 'AosMail.psd1')" -ForegroundColor Green
 }

@@ -55,7 +55,7 @@ namespace AosMail.Engine
         public const string JournalTooLarge = "AosJournalTooLarge";
         public const string JournalSentNotRecorded = "AosJournalSentNotRecorded";
 
-        // The environment. Raised by AosMail.FrameworkCheck.ps1 before any of the module's code can
+        // The environment. Raised by AosMail.FrameworkCheck.dll before any of the module's code can
         // load (so it spells the id itself); listed here so that this list is whole.
         public const string DotNetFrameworkTooOld = "AosDotNetFrameworkTooOld";
     }

@@ -29,7 +29,7 @@ namespace AosMail.FrameworkTests
             var checks = new Checks();
             var host = new PowerShellHost(options.StandIn);
 
-            if (LoaderChecks.Import(checks, host))
+            if (FrameworkCheckChecks.Run(checks) && LoaderChecks.Import(checks, host))
             {
                 EngineChecks.Run(checks, options, EngineChecks.Transport.Sockets);
                 EngineChecks.Run(checks, options, EngineChecks.Transport.WebRequest);
