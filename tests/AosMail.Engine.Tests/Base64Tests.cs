@@ -17,15 +17,16 @@ namespace AosMail.Engine.Tests;
 /// </summary>
 public sealed class Base64Tests : IDisposable
 {
-    private const int Chunk = 1024 * AosBase64.LineBytes;
+    private const int Chunk = AosBase64.ChunkBytes;
+    private const int CountChunk = AosBase64.CountChunkBytes;
 
     private readonly TempFiles _files = new();
 
     public void Dispose() => _files.Dispose();
 
-    /// <summary>Empty, one byte, around 3-byte groups, around a 57-byte line, around the encoder's chunk, and larger.</summary>
+    /// <summary>Empty, one byte, around 3-byte groups, around a 57-byte line, around the encoder's and the counter's chunks, and larger.</summary>
     public static IEnumerable<object[]> Sizes() =>
-        new[] { 0, 1, 2, 3, 4, 5, 6, 7, 55, 56, 57, 58, 59, 113, 114, 115, 116, 1000, Chunk - 1, Chunk, Chunk + 1, Chunk + 57, 2 * Chunk + 2, 300_001 }
+        new[] { 0, 1, 2, 3, 4, 5, 6, 7, 55, 56, 57, 58, 59, 113, 114, 115, 116, 1000, Chunk - 1, Chunk, Chunk + 1, Chunk + 57, 2 * Chunk + 2, 300_001, CountChunk - 1, CountChunk + 7 }
             .Select(size => new object[] { size });
 
     /// <summary>Random bytes, and bytes that are mostly 0xFF and 0xFB (base64 '/' and '+' nearly everywhere).</summary>
@@ -99,8 +100,11 @@ public sealed class Base64Tests : IDisposable
             var content = Content(size, size + 1, wide);
             long expected = FormEncoded(MimeKitBase64(content)).Length;
 
-            Assert.Equal(expected, AosBase64.FormEncodedLength(new MemoryStream(content), CancellationToken.None));
-            Assert.Equal(expected, AosBase64.FormEncodedLength(new TrickleStream(content, 1001), CancellationToken.None));
+            foreach (bool vectors in new[] { false, true })
+            {
+                Assert.Equal(expected, AosBase64.FormEncodedLength(new MemoryStream(content), vectors, CancellationToken.None));
+                Assert.Equal(expected, AosBase64.FormEncodedLength(new TrickleStream(content, 1001), vectors, CancellationToken.None));
+            }
         }
     }
 
@@ -124,7 +128,9 @@ public sealed class Base64Tests : IDisposable
         for (int size = content.Length - 7; size <= content.Length; size++)
         {
             var slice = content.Take(size).ToArray();
-            Assert.Equal(FormEncoded(MimeKitBase64(slice)).Length, AosBase64.FormEncodedLength(new MemoryStream(slice), CancellationToken.None));
+            long expected = FormEncoded(MimeKitBase64(slice)).Length;
+            Assert.Equal(expected, AosBase64.FormEncodedLength(new MemoryStream(slice), vectors: false, CancellationToken.None));
+            Assert.Equal(expected, AosBase64.FormEncodedLength(new MemoryStream(slice), vectors: true, CancellationToken.None));
         }
     }
 
