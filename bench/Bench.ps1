@@ -9,7 +9,7 @@
 #             (>= 0.8x), and vs the sequential pipeline (>= 10x messages a second)
 #   uneven    the same 50 ms with 5 % of requests 250 ms slower (bench/Uneven.ps1, runnable alone):
 #             -ThrottleLimit 16 (>= 0.85x) and 64 (>= 0.8x) vs the raw loop with as many in flight
-#   large     a 100 MB attachment: wall time vs curl posting a pre-encoded form of the same size
+#   large     a 100 MB attachment: wall time vs curl streaming (-T) a pre-encoded form of the same size
 #             (paired rounds), and the peak working-set growth of this process (and of the sandbox)
 #             during the first send
 #   save      Save-AosMessage of a 500 MB message: the peak working-set growth of this process
@@ -36,12 +36,16 @@
 #             journal: loopback sequential (>= 0.6x), 50 ms with -ThrottleLimit 16 (>= 0.95x), and the
 #             heap of 100,000 journaled rows (<= 64 MB): bench/JournalBench.ps1. -Section journal runs
 #             that section alone.
+#   encode    large attachments to a server that discards the form (bench/LargeSend.ps1): the first
+#             100 MB send in a new process vs warm (<= 1.5x); 1 GiB vs curl streaming a form of the
+#             same length: wall (<= 2x), client CPU (<= 3x), peak growth (<= 64 MB), the body's first
+#             byte within 10 % of the send. -Section encode runs that section alone.
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [string] $SandboxPath,
     [switch] $Smoke,
     [string] $ResultPath,
-    [ValidateSet('all', 'journal', 'frameworkcheck')] [string] $Section = 'all'
+    [ValidateSet('all', 'journal', 'frameworkcheck', 'encode')] [string] $Section = 'all'
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3
@@ -401,7 +405,8 @@ try {
         $url = "$base/$sid.sdmailact.mail.mms"
         $watch = [Diagnostics.Stopwatch]::StartNew()
         if ($curl) {
-            & $curl.Source -sS -o $answerFile -H 'Content-Type: application/x-www-form-urlencoded; charset=utf-8' -H 'Expect:' --data-binary "@$formFile" $url
+            # -T streams the file as it sends (--data-binary @file reads it whole first: a slow baseline).
+            & $curl.Source -sS -o $answerFile -X POST -T $formFile -H 'Content-Type: application/x-www-form-urlencoded; charset=utf-8' -H 'Expect:' $url
             $answer = Get-Content -Raw -LiteralPath $answerFile
         }
         else {
@@ -621,8 +626,14 @@ try {
     }
     }
 
+    # ---- encode: large sends to a discarding server vs a streaming curl (bench/LargeSend.ps1) ----
+    if ($Section -in 'all', 'encode') {
+        & (Join-Path $PSScriptRoot 'LargeSend.ps1') -ModulePath $ModulePath -SandboxPath $SandboxPath -Smoke:$Smoke |
+            ForEach-Object { Add-Result $_.Name $_.Values $_.Unit $_.Comparison $_.Target $_.Detail }
+    }
+
     # ---- journal ----
-    if ($Section -ne 'frameworkcheck') { . (Join-Path $PSScriptRoot 'JournalBench.ps1') }
+    if ($Section -in 'all', 'journal') { . (Join-Path $PSScriptRoot 'JournalBench.ps1') }
 }
 finally {
     $sandbox | Stop-AosSandbox

@@ -68,9 +68,10 @@ namespace AosMail.Engine
     /// <summary>
     /// docs/aos-protocol.md B2: application/x-www-form-urlencoded; charset=utf-8, written straight to the request
     /// stream through <see cref="AosFormEncodingStream"/>. Content-Length comes from writing the
-    /// same form into <see cref="Stream.Null"/> and counting. A secret is decrypted only while it is
-    /// written and never becomes a string; a streamed field (a MIME body) is written by its
-    /// writer, once to measure and once to send, and is never held whole.
+    /// same form into <see cref="Stream.Null"/> and counting, where an attachment's base64 is
+    /// counted from its content without being encoded (<see cref="AosBase64Content"/>). A secret is
+    /// decrypted only while it is written and never becomes a string; a streamed field (a MIME
+    /// body) is written by its writer, once to measure and once to send, and is never held whole.
     /// </summary>
     internal sealed class AosFormContent : HttpContent
     {

@@ -22,8 +22,9 @@ namespace AosMail.Engine
     /// docs/aos-protocol.md B9: the body of a MIME message, kept as the MimeKit entity rather than as text. Each pass
     /// gives the attachment parts their content (files opened afresh, each read as the length it
     /// had when the message was prepared, see <see cref="AosFixedLengthStream"/>; bytes given in
-    /// memory as they are), lets MimeKit write the entity's content (base64 and all) straight into
-    /// the given stream, and takes the content away again; nothing holds the encoded body, and
+    /// memory as they are), lets MimeKit write the entity (headers, boundaries, text parts) straight
+    /// into the given stream with each attachment's base64 written by <see cref="AosBase64Content"/>,
+    /// and takes the content away again; nothing holds the encoded body, and
     /// between passes no file is open. The entity's boundaries are fixed when it is built, so every
     /// pass writes the same bytes.
     /// </summary>
@@ -41,10 +42,14 @@ namespace AosMail.Engine
         /// <summary>The prepared entity (its attachment parts have no content between passes).</summary>
         public MimeEntity Entity { get; }
 
-        /// <summary>The measuring pass (and tests): a file that changed is read as far as its prepared length.</summary>
+        /// <summary>
+        /// The measuring pass (and tests): a file that changed is read as far as its prepared
+        /// length. Into a measuring form encoder, an attachment's encoded length is counted from
+        /// its content (<see cref="AosBase64.FormEncodedLength"/>) instead of being encoded.
+        /// </summary>
         public void WriteTo(Stream output, CancellationToken cancellationToken)
         {
-            WithContent(entity =>
+            WithContent(output, entity =>
             {
                 entity.WriteTo(AosFormBuilder.WireFormat, output, true, cancellationToken);
                 return true;
@@ -58,7 +63,7 @@ namespace AosMail.Engine
             await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                var streams = Open(strict: true);
+                var streams = Open(strict: true, output);
                 try
                 {
                     await Entity.WriteToAsync(AosFormBuilder.WireFormat, output, true, cancellationToken).ConfigureAwait(false);
@@ -74,13 +79,15 @@ namespace AosMail.Engine
             }
         }
 
-        /// <summary>For tests and the measuring pass: the entity's content, with the files opened for it.</summary>
-        internal T WithContent<T>(Func<MimeEntity, T> use)
+        /// <summary>For tests: the entity's content, with the files opened for it, for MimeKit to write anywhere.</summary>
+        internal T WithContent<T>(Func<MimeEntity, T> use) => WithContent(null, use);
+
+        private T WithContent<T>(Stream? output, Func<MimeEntity, T> use)
         {
             _gate.Wait();
             try
             {
-                var streams = Open(strict: false);
+                var streams = Open(strict: false, output);
                 try
                 {
                     return use(Entity);
@@ -96,7 +103,7 @@ namespace AosMail.Engine
             }
         }
 
-        private List<Stream> Open(bool strict)
+        private List<Stream> Open(bool strict, Stream? output)
         {
             var streams = new List<Stream>(_parts.Count);
             try
@@ -130,7 +137,7 @@ namespace AosMail.Engine
                     }
 
                     streams.Add(stream);
-                    part.Mime.Content = new MimeContent(stream);
+                    part.Mime.Content = new AosBase64Content(stream, output);
                 }
             }
             catch
