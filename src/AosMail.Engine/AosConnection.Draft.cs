@@ -126,7 +126,7 @@ namespace AosMail.Engine
         /// <summary>
         /// Whether a stored draft holds what a save posted: the same To and Cc addresses, the same
         /// subject (RFC 2047-decoded), each posted mheader line among its headers, and, for a plain
-        /// body, the same text. A MIME body is not compared: its Content-Type in mheader carries a
+        /// body (a string or a -BodyPath file's text), the same text. A MIME body is not compared: its Content-Type in mheader carries a
         /// boundary MimeKit made at random, which tells it apart. Whitespace differences are
         /// ignored, since a server may refold what it stores.
         /// </summary>
@@ -153,8 +153,14 @@ namespace AosMail.Engine
                 }
             }
 
-            bool streamedBody = posted.Any(f => f.Name == AosProtocol.FieldBody && f.IsStreamed);
-            return streamedBody || TrimBody(Posted(AosProtocol.FieldBody)) == TrimBody(body);
+            // A plain body from -BodyPath is compared as it is read, not held.
+            var bodyField = posted.FirstOrDefault(f => f.Name == AosProtocol.FieldBody);
+            if (bodyField?.Writer is AosBodyFile file)
+            {
+                return file.TextMatches(TrimBody(body));
+            }
+
+            return (bodyField?.IsStreamed ?? false) || TrimBody(Posted(AosProtocol.FieldBody)) == TrimBody(body);
         }
 
         private static bool SameAddresses(string? posted, string? stored)
