@@ -16,7 +16,9 @@
 #             (and, no target, of the sandbox, and the time taken)
 #   bounded   Get-AosMessage -Id of a 300 MB text message (parsed) and a 1 GB attachment given as a
 #             stream, seekable and not: peak working-set growth (<= 64 MB each); a 16 MB header
-#             line refused within 10 s
+#             line refused within 10 s; a 256 MB -BodyPath sent, long lines (quoted-printable) and
+#             UTF-8 (8bit): peak working-set growth (<= 64 MB each; bench/BodyBench.ps1, -Section body
+#             runs these rows alone)
 # Companions, no targets (on 2 shared cores the loopback ratios swing more than any target allows):
 #   bulk      Import-Csv | Send-AosMessage (one session) on loopback vs the same forms posted by one
 #             raw HttpClient in a compiled loop, and vs the same pipeline with a new session per
@@ -38,7 +40,7 @@ param(
     [Parameter(Mandatory)] [string] $SandboxPath,
     [switch] $Smoke,
     [string] $ResultPath,
-    [ValidateSet('all', 'journal')] [string] $Section = 'all'
+    [ValidateSet('all', 'journal', 'body')] [string] $Section = 'all'
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3
@@ -592,8 +594,11 @@ try {
     Add-Result 'import: the .NET Framework check' ([double[]]$checkShare) 'ms' '' 0 "Import-Module with the check in the manifest minus without it, ${importRuns} paired fresh processes"
     }
 
+    # ---- bounded: a 256 MB -BodyPath ----
+    if ($Section -in 'all', 'body') { . (Join-Path $PSScriptRoot 'BodyBench.ps1') }
+
     # ---- journal ----
-    . (Join-Path $PSScriptRoot 'JournalBench.ps1')
+    if ($Section -in 'all', 'journal') { . (Join-Path $PSScriptRoot 'JournalBench.ps1') }
 }
 finally {
     $sandbox | Stop-AosSandbox

@@ -1,0 +1,98 @@
+# -BodyPath files are read as they are sent (AosBodyFile), never held as one string: through the
+# built module against the sandbox, a body file of some MB arrives as the file's text, and a body
+# file that changes or goes away after the message was prepared cuts the request before its body
+# is complete (docs/aos-protocol.md B22): nothing is sent, with a documented error id.
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
+
+    # A body file of about $Size bytes made of $Line (LF line ends); returns the text as sent (CRLF), as UTF-8 bytes.
+    function New-BodyFile([string] $Path, [string] $Line, [int] $Size) {
+        $text = $Line * [math]::Ceiling($Size / [Text.Encoding]::UTF8.GetByteCount($Line))
+        [IO.File]::WriteAllText($Path, $text, [Text.UTF8Encoding]::new($false))
+        , [Text.Encoding]::UTF8.GetBytes($text.Replace("`n", "`r`n"))
+    }
+
+    function Get-Sha256([byte[]] $Bytes) { [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($Bytes)) }
+
+    # Prepares the message, then changes $Path while the sandbox holds the one-shot login (the
+    # pattern of Compose.Tests.ps1's changing attachment), and returns what Invoke-Captured saw.
+    function Send-WhileChanging([string] $Path, [scriptblock] $Change) {
+        Add-SandboxFault -Command login -Action delay -DelayMs 2000
+        Clear-SandboxRequest
+        $ready = Join-Path $TestDrive ('ready-' + [guid]::NewGuid().ToString('n'))
+        $job = Start-ThreadJob -ArgumentList $Path, "$Change", (Join-Path $PSScriptRoot TestHelpers.psm1), $env:AOS_SANDBOX_URI, $ready -ScriptBlock {
+            param($path, $change, $helpers, $uri, $ready)
+            $env:AOS_SANDBOX_URI = $uri
+            Import-Module $helpers
+            $null = New-Item -ItemType File -Path $ready
+            $deadline = [DateTime]::UtcNow.AddSeconds(20)
+            while (-not @(Get-SandboxRequest -Command login).Count -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            & ([scriptblock]::Create($change)) $path
+        }
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)
+        while (-not (Test-Path -LiteralPath $ready) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+        try {
+            Invoke-Captured {
+                Send-AosMessage -Server $Http -Credential (New-TestCredential) -AllowUnencryptedAuthentication -To alice@sandbox.test -Subject 'changing body' -BodyPath $Path
+            }
+        }
+        finally { $job | Wait-Job | Remove-Job }
+    }
+}
+
+Describe 'BodyFile' {
+    BeforeEach {
+        Reset-Sandbox
+        $script:Session = New-TestSession
+    }
+
+    It 'sends a <Kind> body file of 4 MB that the server stores as the file''s text (<Transfer>)' -ForEach @(
+        @{ Kind = 'long-line ASCII'; Line = ('All work and no play makes Jack a dull boy. ' * 12) + "`n"; Transfer = 'quoted-printable' }
+        @{ Kind = 'UTF-8'; Line = "Grüße aus Köln: 5 € für die Kaffeekasse.`n"; Transfer = '8bit' }
+        @{ Kind = 'ASCII'; Line = "A short ASCII line.`n"; Transfer = $null }
+    ) {
+        $path = Join-Path $TestDrive 'big body.txt'
+        $expected = New-BodyFile -Path $path -Line $Line -Size 4MB
+        Send-AosMessage -To alice@sandbox.test -Subject 'big body' -BodyPath $path
+        $mheader = ((Get-OnlySend).Fields | Where-Object Name -EQ 'mheader').Value
+        if ($Transfer) { $mheader | Should -BeLike "*Content-Transfer-Encoding: $Transfer" } else { $mheader | Should -BeNullOrEmpty }
+        $message = Get-OnlyMessage -User alice@sandbox.test
+        $stored = Get-PartBytes $message.Body
+        $stored.Length | Should -Be $expected.Length
+        Get-Sha256 $stored | Should -BeExactly (Get-Sha256 $expected)
+    }
+
+    It 'reports a body file changed at the same length since the message was prepared as AosAttachmentChanged: cut before complete, nothing sent' {
+        $path = Join-Path $TestDrive 'changing.txt'
+        $null = New-BodyFile -Path $path -Line "line of the body`n" -Size 256KB
+        $length = (Get-Item -LiteralPath $path).Length
+        $result = Send-WhileChanging $path {
+            param($path)
+            $stream = [IO.File]::Open($path, 'Open', 'ReadWrite', 'ReadWrite')
+            try { $stream.Position = 100KB; $stream.WriteByte([byte][char]'X') } finally { $stream.Dispose() }
+        }
+        (Get-Item -LiteralPath $path).Length | Should -Be $length
+        Assert-OneError $result -ErrorId AosAttachmentChanged -Category InvalidData -MessageLike "*body file '$path' changed while it was being sent*cut before it was complete, so nothing was sent*"
+        foreach ($send in @($result.Requests | Where-Object Command -EQ 'sdmailact')) { $send.Status | Should -Be 0 -Because 'the sandbox saw the request end before its body did' }
+        @(Get-SandboxSpool).Count | Should -Be 0
+        @(Get-SandboxMessage -User alice@sandbox.test -Mailbox Inbox).Count | Should -Be 0
+    }
+
+    It 'reports a body file removed since the message was prepared as AosAttachmentUnreadable, with nothing sent' {
+        $path = Join-Path $TestDrive 'removed.txt'
+        $null = New-BodyFile -Path $path -Line "line of the body`n" -Size 64KB
+        $result = Send-WhileChanging $path { param($path) Remove-Item -LiteralPath $path }
+        Test-Path -LiteralPath $path | Should -BeFalse
+        Assert-OneError $result -ErrorId AosAttachmentUnreadable -Category ReadError -MessageLike "*body file '$path' could not be read*nothing was sent*"
+        @(Get-SandboxSpool).Count | Should -Be 0
+    }
+
+    It 'checks the cid: references of an HTML body file before any request' {
+        $path = Join-Path $TestDrive 'page.html'
+        [IO.File]::WriteAllText($path, "<html><body>`n" + ('<p>filler</p>' * 1000) + "`n<img src=""cid:missing""></body></html>")
+        $result = Invoke-Captured { Send-AosMessage -To alice@sandbox.test -Subject 'html file' -BodyPath $path -BodyAsHtml -InlineAttachments @{ logo = @{ Name = 'logo.png'; Content = [byte[]](1, 2, 3) } } }
+        Assert-OneError $result -ErrorId AosMissingInlineAttachment -Category ObjectNotFound -MessageLike "*cid:missing*"
+        @(Get-SandboxRequest -Command sdmailact).Count | Should -Be 0
+    }
+}
