@@ -5,6 +5,7 @@
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSetup.ps1')
+    $script:Http = $Sandbox.BaseUri
 
     # A body file of about $Size bytes made of $Line (LF line ends); returns the text as sent (CRLF), as UTF-8 bytes.
     function New-BodyFile([string] $Path, [string] $Line, [int] $Size) {
@@ -47,10 +48,10 @@ Describe 'BodyFile' {
         $script:Session = New-TestSession
     }
 
-    It 'sends a <Kind> body file of 4 MB that the server stores as the file''s text (<Transfer>)' -ForEach @(
-        @{ Kind = 'long-line ASCII'; Line = ('All work and no play makes Jack a dull boy. ' * 12) + "`n"; Transfer = 'quoted-printable' }
-        @{ Kind = 'UTF-8'; Line = "Grüße aus Köln: 5 € für die Kaffeekasse.`n"; Transfer = '8bit' }
-        @{ Kind = 'ASCII'; Line = "A short ASCII line.`n"; Transfer = $null }
+    It 'sends a <Kind> body file of 4 MB that the server stores as the file''s text (<Shown>)' -ForEach @(
+        @{ Kind = 'long-line ASCII'; Line = ('All work and no play makes Jack a dull boy. ' * 12) + "`n"; Transfer = 'quoted-printable'; Shown = 'quoted-printable' }
+        @{ Kind = 'UTF-8'; Line = "Grüße aus Köln: 5 € für die Kaffeekasse.`n"; Transfer = '8bit'; Shown = 'UTF-8, 8bit' }
+        @{ Kind = 'short-line ASCII'; Line = "A short ASCII line.`n"; Transfer = $null; Shown = 'as it is' }
     ) {
         $path = Join-Path $TestDrive 'big body.txt'
         $expected = New-BodyFile -Path $path -Line $Line -Size 4MB
