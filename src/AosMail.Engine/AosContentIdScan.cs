@@ -26,7 +26,13 @@ namespace AosMail.Engine
             _found = found ?? throw new ArgumentNullException(nameof(found));
         }
 
-        public void Add(string text) => Add(text.ToCharArray(), 0, text.Length);
+        public void Add(string text)
+        {
+            foreach (char c in text)
+            {
+                Next(c);
+            }
+        }
 
         public void Add(char[] chars, int offset, int count)
         {

@@ -161,7 +161,11 @@ namespace AosMail.Engine
         public static bool PlainBodyNeedsTransferEncoding(string text)
         {
             var scan = new PlainBodyScan();
-            scan.Add(text.ToCharArray(), 0, text.Length);
+            foreach (char c in text)
+            {
+                scan.Add(c);
+            }
+
             return scan.NeedsTransferEncoding;
         }
 
@@ -182,29 +186,33 @@ namespace AosMail.Engine
             {
                 for (int i = offset; i < offset + count; i++)
                 {
-                    char c = chars[i];
-                    if (c > 0x7F)
-                    {
-                        IsAscii = false;
-                    }
+                    Add(chars[i]);
+                }
+            }
 
-                    if (c == '\r' || c == '\n')
-                    {
-                        _octets = 0;
-                        continue;
-                    }
+            public void Add(char c)
+            {
+                if (c > 0x7F)
+                {
+                    IsAscii = false;
+                }
 
-                    if ((c < 0x20 && c != '\t') || (c >= 0x7F && c <= 0x9F))
-                    {
-                        NeedsTransferEncoding = true;
-                    }
+                if (c == '\r' || c == '\n')
+                {
+                    _octets = 0;
+                    return;
+                }
 
-                    // UTF-8 octets: a surrogate pair is 4 (2 per half).
-                    _octets += c < 0x80 ? 1 : c < 0x800 ? 2 : char.IsSurrogate(c) ? 2 : 3;
-                    if (_octets > AosProtocol.RecommendedLineLength)
-                    {
-                        NeedsTransferEncoding = true;
-                    }
+                if ((c < 0x20 && c != '\t') || (c >= 0x7F && c <= 0x9F))
+                {
+                    NeedsTransferEncoding = true;
+                }
+
+                // UTF-8 octets: a surrogate pair is 4 (2 per half).
+                _octets += c < 0x80 ? 1 : c < 0x800 ? 2 : char.IsSurrogate(c) ? 2 : 3;
+                if (_octets > AosProtocol.RecommendedLineLength)
+                {
+                    NeedsTransferEncoding = true;
                 }
             }
         }
