@@ -67,7 +67,7 @@ namespace AosMail.Engine
             var bodyText = ReadBody(message, contentIds);
             var attachments = CheckedParts(message.Attachments.Select(a => new KeyValuePair<string, AosAttachmentSource>("", a)), inline: false);
             var inline = CheckedParts(message.InlineAttachments, inline: true);
-            var warnings = contentIds.Warnings();
+            var warnings = contentIds.Check();
 
             var fields = new Dictionary<string, AosFormField>(StringComparer.Ordinal);
             Add(fields, AosProtocol.FieldApi, AosProtocol.ApiMachineReadable);
@@ -410,7 +410,7 @@ namespace AosMail.Engine
         /// <summary>
         /// The body: <see cref="AosMessage.Body"/>, or the text of <see cref="AosMessage.BodyPath"/>
         /// (read once here, never held: <see cref="AosBodyFile"/>), checked against the other body
-        /// parameters; an HTML body's cid: references are checked as it is read. Null when empty.
+        /// parameters; an HTML body's cid: references are noted for <paramref name="contentIds"/> as it is read. Null when empty.
         /// </summary>
         private static BodyText? ReadBody(AosMessage message, ContentIdCheck contentIds)
         {
@@ -550,14 +550,16 @@ namespace AosMail.Engine
 
         /// <summary>
         /// Every cid: the HTML refers to needs an inline attachment (else the image is broken: an
-        /// error, raised as the reference is found); an inline attachment the HTML never refers to
-        /// is sent, but mail programs may show it as an attachment (a warning).
+        /// error); an inline attachment the HTML never refers to is sent, but mail programs may show
+        /// it as an attachment (a warning). The scan keeps only what the check needs (the given ids
+        /// it met, the first missing one), so a body file of any size costs no more.
         /// </summary>
         private sealed class ContentIdCheck
         {
             private readonly AosMessage _message;
             private readonly HashSet<string> _given;
             private readonly HashSet<string> _referenced = new HashSet<string>(StringComparer.Ordinal);
+            private string? _missing;
 
             public ContentIdCheck(AosMessage message)
             {
@@ -570,20 +572,31 @@ namespace AosMail.Engine
 
             private void Found(string contentId)
             {
-                if (!_given.Contains(contentId))
+                if (_given.Contains(contentId))
                 {
-                    throw new AosException(AosErrorIds.MissingInlineAttachment, AosErrorCategory.ObjectNotFound,
-                        $"The HTML refers to 'cid:{Shorten(contentId)}', but -InlineAttachments has no entry '{Shorten(contentId)}'"
-                        + (_given.Count == 0 ? "" : $" (it has: {string.Join(", ", _given)}; content ids are case-sensitive)")
-                        + ", so the image would be broken.", contentId);
+                    _referenced.Add(contentId);
                 }
-
-                _referenced.Add(contentId);
+                else if (_missing == null)
+                {
+                    _missing = contentId;
+                }
             }
 
-            public IReadOnlyList<string> Warnings() => _message.InlineAttachments.Select(e => e.Key).Where(id => !_referenced.Contains(id))
-                .Select(id => $"The inline attachment '{id}' is not referred to by the HTML (no \"cid:{id}\"); it is sent, and mail programs may show it as an attachment.")
-                .ToList();
+            /// <summary>After the parts' own checks: the error for the first missing id, else the warnings.</summary>
+            public IReadOnlyList<string> Check()
+            {
+                if (_missing != null)
+                {
+                    throw new AosException(AosErrorIds.MissingInlineAttachment, AosErrorCategory.ObjectNotFound,
+                        $"The HTML refers to 'cid:{_missing}', but -InlineAttachments has no entry '{_missing}'"
+                        + (_given.Count == 0 ? "" : $" (it has: {string.Join(", ", _given)}; content ids are case-sensitive)")
+                        + ", so the image would be broken.", _missing);
+                }
+
+                return _message.InlineAttachments.Select(e => e.Key).Where(id => !_referenced.Contains(id))
+                    .Select(id => $"The inline attachment '{id}' is not referred to by the HTML (no \"cid:{id}\"); it is sent, and mail programs may show it as an attachment.")
+                    .ToList();
+            }
         }
 
         /// <summary>An RFC 5322 dot-atom-like id, optionally with a domain: what MimeKit writes as Content-ID &lt;id&gt;.</summary>

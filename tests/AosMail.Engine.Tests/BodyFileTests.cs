@@ -185,6 +185,23 @@ public sealed class BodyFileTests : IDisposable
         }
     }
 
+    [Fact]
+    public void AnAttachmentErrorComesBeforeAMissingContentIdAsForABodyInMemory()
+    {
+        const string html = "<img src=\"cid:missing\">";
+        var path = Write("order.html", Utf8(html));
+        foreach (var fromFile in new[] { true, false })
+        {
+            var message = Message(true);
+            message.BodyPath = fromFile ? path : null;
+            message.Body = fromFile ? null : html;
+            message.Attachments.Add(AosAttachmentSource.FromFile(Path.Combine(_files.Folder, "nosuch.bin")));
+            Assert.Equal(AosErrorIds.AttachmentNotFound, Assert.Throws<AosException>(() => AosFormBuilder.Prepare(message, AosSubmitKind.Send)).ErrorId);
+            message.Attachments.Clear();
+            Assert.Equal(AosErrorIds.MissingInlineAttachment, Assert.Throws<AosException>(() => AosFormBuilder.Prepare(message, AosSubmitKind.Send)).ErrorId);
+        }
+    }
+
     /// <summary>The rule the scan implements, as a regular expression: an independent reference.</summary>
     private static readonly Regex Reference = new("(?<=[\"'=(]\\s*)cid:([^\"'\\s)>]+)", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase);
 
@@ -235,6 +252,18 @@ public sealed class BodyFileTests : IDisposable
         Assert.True(prepared.Fields.Single(f => f.Name == AosProtocol.FieldBody).IsStreamed);
         var raw = Encoding.UTF8.GetBytes("To: a@x.org\r\nSubject: Body\r\n\r\n" + stored);
         Assert.Equal(same, AosConnection.MatchesPosted(raw, prepared.Fields));
+    }
+
+    [Theory]
+    [InlineData(100, false)]
+    [InlineData(2 * 1024 * 1024, true)]
+    public void AFileBodyMayReportProgressOnlyWhenItCouldEncodeThatLarge(int size, bool expected)
+    {
+        var message = Message(false);
+        message.BodyPath = Write("progress.txt", Utf8(string.Concat(Enumerable.Repeat("0123456789\n", size / 11))));
+        var prepared = AosFormBuilder.Prepare(message, AosSubmitKind.Send);
+        Assert.True(prepared.Fields.Single(f => f.Name == AosProtocol.FieldBody).IsStreamed);
+        Assert.Equal(expected, prepared.MayReportProgress);
     }
 
     [Fact]
