@@ -16,29 +16,11 @@ BeforeAll {
 
     function Get-Sha256([byte[]] $Bytes) { [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($Bytes)) }
 
-    # Prepares the message, then changes $Path while the sandbox holds the one-shot login (the
-    # pattern of Compose.Tests.ps1's changing attachment), and returns what Invoke-Captured saw.
+    # The file changes after the message was prepared and before it is uploaded.
     function Send-WhileChanging([string] $Path, [scriptblock] $Change) {
-        Add-SandboxFault -Command login -Action delay -DelayMs 2000
-        Clear-SandboxRequest
-        $ready = Join-Path $TestDrive ('ready-' + [guid]::NewGuid().ToString('n'))
-        $job = Start-ThreadJob -ArgumentList $Path, "$Change", (Join-Path $PSScriptRoot TestHelpers.psm1), $env:AOS_SANDBOX_URI, $ready -ScriptBlock {
-            param($path, $change, $helpers, $uri, $ready)
-            $env:AOS_SANDBOX_URI = $uri
-            Import-Module $helpers
-            $null = New-Item -ItemType File -Path $ready
-            $deadline = [DateTime]::UtcNow.AddSeconds(20)
-            while (-not @(Get-SandboxRequest -Command login).Count -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
-            & ([scriptblock]::Create($change)) $path
+        Invoke-WhileFileChanges -Path $Path -Change $Change -Send {
+            Send-AosMessage -Server $Http -Credential (New-TestCredential) -AllowUnencryptedAuthentication -To alice@sandbox.test -Subject 'changing body' -BodyPath $Path
         }
-        $deadline = [DateTime]::UtcNow.AddSeconds(60)
-        while (-not (Test-Path -LiteralPath $ready) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
-        try {
-            Invoke-Captured {
-                Send-AosMessage -Server $Http -Credential (New-TestCredential) -AllowUnencryptedAuthentication -To alice@sandbox.test -Subject 'changing body' -BodyPath $Path
-            }
-        }
-        finally { $job | Wait-Job | Remove-Job }
     }
 }
 
