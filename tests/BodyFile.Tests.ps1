@@ -71,6 +71,15 @@ Describe 'BodyFile' {
         @(Get-SandboxSpool).Count | Should -Be 0
     }
 
+    It 'names the body file''s size in -Verbose, never its text' {
+        $path = Join-Path $TestDrive 'private.txt'
+        [IO.File]::WriteAllText($path, "Private and confidential`n")
+        $lines = @(Send-AosMessage -To alice@sandbox.test -Subject 'verbose body file' -BodyPath $path -Verbose 4>&1 |
+                Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+        ($lines -join "`n") | Should -BeLike '*body `[26 bytes, streamed from the body file`]*'
+        ($lines -join "`n") | Should -Not -BeLike '*confidential*'
+    }
+
     It 'checks the cid: references of an HTML body file before any request' {
         $path = Join-Path $TestDrive 'page.html'
         [IO.File]::WriteAllText($path, "<html><body>`n" + ('<p>filler</p>' * 1000) + "`n<img src=""cid:missing""></body></html>")
