@@ -16,7 +16,9 @@
 #             (and, no target, of the sandbox, and the time taken)
 #   bounded   Get-AosMessage -Id of a 300 MB text message (parsed) and a 1 GB attachment given as a
 #             stream, seekable and not: peak working-set growth (<= 64 MB each); a 16 MB header
-#             line refused within 10 s
+#             line refused within 10 s; a 256 MB -BodyPath sent, long lines (quoted-printable) and
+#             UTF-8 (8bit): peak working-set growth (<= 64 MB each; bench/BodyBench.ps1, -Section body
+#             runs these rows alone)
 #   frameworkcheck  PowerShell 7's Import-Module of the module vs the same module without its
 #             nested .NET Framework check, paired fresh processes (<= 1.05x). -Section frameworkcheck
 #             runs that section alone.
@@ -45,7 +47,7 @@ param(
     [Parameter(Mandatory)] [string] $SandboxPath,
     [switch] $Smoke,
     [string] $ResultPath,
-    [ValidateSet('all', 'journal', 'frameworkcheck', 'encode')] [string] $Section = 'all'
+    [ValidateSet('all', 'journal', 'frameworkcheck', 'encode', 'body')] [string] $Section = 'all'
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3
@@ -631,6 +633,9 @@ try {
         & (Join-Path $PSScriptRoot 'LargeSend.ps1') -ModulePath $ModulePath -SandboxPath $SandboxPath -Smoke:$Smoke |
             ForEach-Object { Add-Result $_.Name $_.Values $_.Unit $_.Comparison $_.Target $_.Detail }
     }
+
+    # ---- bounded: a 256 MB -BodyPath ----
+    if ($Section -in 'all', 'body') { . (Join-Path $PSScriptRoot 'BodyBench.ps1') }
 
     # ---- journal ----
     if ($Section -in 'all', 'journal') { . (Join-Path $PSScriptRoot 'JournalBench.ps1') }

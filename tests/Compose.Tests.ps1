@@ -311,30 +311,13 @@ Describe 'Composing' {
             @{ Change = 'grows' }, @{ Change = 'shrinks' }
         ) {
             $path = (New-RandomFile -Path (Join-Path $TestDrive "changing-$Change.log") -Size (256KB)).FullName
-            # The message is prepared (the file measured) before the one-shot login, which the sandbox holds for 2 s;
+            # The message is prepared (the file measured) before the one-shot login, which the sandbox holds;
             # meanwhile the file changes, so the upload finds it at another length.
-            Add-SandboxFault -Command login -Action delay -DelayMs 2000
-            Clear-SandboxRequest
-            $ready = Join-Path $TestDrive "ready-$Change"
-            $job = Start-ThreadJob -ArgumentList $path, $Change, (Join-Path $PSScriptRoot TestHelpers.psm1), $env:AOS_SANDBOX_URI, $ready -ScriptBlock {
-                param($path, $change, $helpers, $uri, $ready)
-                $env:AOS_SANDBOX_URI = $uri
-                Import-Module $helpers
-                $null = New-Item -ItemType File -Path $ready
-                # Once the login is in (and held), the message has been prepared: change the file now.
-                $deadline = [DateTime]::UtcNow.AddSeconds(20)
-                while (-not @(Get-SandboxRequest -Command login).Count -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
-                $stream = [IO.File]::Open($path, 'Open', 'ReadWrite', 'ReadWrite')
-                try { if ($change -eq 'grows') { $stream.Seek(0, 'End'); $stream.Write([byte[]]::new(1000), 0, 1000) } else { $stream.SetLength(1000) } }
-                finally { $stream.Dispose() }
-            }
-            # The job must be watching before the send starts: its start can take longer than the 2 s hold.
-            $deadline = [DateTime]::UtcNow.AddSeconds(60)
-            while (-not (Test-Path -LiteralPath $ready) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
-            $result = Invoke-Captured {
+            $changeFile = if ($Change -eq 'grows') { { param($path) $s = [IO.File]::Open($path, 'Open', 'ReadWrite', 'ReadWrite'); try { $null = $s.Seek(0, 'End'); $s.Write([byte[]]::new(1000), 0, 1000) } finally { $s.Dispose() } } }
+                      else { { param($path) $s = [IO.File]::Open($path, 'Open', 'ReadWrite', 'ReadWrite'); try { $s.SetLength(1000) } finally { $s.Dispose() } } }
+            $result = Invoke-WhileFileChanges -Path $path -Change $changeFile -Send {
                 Send-AosMessage -Server $Http -Credential (New-TestCredential) -AllowUnencryptedAuthentication -To alice@sandbox.test -Subject 'changing' -Attachments $path
             }
-            $job | Wait-Job | Remove-Job
             (Get-Item -LiteralPath $path).Length | Should -Not -Be (256KB)
             Assert-OneError $result -ErrorId AosAttachmentChanged -Category InvalidData -MessageLike "*'changing-$Change.log'*while it was being sent*cut before it was complete, so nothing was sent*"
             $sends = @($result.Requests | Where-Object Command -EQ 'sdmailact')

@@ -502,6 +502,39 @@ function Invoke-Captured {
     }
 }
 
+function Invoke-WhileFileChanges {
+    <#
+    Invoke-Captured of $Send, a one-shot send (-Server/-Credential: its message is prepared before
+    its login), while the sandbox holds that login for 2 s; meanwhile a thread job runs $Change
+    (param($path)) on $Path once the login is in, so the file changes after the message was
+    prepared and before it is uploaded.
+    #>
+    param([Parameter(Mandatory)] [string] $Path, [Parameter(Mandatory)] [scriptblock] $Change, [Parameter(Mandatory)] [scriptblock] $Send)
+    Add-SandboxFault -Command login -Action delay -DelayMs 2000
+    Clear-SandboxRequest
+    $ready = Join-Path ([IO.Path]::GetTempPath()) ('aos-ready-' + [guid]::NewGuid().ToString('n'))
+    $job = Start-ThreadJob -ArgumentList $Path, "$Change", (Join-Path $PSScriptRoot TestHelpers.psm1), $env:AOS_SANDBOX_URI, $ready -ScriptBlock {
+        param($path, $change, $helpers, $uri, $ready)
+        $env:AOS_SANDBOX_URI = $uri
+        Import-Module $helpers
+        $null = New-Item -ItemType File -Path $ready
+        # Once the login is in (and held), the message has been prepared: change the file now.
+        $deadline = [DateTime]::UtcNow.AddSeconds(20)
+        while (-not @(Get-SandboxRequest -Command login).Count -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+        & ([scriptblock]::Create($change)) $path
+    }
+    try {
+        # The job must be watching before the send starts: its start can take longer than the 2 s hold.
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)
+        while (-not (Test-Path -LiteralPath $ready) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+        Invoke-Captured $Send
+    }
+    finally {
+        $job | Wait-Job | Remove-Job
+        Remove-Item -LiteralPath $ready -ErrorAction Ignore
+    }
+}
+
 function Assert-OneError {
     <#
     The result of Invoke-Captured holds exactly one error record, with this stable error id, this
@@ -602,4 +635,5 @@ Export-ModuleMember -Function Get-TestSandbox, Reset-Sandbox, Get-SandboxRequest
     Get-SandboxSpool, Get-SpooledSubject, Import-MimeKit, Read-MimeMessage, New-TestCredential, Invoke-AosRaw, Invoke-RawLogin,
     New-TestSession, Format-FieldList, Assert-FieldList, Get-OnlySend, Get-OnlyMessage, Get-OnlySpool,
     Invoke-Captured, Assert-OneError, Get-ErrorId, New-RandomFile, Get-PartBytes, Get-MessageBodyText,
-    Get-MessageHeaderText, Get-FreeLocalPort, Invoke-ChildPwsh, Start-TestProxy, Stop-TestProxy, Set-SandboxCheckMark
+    Get-MessageHeaderText, Get-FreeLocalPort, Invoke-ChildPwsh, Start-TestProxy, Stop-TestProxy, Set-SandboxCheckMark,
+    Invoke-WhileFileChanges

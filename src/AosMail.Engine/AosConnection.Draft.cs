@@ -128,7 +128,7 @@ namespace AosMail.Engine
         /// compared as <see cref="AosMessageParts"/> says (To and Cc as addresses, the subject RFC 2047-decoded,
         /// each posted mheader line among the stored headers, the body; fields left out there are not compared).
         /// A multipart body is told apart by its Content-Type in mheader, whose boundary MimeKit made at random; a
-        /// single-part MIME body (HTML, long lines) is compared as it is written. Whitespace differences are
+        /// single-part MIME body (HTML, long lines) is compared as it is written, a plain body from a -BodyPath file as it is read. Whitespace differences are
         /// ignored, since a server may refold what it stores.
         /// </summary>
         internal static bool MatchesPosted(byte[] raw, IReadOnlyList<AosFormField> posted)
@@ -155,7 +155,9 @@ namespace AosMail.Engine
                         break;
                     case AosPartComparison.Body:
                         var streamed = posted.FirstOrDefault(f => f.Name == part.Field && f.IsStreamed);
+                        // A plain body from -BodyPath is compared as it is read, not held.
                         same = streamed == null ? TrimBody(Posted(part.Field)) == TrimBody(body)
+                            : streamed.Writer is AosBodyFile file ? file.TextMatches(TrimBody(body))
                             : HasBoundary(Posted(AosProtocol.FieldHeader)) || AosStoredBody.Holds(body, streamed.Writer!);
                         break;
                     default:

@@ -919,6 +919,10 @@ namespace AosMail.Engine
                 {
                     builder.Append(" [").Append(Encoding.UTF8.GetByteCount(field.Value).ToString(CultureInfo.InvariantCulture)).Append(" bytes]");
                 }
+                else if (field.Writer is AosBodyFile file)
+                {
+                    builder.Append(" [").Append(file.Utf8Length.ToString(CultureInfo.InvariantCulture)).Append(" bytes, streamed from the body file]");
+                }
                 else if (field.IsStreamed)
                 {
                     builder.Append(" [MIME, streamed]");

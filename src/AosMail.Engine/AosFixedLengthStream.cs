@@ -23,12 +23,18 @@ namespace AosMail.Engine
         private readonly string _name;
         private readonly long _start;
         private readonly bool _leaveOpen;
+        private readonly string _kind;
         private long _read;
+
+        /// <summary>What a -BodyPath file is called in the messages (an attachment is "attachment").</summary>
+        internal const string BodyFileKind = "body file";
 
         /// <param name="start">Where the content starts in <paramref name="inner"/> (a stream given part-read).</param>
         /// <param name="leaveOpen">The caller's stream: read, never disposed.</param>
-        public AosFixedLengthStream(Stream inner, long length, bool strict, string name, long start = 0, bool leaveOpen = false)
+        /// <param name="kind">What the content is called in messages.</param>
+        public AosFixedLengthStream(Stream inner, long length, bool strict, string name, long start = 0, bool leaveOpen = false, string kind = "attachment")
         {
+            _kind = kind;
             _inner = inner ?? throw new ArgumentNullException(nameof(inner));
             _length = length;
             _strict = strict;
@@ -73,7 +79,7 @@ namespace AosMail.Engine
             }
             catch (Exception e) when (IsReadFailure(e) || (_leaveOpen && IsCallersFailure(e)))
             {
-                throw Unreadable(_name, e);
+                throw Unreadable(_name, e, _kind);
             }
         }
 
@@ -134,7 +140,7 @@ namespace AosMail.Engine
             }
             catch (Exception e) when (IsReadFailure(e))
             {
-                throw Unreadable(_name, e);
+                throw Unreadable(_name, e, _kind);
             }
         }
 
@@ -157,11 +163,11 @@ namespace AosMail.Engine
         private static bool IsCallersFailure(Exception e) =>
             !(e is OperationCanceledException) && !(e is AosContentChangedException) && !(e is AosContentReadException);
 
-        internal static AosContentReadException Unreadable(string name, Exception cause) =>
-            new AosContentReadException($"The attachment '{name}' could not be read while it was being sent: {cause.Message}", cause);
+        internal static AosContentReadException Unreadable(string name, Exception cause, string kind = "attachment") =>
+            new AosContentReadException($"The {kind} '{name}' could not be read while it was being sent: {cause.Message}", cause);
 
         private AosContentChangedException Changed(string how) => new AosContentChangedException(
-            Invariant($"The attachment '{_name}' {how} while it was being sent (it had {_length} bytes when the message was prepared)"));
+            Invariant($"The {_kind} '{_name}' {how} while it was being sent (it had {_length} bytes when the message was prepared)"));
 
         protected override void Dispose(bool disposing)
         {

@@ -28,9 +28,6 @@ namespace AosMail.Engine
         private static readonly ParserOptions AddressParser = CreateAddressParser();
         private static readonly Regex Folding = new Regex("\r?\n(?=[ \t])", RegexOptions.CultureInvariant);
 
-        // A cid: URL (RFC 2392) where HTML or CSS puts a URL: after a quote, '=' or '(' (src="cid:logo",
-        // url(cid:logo)), so text such as "ticket CID:42" is not taken for one. The id ends at a quote, space, ')' or '>'.
-        private static readonly Regex ContentIdReference = new Regex("(?<=[\"'=(]\\s*)cid:([^\"'\\s)>]+)", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase);
         // An attachment name is one name, never a path: '/' or '\' would let a mail program save it elsewhere.
         private static readonly char[] PathSeparators = { '/', '\\' };
         private static readonly Regex ContentIdText = new Regex("^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.@-]+\\z", RegexOptions.CultureInvariant);
@@ -66,10 +63,11 @@ namespace AosMail.Engine
             ValidateComposedHeader(message.Headers, AosProtocol.ReplyToHeader, "-ReplyTo", replyTo.Count > 0);
             ValidateComposedHeader(message.Headers, AosProtocol.ReadReceiptHeader, "-RequestReadReceipt", receiptTo != null);
             ValidateDraftId(message.DraftId);
-            var bodyText = ReadBody(message);
+            var contentIds = new ContentIdCheck(message);
+            var bodyText = ReadBody(message, contentIds);
             var attachments = CheckedParts(message.Attachments.Select(a => new KeyValuePair<string, AosAttachmentSource>("", a)), inline: false);
             var inline = CheckedParts(message.InlineAttachments, inline: true);
-            var warnings = CheckContentIds(message, bodyText);
+            var warnings = contentIds.Check();
 
             var fields = new Dictionary<string, AosFormField>(StringComparer.Ordinal);
             Add(fields, AosProtocol.FieldApi, AosProtocol.ApiMachineReadable);
@@ -86,6 +84,10 @@ namespace AosMail.Engine
             if (body.Mime != null)
             {
                 fields[AosProtocol.FieldBody] = AosFormField.Streamed(AosProtocol.FieldBody, body.Mime);
+            }
+            else if (body.PlainFile != null)
+            {
+                fields[AosProtocol.FieldBody] = AosFormField.Streamed(AosProtocol.FieldBody, body.PlainFile);
             }
             else
             {
@@ -405,10 +407,14 @@ namespace AosMail.Engine
 
         // ---- body and attachments ----
 
-        /// <summary>The body: <see cref="AosMessage.Body"/>, or the text of <see cref="AosMessage.BodyPath"/>, checked against the other body parameters.</summary>
-        private static string? ReadBody(AosMessage message)
+        /// <summary>
+        /// The body: <see cref="AosMessage.Body"/>, or the text of <see cref="AosMessage.BodyPath"/>
+        /// (read once here, never held: <see cref="AosBodyFile"/>), checked against the other body
+        /// parameters; an HTML body's cid: references are noted for <paramref name="contentIds"/> as it is read. Null when empty.
+        /// </summary>
+        private static BodyText? ReadBody(AosMessage message, ContentIdCheck contentIds)
         {
-            var body = message.Body;
+            BodyText? body;
             if (message.BodyPath != null)
             {
                 if (!string.IsNullOrEmpty(message.Body))
@@ -423,17 +429,24 @@ namespace AosMail.Engine
                         $"The body file '{message.BodyPath}' does not exist or is not a regular file.", message.BodyPath);
                 }
 
-                using (var reader = new StreamReader(message.BodyPath, message.BodyEncoding ?? new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true))
+                body = BodyText.Of(AosBodyFile.Read(message.BodyPath, message.BodyEncoding, message.BodyIsHtml ? contentIds.Scan() : null));
+            }
+            else
+            {
+                body = BodyText.Of(message.Body);
+                if (message.BodyIsHtml && body != null)
                 {
-                    body = reader.ReadToEnd();
+                    var scan = contentIds.Scan();
+                    scan.Add(body.Text!);
+                    scan.End();
                 }
             }
 
             // Without -BodyPath, -Encoding has nothing to decode (a -Body is text already) and the
             // message goes as UTF-8 whatever it names, so Send-MailMessage's "-Encoding UTF8" is fine.
 
-            bool html = message.BodyIsHtml && !string.IsNullOrEmpty(body);
-            if (!message.BodyIsHtml && !string.IsNullOrEmpty(body) && !string.IsNullOrEmpty(message.TextBody))
+            bool html = message.BodyIsHtml && body != null;
+            if (!message.BodyIsHtml && body != null && !string.IsNullOrEmpty(message.TextBody))
             {
                 throw new AosException(AosErrorIds.ConflictingParameters, AosErrorCategory.InvalidArgument,
                     "-TextBody is the plain-text alternative of an HTML body: use it with -Body and -BodyAsHtml, or give the text as -Body alone.", message.TextBody);
@@ -537,38 +550,53 @@ namespace AosMail.Engine
 
         /// <summary>
         /// Every cid: the HTML refers to needs an inline attachment (else the image is broken: an
-        /// error); an inline attachment the HTML never refers to is sent, but mail programs may
-        /// show it as an attachment (a warning).
+        /// error); an inline attachment the HTML never refers to is sent, but mail programs may show
+        /// it as an attachment (a warning). The scan keeps only what the check needs (the given ids
+        /// it met, the first missing one), so a body file of any size costs no more.
         /// </summary>
-        private static IReadOnlyList<string> CheckContentIds(AosMessage message, string? body)
+        private sealed class ContentIdCheck
         {
-            var warnings = new List<string>();
-            if (message.InlineAttachments.Count == 0 && !message.BodyIsHtml)
+            private readonly AosMessage _message;
+            private readonly HashSet<string> _given;
+            private readonly HashSet<string> _referenced = new HashSet<string>(StringComparer.Ordinal);
+            private string? _missing;
+
+            public ContentIdCheck(AosMessage message)
             {
-                return warnings;
+                _message = message;
+                _given = new HashSet<string>(message.InlineAttachments.Select(e => e.Key), StringComparer.Ordinal);
             }
 
-            var given = new HashSet<string>(message.InlineAttachments.Select(e => e.Key), StringComparer.Ordinal);
-            var referenced = new HashSet<string>(StringComparer.Ordinal);
-            foreach (Match match in ContentIdReference.Matches(message.BodyIsHtml ? body ?? "" : ""))
+            /// <summary>A scan of the HTML body that checks each reference it finds.</summary>
+            public AosContentIdScan Scan() => new AosContentIdScan(Found);
+
+            private void Found(string contentId)
             {
-                var contentId = Uri.UnescapeDataString(match.Groups[1].Value);
-                referenced.Add(contentId);
-                if (!given.Contains(contentId))
+                if (_given.Contains(contentId))
                 {
-                    throw new AosException(AosErrorIds.MissingInlineAttachment, AosErrorCategory.ObjectNotFound,
-                        $"The HTML refers to 'cid:{contentId}', but -InlineAttachments has no entry '{contentId}'"
-                        + (given.Count == 0 ? "" : $" (it has: {string.Join(", ", given)}; content ids are case-sensitive)")
-                        + ", so the image would be broken.", contentId);
+                    _referenced.Add(contentId);
+                }
+                else if (_missing == null)
+                {
+                    _missing = contentId;
                 }
             }
 
-            foreach (var contentId in message.InlineAttachments.Select(e => e.Key).Where(id => !referenced.Contains(id)))
+            /// <summary>After the parts' own checks: the error for the first missing id, else the warnings.</summary>
+            public IReadOnlyList<string> Check()
             {
-                warnings.Add($"The inline attachment '{contentId}' is not referred to by the HTML (no \"cid:{contentId}\"); it is sent, and mail programs may show it as an attachment.");
-            }
+                if (_missing != null)
+                {
+                    throw new AosException(AosErrorIds.MissingInlineAttachment, AosErrorCategory.ObjectNotFound,
+                        $"The HTML refers to 'cid:{_missing}', but -InlineAttachments has no entry '{_missing}'"
+                        + (_given.Count == 0 ? "" : $" (it has: {string.Join(", ", _given)}; content ids are case-sensitive)")
+                        + ", so the image would be broken.", _missing);
+                }
 
-            return warnings;
+                return _message.InlineAttachments.Select(e => e.Key).Where(id => !_referenced.Contains(id))
+                    .Select(id => $"The inline attachment '{id}' is not referred to by the HTML (no \"cid:{id}\"); it is sent, and mail programs may show it as an attachment.")
+                    .ToList();
+            }
         }
 
         /// <summary>An RFC 5322 dot-atom-like id, optionally with a domain: what MimeKit writes as Content-ID &lt;id&gt;.</summary>
@@ -581,50 +609,52 @@ namespace AosMail.Engine
         /// The body field and the MIME header lines it needs in mheader (B8, B9): a plain body as
         /// text, or a MIME entity written when the message is sent.
         /// </summary>
-        private static Body BuildBody(AosMessage message, string? body, List<AosMimeBody.Part> attachments, List<AosMimeBody.Part> inline)
+        private static Body BuildBody(AosMessage message, BodyText? body, List<AosMimeBody.Part> attachments, List<AosMimeBody.Part> inline)
         {
-            var html = message.BodyIsHtml && !string.IsNullOrEmpty(body) ? NormalizeNewLines(body!) : null;
-            var plain = message.BodyIsHtml || string.IsNullOrEmpty(body) ? message.TextBody : body;
-            var text = string.IsNullOrEmpty(plain) ? null : NormalizeNewLines(plain!);
+            var html = message.BodyIsHtml ? body : null;
+            var text = message.BodyIsHtml || body == null ? BodyText.Of(message.TextBody) : body;
             if (html == null && attachments.Count == 0)
             {
                 return PlainBody(text);
             }
 
-            return MimeBody(MimeStructure(text, html, attachments, inline), inline.Concat(attachments).ToList());
+            var textParts = new List<AosMimeBody.Part>();
+            var entity = MimeStructure(text, html, attachments, inline, textParts);
+            return MimeBody(entity, textParts.Concat(inline).Concat(attachments).ToList());
         }
 
         /// <summary>
         /// B8: a plain body goes as it is, with UTF-8 MIME headers when it is not ASCII, unless a line
         /// is too long or a control character is in it: then it is a MIME text part like an HTML body.
         /// </summary>
-        private static Body PlainBody(string? text)
+        private static Body PlainBody(BodyText? text)
         {
             if (text == null)
             {
                 return new Body(null, null, Array.Empty<string>());
             }
 
-            if (AosWireText.PlainBodyNeedsTransferEncoding(text))
+            if (text.NeedsTransferEncoding)
             {
-                return MimeBody(TextEntity("plain", text), new List<AosMimeBody.Part>());
+                var textParts = new List<AosMimeBody.Part>();
+                return MimeBody(TextEntity("plain", text, textParts), textParts);
             }
 
-            return IsAscii(text)
-                ? new Body(text, null, Array.Empty<string>())
-                : new Body(text, null, new[] { AosProtocol.MimeVersionHeader, AosProtocol.PlainUtf8ContentType, AosProtocol.EightBitEncoding });
+            return text.IsAscii
+                ? new Body(text.Text, null, Array.Empty<string>(), text.File)
+                : new Body(text.Text, null, new[] { AosProtocol.MimeVersionHeader, AosProtocol.PlainUtf8ContentType, AosProtocol.EightBitEncoding }, text.File);
         }
 
         /// <summary>
         /// B9: mixed(alternative(text, related(html, inline parts)), attachments), each level present
-        /// only when needed.
+        /// only when needed. A text part from a file is added to <paramref name="textParts"/>.
         /// </summary>
-        private static MimeEntity MimeStructure(string? text, string? html, List<AosMimeBody.Part> attachments, List<AosMimeBody.Part> inline)
+        private static MimeEntity MimeStructure(BodyText? text, BodyText? html, List<AosMimeBody.Part> attachments, List<AosMimeBody.Part> inline, List<AosMimeBody.Part> textParts)
         {
-            MimeEntity? content = text == null ? null : TextEntity("plain", text);
+            MimeEntity? content = text == null ? null : TextEntity("plain", text, textParts);
             if (html != null)
             {
-                MimeEntity shown = TextEntity("html", html);
+                MimeEntity shown = TextEntity("html", html, textParts);
                 if (inline.Count > 0)
                 {
                     // The first part of multipart/related is its root (RFC 2387): the HTML.
@@ -680,25 +710,66 @@ namespace AosMail.Engine
             return new Body(null, new AosMimeBody(entity, parts), headerLines);
         }
 
-        /// <summary>A body field: plain text, or a MIME entity; and the header lines it needs in mheader.</summary>
+        /// <summary>A body field: plain text (a string or a file's), or a MIME entity; and the header lines it needs in mheader.</summary>
         private sealed class Body
         {
-            public Body(string? plain, AosMimeBody? mime, IReadOnlyList<string> headerLines)
+            public Body(string? plain, AosMimeBody? mime, IReadOnlyList<string> headerLines, AosBodyFile? plainFile = null)
             {
                 Plain = plain;
                 Mime = mime;
                 HeaderLines = headerLines;
+                PlainFile = plainFile;
             }
 
             public string? Plain { get; }
             public AosMimeBody? Mime { get; }
             public IReadOnlyList<string> HeaderLines { get; }
+            public AosBodyFile? PlainFile { get; }
         }
 
-        private static TextPart TextEntity(string subtype, string text)
+        /// <summary>A body's text, not empty, CRLF line ends: a string (-Body, -TextBody), or a -BodyPath file read when it is written.</summary>
+        private sealed class BodyText
+        {
+            private BodyText(string? text, AosBodyFile? file)
+            {
+                Text = text;
+                File = file;
+            }
+
+            public string? Text { get; }
+            public AosBodyFile? File { get; }
+
+            public bool NeedsTransferEncoding => File?.NeedsTransferEncoding ?? AosWireText.PlainBodyNeedsTransferEncoding(Text!);
+
+            public bool IsAscii => File?.IsAscii ?? AosFormBuilder.IsAscii(Text!);
+
+            public static BodyText? Of(string? text) => string.IsNullOrEmpty(text) ? null : new BodyText(NormalizeNewLines(text!), null);
+
+            public static BodyText? Of(AosBodyFile file) => file.IsEmpty ? null : new BodyText(null, file);
+        }
+
+        /// <summary>
+        /// A text part, UTF-8. A file's text is the part's content only while the body is written
+        /// (<see cref="AosMimeBody"/>); its transfer encoding is the one MimeKit's Prepare would
+        /// choose from that content (<see cref="AosBodyFile.BestEncoding"/>), set here because
+        /// Prepare sees no content.
+        /// </summary>
+        private static TextPart TextEntity(string subtype, BodyText text, List<AosMimeBody.Part> textParts)
         {
             var part = new TextPart(subtype);
-            part.SetText(Encoding.UTF8, text);
+            if (text.File == null)
+            {
+                part.SetText(Encoding.UTF8, text.Text!);
+                return part;
+            }
+
+            part.ContentType.Charset = "utf-8";
+            if (text.File.BestEncoding != ContentEncoding.SevenBit)
+            {
+                part.ContentTransferEncoding = text.File.BestEncoding;
+            }
+
+            textParts.Add(new AosMimeBody.Part(part, text.File));
             return part;
         }
 
@@ -740,7 +811,7 @@ namespace AosMail.Engine
         /// <summary>RFC 5322 unfolding, so every header and address is one line.</summary>
         internal static string Unfold(string value) => Folding.Replace(value, "").TrimEnd('\r', '\n');
 
-        private static bool IsAscii(string text)
+        internal static bool IsAscii(string text)
         {
             foreach (var c in text)
             {

@@ -111,7 +111,11 @@ namespace AosMail.Engine
                 foreach (var part in _parts)
                 {
                     Stream stream;
-                    if (part.Source.Content != null)
+                    if (part.Text != null)
+                    {
+                        stream = part.Text.Open(strict);
+                    }
+                    else if (part.Source!.Content != null)
                     {
                         stream = new MemoryStream(part.Source.Content, writable: false);
                     }
@@ -172,8 +176,20 @@ namespace AosMail.Engine
                 Length = length;
             }
 
+            /// <summary>A text part whose content is a -BodyPath file's text.</summary>
+            public Part(MimePart mime, AosBodyFile text)
+            {
+                Mime = mime;
+                Text = text;
+                Length = text.Utf8Length;
+            }
+
             public MimePart Mime { get; }
-            public AosAttachmentSource Source { get; }
+
+            /// <summary>Where an attachment's content comes from; null for a text part (<see cref="Text"/>).</summary>
+            public AosAttachmentSource? Source { get; }
+
+            public AosBodyFile? Text { get; }
             public long Length { get; }
         }
     }

@@ -47,8 +47,8 @@ namespace AosMail.Engine
 
         /// <summary>
         /// Whether sending this form can report upload progress, which starts at
-        /// <see cref="AosProtocol.ProgressThresholdBytes"/>: always with a streamed (MIME) value; for
-        /// plain values only when their text could encode that large (a char never encodes to more than
+        /// <see cref="AosProtocol.ProgressThresholdBytes"/>: always with a MIME body; for plain values
+        /// (a -BodyPath text too) only when their text could encode that large (a char never encodes to more than
         /// <see cref="AosFormEncodingStream.MaxEncodedBytesPerChar"/> bytes). Lets a caller skip the progress plumbing of a
         /// small message without measuring it.
         /// </summary>
@@ -59,6 +59,13 @@ namespace AosMail.Engine
                 long bound = 0;
                 foreach (var formField in Fields)
                 {
+                    // A -BodyPath text is streamed, but its UTF-8 length is known: at most 3 bytes ("%XX") each.
+                    if (formField.Writer is AosBodyFile file)
+                    {
+                        bound += (formField.Name.Length + 2L) * AosFormEncodingStream.MaxEncodedBytesPerChar + 3 * file.Utf8Length;
+                        continue;
+                    }
+
                     if (formField.IsStreamed)
                     {
                         return true;

@@ -160,30 +160,61 @@ namespace AosMail.Engine
         /// </summary>
         public static bool PlainBodyNeedsTransferEncoding(string text)
         {
-            int octets = 0;
-            for (int i = 0; i < text.Length; i++)
+            var scan = new PlainBodyScan();
+            foreach (char c in text)
             {
-                char c = text[i];
+                scan.Add(c);
+            }
+
+            return scan.NeedsTransferEncoding;
+        }
+
+        /// <summary>
+        /// The B8 rule over a body given in pieces (a -BodyPath file read block by block), so the
+        /// choice is made without holding the text: whether it needs a transfer encoding
+        /// (<see cref="PlainBodyNeedsTransferEncoding"/>) and whether it is ASCII.
+        /// </summary>
+        internal sealed class PlainBodyScan
+        {
+            private int _octets;
+
+            public bool NeedsTransferEncoding { get; private set; }
+
+            public bool IsAscii { get; private set; } = true;
+
+            public void Add(char[] chars, int offset, int count)
+            {
+                for (int i = offset; i < offset + count; i++)
+                {
+                    Add(chars[i]);
+                }
+            }
+
+            public void Add(char c)
+            {
+                if (c > 0x7F)
+                {
+                    IsAscii = false;
+                }
+
                 if (c == '\r' || c == '\n')
                 {
-                    octets = 0;
-                    continue;
+                    _octets = 0;
+                    return;
                 }
 
                 if ((c < 0x20 && c != '\t') || (c >= 0x7F && c <= 0x9F))
                 {
-                    return true;
+                    NeedsTransferEncoding = true;
                 }
 
                 // UTF-8 octets: a surrogate pair is 4 (2 per half).
-                octets += c < 0x80 ? 1 : c < 0x800 ? 2 : char.IsSurrogate(c) ? 2 : 3;
-                if (octets > AosProtocol.RecommendedLineLength)
+                _octets += c < 0x80 ? 1 : c < 0x800 ? 2 : char.IsSurrogate(c) ? 2 : 3;
+                if (_octets > AosProtocol.RecommendedLineLength)
                 {
-                    return true;
+                    NeedsTransferEncoding = true;
                 }
             }
-
-            return false;
         }
     }
 }
