@@ -22,8 +22,8 @@ namespace AosMail.Engine
         /// wire order, each name and value length-prefixed), so a field added to the form is in the key unless it is
         /// deliberately left out there. A streamed (MIME) body is written only as it is sent, with a random boundary:
         /// its sources are hashed instead (texts, and the bytes of the body file and of each attachment, never their
-        /// paths), and mheader without the body's MIME lines. A plain body is hashed as posted, so a body file counts
-        /// by its text. Left out: KeepCopy (where a copy is kept, not what is sent) and the command (snd/svdrf).
+        /// paths), and mheader without the body's MIME lines. A plain body given as text is hashed as posted; a body file
+        /// (streamed, plain or MIME) by its bytes and encoding. Left out: KeepCopy (where a copy is kept, not what is sent) and the command (snd/svdrf).
         /// </summary>
         public static string Of(AosMessage message, AosPreparedSubmission prepared)
         {
