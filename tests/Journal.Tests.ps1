@@ -352,18 +352,19 @@ Describe 'Send journal across kill -9' {
         # by row id, as a task's -ErrorVariable would be.
         $script:TaskScript = Join-Path $TestDrive 'send-notices.ps1'
         Set-Content -LiteralPath $TaskScript -Value @'
-param([string] $Csv, [string] $Journal, [string] $ErrorFile, [switch] $RetryUnknown)
+param([string] $Csv, [string] $Journal, [string] $ErrorFile, [switch] $RetryUnknown, [switch] $KeepCopy)
 Import-Module $env:AOS_TEST_MODULE
 $credential = [pscredential]::new($env:AOS_SANDBOX_USER, (ConvertTo-SecureString $env:AOS_SANDBOX_PASSWORD -AsPlainText -Force))
 Import-Csv -LiteralPath $Csv |
     Send-AosMessage -Server $env:AOS_SANDBOX_URI -AllowUnencryptedAuthentication -Credential $credential `
-        -JournalPath $Journal -JournalKey Id -RetryUnknown:$RetryUnknown -ErrorVariable failed -ErrorAction SilentlyContinue
+        -JournalPath $Journal -JournalKey Id -RetryUnknown:$RetryUnknown -KeepCopy:$KeepCopy -ErrorVariable failed -ErrorAction SilentlyContinue
 Set-Content -LiteralPath $ErrorFile -Value @($failed | ForEach-Object { '{0}{1}{2}' -f ($_.FullyQualifiedErrorId -split ',')[0], "`t", $_.TargetObject.Id })
 '@
 
-        function Start-Task([switch] $RetryUnknown) {
+        function Start-Task([switch] $RetryUnknown, [switch] $KeepCopy) {
             $errorFile = Join-Path $TestDrive ([guid]::NewGuid().ToString('n') + '.txt')
             $retry = if ($RetryUnknown) { ' -RetryUnknown' } else { '' }
+            if ($KeepCopy) { $retry += ' -KeepCopy' }
             $process = Start-ChildPwsh -Command "& '$TaskScript' -Csv '$Csv' -Journal '$KillJournal' -ErrorFile '$errorFile'$retry"
             $process | Add-Member -NotePropertyName ErrorFile -NotePropertyValue $errorFile -PassThru
         }
@@ -500,5 +501,71 @@ Set-Content -LiteralPath $ErrorFile -Value @($failed | ForEach-Object { '{0}{1}{
         @($ids | Where-Object { $final[$_] -ne 'sent' }) | Should -BeNullOrEmpty
         Write-Host ("Kill test: $KillCount kills; {0} rows were in flight at a kill ({1} of them already delivered by the server); {2} mails in all." -f `
                 $open.Count, @($open | Where-Object { $delivered[$_] -eq 1 }).Count, ($after.Values | Measure-Object -Sum).Sum)
+    }
+
+    It 'with -KeepCopy, settles every row a kill left open against the Outbox: after the reruns none is unknown and each arrived exactly once' {
+        # The same kills as above, with a journal and a sandbox of its own; each run keeps copies, so
+        # the next run looks for an open row's copy instead of reporting it.
+        Reset-Sandbox
+        $script:KillJournal = Join-Path $TestDrive 'notices-keepcopy.jsonl'
+        $kills = [System.Collections.Generic.List[object]]::new()
+        for ($k = 1; $k -le $KillCount; $k++) {
+            $target = 12 * $k + 10
+            $kind = @('anywhere', 'before acting', 'after acting')[$k % 3]
+            Clear-SandboxRequest
+            Clear-SandboxFault
+            $task = Start-Task -KeepCopy
+            Wait-Until { (Get-SpoolCount) -ge $target } $task "$target mails were delivered"
+            $held = $null
+            if ($kind -eq 'before acting') {
+                Add-SandboxFault -Command sdmailact -Action delay -DelayMs 5000
+                Wait-Until { @(Get-SandboxRequest -Command sdmailact | Where-Object { $_.Fault -eq 'delay' -and $_.Outcome -eq 'pending' }).Count -gt 0 } $task 'a request was held'
+                $held = @(Get-SandboxRequest -Command sdmailact | Where-Object Fault -EQ 'delay')[0]
+            }
+            elseif ($kind -eq 'after acting') {
+                Add-SandboxFault -Command sdmailact -Action trickle -DelayMs 5000
+                Wait-Until { @(Get-SandboxRequest -Command sdmailact | Where-Object { $_.Fault -eq 'trickle' -and $_.Outcome -eq 'pending' }).Count -gt 0 } $task 'an answer trickled'
+                $held = @(Get-SandboxRequest -Command sdmailact | Where-Object Fault -EQ 'trickle')[0]
+                Wait-Until { (Get-Delivered)[(Get-RowId $held)] -eq 1 } $task 'the server stored the held row'
+            }
+            & kill -9 $task.Id
+            $null = Wait-ChildPwsh $task
+            $task.ExitCode | Should -Be 137 -Because 'kill -9 ended the task (128 + SIGKILL)'
+            if ($held) {
+                Wait-Until { @(Get-SandboxRequest -Command sdmailact | Where-Object { $_.Seq -eq $held.Seq -and $_.Outcome -ne 'pending' }).Count -eq 1 } `
+                    ([pscustomobject]@{ HasExited = $false }) 'the server let go of the held request'
+                $heldRow = Get-RowId $held
+                (Get-JournalState)[$heldRow] | Should -BeExactly 'pending' -Because "the row held at kill $k ($kind) is left pending"
+                $kills.Add([pscustomobject]@{ Kill = $k; Kind = $kind; Held = $heldRow })
+            }
+        }
+
+        # The run after the last kill settles what the kills left open: a copy found is sent, no copy
+        # is not sent (AosNotSent); with -RetryUnknown those are sent once, and nothing twice.
+        Clear-SandboxFault
+        Clear-SandboxRequest
+        $final = Start-Task -KeepCopy -RetryUnknown
+        $output = Wait-ChildPwsh $final
+        $final.ExitCode | Should -Be 0 -Because $output
+        @(Get-Content -LiteralPath $final.ErrorFile | Where-Object { $_ }) | Should -BeNullOrEmpty
+        $state = Get-JournalState
+        $delivered = Get-Delivered
+        $ids = 1..$Rows | ForEach-Object { 'R{0:d3}' -f $_ }
+        @($ids | Where-Object { $state[$_] -ne 'sent' }) | Should -BeNullOrEmpty -Because 'no row is left unknown'
+        @($ids | Where-Object { [int]$delivered[$_] -ne 1 }) | Should -BeNullOrEmpty -Because 'every row arrived exactly once'
+        ($delivered.Values | Measure-Object -Sum).Sum | Should -Be $Rows
+        $records = @(Get-Content -LiteralPath $KillJournal | Select-Object -Skip 1 | ConvertFrom-Json)
+        foreach ($kill in $kills) {
+            # Held after acting: its copy settled it as sent; held before: no copy, so not sent, and sent by a later run.
+            $mine = @($records | Where-Object key -EQ $kill.Held)
+            if ($kill.Kind -eq 'after acting') {
+                @($mine | Where-Object { $_.state -eq 'sent' -and $_.answer -like 'settled: found in the Outbox as *' }).Count | Should -Be 1 -Because "row $($kill.Held) was held after acting"
+            }
+            else {
+                @($mine | Where-Object { $_.state -eq 'failed' -and $_.error -eq 'AosNotSent' }).Count | Should -Be 1 -Because "row $($kill.Held) was held before acting"
+            }
+        }
+        $settled = @(Get-Content -LiteralPath $KillJournal | Select-Object -Skip 1 | ConvertFrom-Json | Where-Object { $_.answer -like 'settled*' }).Count
+        Write-Host "Kill test with -KeepCopy: $KillCount kills, $($kills.Count) held rows, $settled settled as sent by their copy; $Rows rows each delivered once."
     }
 }

@@ -91,7 +91,7 @@ function Add-SandboxFault {
     param(
         [Parameter(Mandatory)] [string] $Command,
         [Parameter(Mandatory)]
-        [ValidateSet('delay', 'status', 'text', 'expire', 'dropBefore', 'dropAfter', 'redirect', 'stall', 'trickle', 'dropMidAnswer')]
+        [ValidateSet('delay', 'status', 'text', 'expire', 'dropBefore', 'dropAfter', 'redirect', 'stall', 'trickle', 'dropMidAnswer', 'statusAfter')]
         [string] $Action,
         [int] $DelayMs,
         [int] $StatusCode,
