@@ -33,12 +33,15 @@
 #             journal: loopback sequential (>= 0.6x), 50 ms with -ThrottleLimit 16 (>= 0.95x), and the
 #             heap of 100,000 journaled rows (<= 64 MB): bench/JournalBench.ps1. -Section journal runs
 #             that section alone.
+#   settle    a server 50 ms away dropping one answer in five after acting, -ThrottleLimit 16: with
+#             -KeepCopy (settled against the Outbox) vs without, time (<= 1.5x) and requests
+#             (<= 1.4x): bench/SettleBench.ps1. -Section settle runs that section alone.
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [string] $SandboxPath,
     [switch] $Smoke,
     [string] $ResultPath,
-    [ValidateSet('all', 'journal')] [string] $Section = 'all'
+    [ValidateSet('all', 'journal', 'settle')] [string] $Section = 'all'
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3
@@ -593,7 +596,10 @@ try {
     }
 
     # ---- journal ----
-    . (Join-Path $PSScriptRoot 'JournalBench.ps1')
+    if ($Section -ne 'settle') { . (Join-Path $PSScriptRoot 'JournalBench.ps1') }
+
+    # ---- settle ----
+    if ($Section -ne 'journal') { . (Join-Path $PSScriptRoot 'SettleBench.ps1') }
 }
 finally {
     $sandbox | Stop-AosSandbox
