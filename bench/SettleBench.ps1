@@ -34,7 +34,7 @@ function Measure-SettleRun([switch] $KeepCopy) {
     $spool = @(Get-SandboxSpool).Count
     $session | Remove-AosSession
     if ($spool -ne $messages) { throw "The run $(if ($KeepCopy) { 'with' } else { 'without' }) settling left $spool mails in the spool, not $messages." }
-    if ($KeepCopy -and (@($failed).Count -ne 0 -or $settled -ne $dropped)) { throw "With settling: $(@($failed).Count) errors, $settled settled of $dropped lost answers." }
+    if ($KeepCopy -and (@($failed).Count -ne 0 -or $settled -ne $dropped)) { throw "With settling: $(@($failed).Count) errors, $settled settled of $dropped lost answers. $(@($failed)[0])" }
     if (-not $KeepCopy -and ($unknown -ne $dropped -or @($failed).Count -ne $dropped)) { throw "Without settling: $unknown unknown of $dropped lost answers ($(@($failed).Count) errors)." }
     [pscustomobject]@{ Seconds = $seconds; Requests = $requests }
 }

@@ -40,7 +40,7 @@ Describe 'Settling against the Outbox' {
         Get-Count sdmailact $result.Requests | Should -Be 1 -Because 'a send is never repeated once it may have reached the server'
         $lists = @($result.Requests | Where-Object Command -EQ openbox)
         $lists.Count | Should -Be 1 -Because 'the copy is there at the first look'
-        Assert-FieldList $lists[0] @(@('api', 'lc'), @('mbox', 'Outbox'), @('LCTop', '500'))
+        Assert-FieldList $lists[0] @(@('api', 'lc'), @('mbox', 'Outbox'), @('LCTop', '200'))
         Get-Count rdmail $result.Requests | Should -Be 1
     }
 
@@ -210,5 +210,36 @@ Describe 'Settling on a rerun' {
         $rerun = Invoke-Captured { $Row | Send-AosMessage -JournalPath $Journal -JournalKey Id -KeepCopy -PassThru }
         Assert-OneError $rerun AosOutcomeUnknown InvalidOperation -MessageLike '*not sent again*-RetryUnknown.'
         $rerun.Requests.Count | Should -Be 0
+    }
+}
+
+Describe 'Settling through a session told the server always keeps copies' {
+    BeforeEach {
+        Reset-Sandbox
+        # A server that keeps an Outbox copy of every send, keepcopy or not.
+        $null = Set-SandboxOption -AlwaysKeepCopy $true
+        $script:Credential = New-TestCredential
+        $script:Uri = $env:AOS_SANDBOX_URI.TrimEnd('/')
+    }
+
+    It 'New-AosSession -OutboxKeepsCopies: a lost answer is settled without -KeepCopy, and the journal notes the copy' {
+        $session = New-AosSession -Server $Uri -Credential $Credential -AllowUnencryptedAuthentication -OutboxKeepsCopies
+        Add-SandboxFault -Command sdmailact -Action dropAfter
+        $journal = Join-Path $TestDrive 'always.jsonl'
+        $result = Invoke-Captured { Send-AosMessage -Session $session -To 'alice@sandbox.test' -Subject 'kept anyway' -Body 'hello' -JournalPath $journal -PassThru }
+        $result.Errors.Count | Should -Be 0 -Because ($result.Errors | Out-String)
+        $result.Output[0].SettledAs | Should -Not -BeNullOrEmpty
+        $send = @($result.Requests | Where-Object Command -EQ sdmailact)
+        @($send[0].Fields.Name) | Should -Not -Contain 'keepcopy' -Because 'the module adds no keepcopy of its own'
+        @(Read-Journal $journal)[1].copy | Should -BeExactly 'outbox'
+        @(Get-SandboxSpool).Count | Should -Be 1
+    }
+
+    It 'without it, the same send stays unknown and the Outbox is not read' {
+        $session = New-AosSession -Server $Uri -Credential $Credential -AllowUnencryptedAuthentication
+        Add-SandboxFault -Command sdmailact -Action dropAfter
+        $result = Invoke-Captured { Send-AosMessage -Session $session -To 'alice@sandbox.test' -Subject 'kept anyway' -Body 'hello' -PassThru }
+        Assert-OneError $result AosOutcomeUnknown ConnectionError -MessageLike '*Sent with -KeepCopy*'
+        @($result.Requests | Where-Object Command -EQ openbox).Count | Should -Be 0
     }
 }

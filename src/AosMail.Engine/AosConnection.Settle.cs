@@ -51,10 +51,17 @@ namespace AosMail.Engine
     public sealed partial class AosConnection
     {
         /// <summary>
+        /// The session was told that the server keeps a copy of every message it sends in the
+        /// Outbox, asked or not (New-AosSession -OutboxKeepsCopies): a send without keepcopy can be settled too.
+        /// </summary>
+        public bool OutboxKeepsCopies { get; set; }
+
+        /// <summary>
         /// Looks for the copy of <paramref name="submission"/>, whose attempt started at
         /// <paramref name="attempted"/> (this machine's clock), in the Outbox, at the waits of
         /// <see cref="AosProtocol.SettleLookDelays"/>. A look lists the newest
-        /// <see cref="AosProtocol.SettleListTop"/> messages; candidates are those dated from the
+        /// <see cref="AosProtocol.SettleListTop"/> messages, five times as many at once while they all
+        /// date from after the attempt (up to <see cref="AosProtocol.SettleListMaxTop"/>); candidates are those dated from the
         /// attempt on, on the server's clock (this machine's time moved by the listing's HTTP Date
         /// header, less <see cref="AosProtocol.SettleClockMargin"/>), whose listed subject is the
         /// posted one; at most <see cref="AosProtocol.SettleMaxReads"/> are read and compared.
@@ -68,6 +75,7 @@ namespace AosMail.Engine
             if (submission == null) throw new ArgumentNullException(nameof(submission));
             log = log ?? NullAosLog.Instance;
             string? lastProblem = null;
+            int top = AosProtocol.SettleListTop;
             var delays = AosProtocol.SettleLookDelays;
             for (int look = 0; look < delays.Count; look++)
             {
@@ -79,7 +87,14 @@ namespace AosMail.Engine
                 AosSettlement? verdict;
                 try
                 {
-                    verdict = await LookForCopyAsync(submission, attempted, claimedByAnother, log, cancellationToken).ConfigureAwait(false);
+                    verdict = await LookForCopyAsync(submission, attempted, top, claimedByAnother, log, cancellationToken).ConfigureAwait(false);
+                    while (verdict?.Verdict == AosSettleVerdict.Unknown && verdict.Reason.StartsWith(NotReachedBack, StringComparison.Ordinal)
+                        && top < AosProtocol.SettleListMaxTop)
+                    {
+                        // Many messages came after the attempt: a longer listing reaches back to it.
+                        top = Math.Min(top * 5, AosProtocol.SettleListMaxTop);
+                        verdict = await LookForCopyAsync(submission, attempted, top, claimedByAnother, log, cancellationToken).ConfigureAwait(false);
+                    }
                 }
                 catch (AosException e)
                 {
@@ -115,17 +130,17 @@ namespace AosMail.Engine
         private const string NotReachedBack = "the newest";
 
         /// <summary>One look: the verdict, or null when no copy is there (yet).</summary>
-        private async Task<AosSettlement?> LookForCopyAsync(AosPreparedSubmission submission, DateTimeOffset attempted, Func<byte[], bool>? claimedByAnother,
+        private async Task<AosSettlement?> LookForCopyAsync(AosPreparedSubmission submission, DateTimeOffset attempted, int top, Func<byte[], bool>? claimedByAnother,
             IAosLog log, CancellationToken cancellationToken)
         {
-            var listing = await ListMessagesAsync(OutboxMailbox, AosProtocol.SettleListTop, log, cancellationToken).ConfigureAwait(false);
+            var listing = await ListMessagesAsync(OutboxMailbox, top, log, cancellationToken).ConfigureAwait(false);
             // Without a Date header the clocks are taken to agree.
             var offset = listing.ServerClockOffset ?? TimeSpan.Zero;
             var fromServerTime = (attempted + offset - AosProtocol.SettleClockMargin).UtcDateTime;
             fromServerTime = fromServerTime.AddTicks(-(fromServerTime.Ticks % TimeSpan.TicksPerSecond));
             var dated = listing.Messages.Where(m => m.Date >= fromServerTime).ToList();
             // Newest first: the listing reached back past the attempt when it holds an older message or is the whole mailbox.
-            bool reachedBack = dated.Count < listing.Messages.Count || listing.Messages.Count < AosProtocol.SettleListTop;
+            bool reachedBack = dated.Count < listing.Messages.Count || listing.Messages.Count < top;
             string subject = Collapse(AosListingParser.DecodeText(submission.Fields.Where(f => f.Name == AosProtocol.FieldSubject && !f.IsStreamed)
                 .Select(f => f.Value).FirstOrDefault() ?? ""));
             var candidates = dated.Where(m => SubjectMayBe(m.Subject, subject)).ToList();
@@ -158,7 +173,7 @@ namespace AosMail.Engine
             if (!reachedBack)
             {
                 return new AosSettlement(AosSettleVerdict.Unknown, null, null,
-                    Invariant($"{NotReachedBack} {AosProtocol.SettleListTop} messages in '{OutboxMailbox}' all date from after the attempt, so its copy could be further down"));
+                    Invariant($"{NotReachedBack} {top} messages in '{OutboxMailbox}' all date from after the attempt, so its copy could be further down"));
             }
 
             if (matches.Count == 0)

@@ -30,10 +30,10 @@ namespace AosMail.Engine
         /// <summary>Send once more a row the Outbox shows was not sent (-RetryUnknown).</summary>
         public bool ResendNotSent { get; }
 
-        /// <summary>Whether the submission asks the server to keep a copy in the Outbox (keepcopy=checked).</summary>
-        public static bool KeepsCopy(AosPreparedSubmission submission) =>
+        /// <summary>Whether the server keeps a copy of this send in the Outbox: asked (keepcopy=checked), or the session was told it always does.</summary>
+        public bool KeepsCopy(AosPreparedSubmission submission) =>
             submission.Kind == AosSubmitKind.Send
-            && submission.Fields.Any(f => f.Name == AosProtocol.FieldKeepCopy && f.Value == AosProtocol.Checked);
+            && (_connection.OutboxKeepsCopies || submission.Fields.Any(f => f.Name == AosProtocol.FieldKeepCopy && f.Value == AosProtocol.Checked));
 
         /// <summary>Sends, and settles an unknown outcome (see the class); <paramref name="mayResend"/> false: a row not sent is reported, never sent again.</summary>
         public async Task<AosSubmitResult> SendAsync(AosPreparedSubmission submission, IAosLog log, IAosProgress? progress, CancellationToken cancellationToken,

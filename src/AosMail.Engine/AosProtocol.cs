@@ -186,9 +186,11 @@ namespace AosMail.Engine
         public static readonly TimeSpan ReadRetryDelay = TimeSpan.FromMilliseconds(250);
 
         // B25: settling a send of unknown outcome against the Outbox. Each look lists the newest
-        // SettleListTop messages (LCTop) and reads at most SettleMaxReads candidates; the looks start
-        // after these waits (from the unknown outcome), so "not sent" is said at the earliest 7 s after it.
-        public const int SettleListTop = 500;
+        // SettleListTop messages (LCTop), five times as many at once while those all date from after
+        // the attempt (up to SettleListMaxTop), and reads at most SettleMaxReads candidates; the looks
+        // start after these waits (from the unknown outcome), so "not sent" is said at the earliest 7 s after it.
+        public const int SettleListTop = 200;
+        public const int SettleListMaxTop = 5000;
         public const int SettleMaxReads = 8;
         public static readonly IReadOnlyList<TimeSpan> SettleLookDelays = new[] { TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4) };
 

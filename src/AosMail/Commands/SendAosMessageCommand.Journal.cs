@@ -47,7 +47,7 @@ namespace AosMail.Commands
             _settler = new AosOutboxSettler(Connection, RetryUnknown);
             if (JournalPath is null)
             {
-                if (JournalKey is not null || (RetryUnknown && !KeepCopy))
+                if (JournalKey is not null || (RetryUnknown && !KeepCopy && !Connection.OutboxKeepsCopies))
                 {
                     ThrowTerminatingError(NewError(AosErrorIds.ConflictingParameters, AosErrorCategory.InvalidArgument,
                         "-JournalKey works with a journal, and -RetryUnknown with a journal or -KeepCopy: give -JournalPath too.", JournalKey));
@@ -124,7 +124,7 @@ namespace AosMail.Commands
                 : $"the row with {JournalKey} '{key}'";
             // An earlier attempt that kept a copy is looked for in the Outbox first, -RetryUnknown or not.
             AosJournalEntry? recorded = _journal.Find(key);
-            bool settleFirst = KeepCopy && recorded is not null && recorded.KeptCopy
+            bool settleFirst = (KeepCopy || Connection.OutboxKeepsCopies) && recorded is not null && recorded.KeptCopy
                 && (recorded.State == AosJournalState.Pending || recorded.State == AosJournalState.Unknown);
             switch (_journal.Admit(key, RetryUnknown && !settleFirst, out AosJournalEntry? earlier))
             {
@@ -199,7 +199,7 @@ namespace AosMail.Commands
                 return _settler!.SettleEarlierAsync(_journal, settle.Earlier, settle.Unknown, prepared, log, progress, cancellationToken);
             }
 
-            return _journal.SubmitAsync(journalKey, () => _settler!.SendAsync(prepared, log, progress, cancellationToken), AosOutboxSettler.KeepsCopy(prepared));
+            return _journal.SubmitAsync(journalKey, () => _settler!.SendAsync(prepared, log, progress, cancellationToken), _settler!.KeepsCopy(prepared));
         }
 
         private static string EarlierCause(AosJournalEntry earlier) =>
