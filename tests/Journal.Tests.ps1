@@ -405,18 +405,16 @@ Set-Content -LiteralPath $ErrorFile -Value @($failed | ForEach-Object { '{0}{1}{
                 Start-Sleep -Milliseconds 10
             }
         }
-    }
 
-    It 'delivers every row once over its kills; a row in flight at a kill is reported, not resent, and sent once with -RetryUnknown' {
-        $kills = [System.Collections.Generic.List[object]]::new()
-        $openBefore = @()
-        for ($k = 1; $k -le $KillCount; $k++) {
-            # Kill points spread through the run: once the k-th target count of mails is delivered.
-            $target = 12 * $k + 10
-            $kind = @('anywhere', 'before acting', 'after acting')[$k % 3]
+        function Invoke-KilledTask([int] $K, [switch] $KeepCopy) {
+            # Kill k: a task is started and killed with kill -9 once the k-th target count of mails is
+            # delivered (kill points spread through the run), of the k-th kind in turn. Returns the
+            # kind, the target and the row held in the server at the kill, if any.
+            $target = 12 * $K + 10
+            $kind = @('anywhere', 'before acting', 'after acting')[$K % 3]
             Clear-SandboxRequest
             Clear-SandboxFault
-            $task = Start-Task
+            $task = Start-Task -KeepCopy:$KeepCopy
             Wait-Until { (Get-SpoolCount) -ge $target } $task "$target mails were delivered"
             $held = $null
             if ($kind -eq 'before acting') {
@@ -442,6 +440,16 @@ Set-Content -LiteralPath $ErrorFile -Value @($failed | ForEach-Object { '{0}{1}{
                     ([pscustomobject]@{ HasExited = $false }) 'the server let go of the held request'
                 $heldRow = Get-RowId $held
             }
+            [pscustomobject]@{ Kind = $kind; Target = $target; Held = $heldRow }
+        }
+    }
+
+    It 'delivers every row once over its kills; a row in flight at a kill is reported, not resent, and sent once with -RetryUnknown' {
+        $kills = [System.Collections.Generic.List[object]]::new()
+        $openBefore = @()
+        for ($k = 1; $k -le $KillCount; $k++) {
+            $killed = Invoke-KilledTask $k
+            $kind = $killed.Kind; $target = $killed.Target; $heldRow = $killed.Held
             # A task sends one row at a time: a kill leaves at most one row without an answer.
             $state = Get-JournalState
             $openNow = @($state.Keys | Where-Object { $state[$_] -in 'pending', 'unknown' })
@@ -510,33 +518,10 @@ Set-Content -LiteralPath $ErrorFile -Value @($failed | ForEach-Object { '{0}{1}{
         $script:KillJournal = Join-Path $TestDrive 'notices-keepcopy.jsonl'
         $kills = [System.Collections.Generic.List[object]]::new()
         for ($k = 1; $k -le $KillCount; $k++) {
-            $target = 12 * $k + 10
-            $kind = @('anywhere', 'before acting', 'after acting')[$k % 3]
-            Clear-SandboxRequest
-            Clear-SandboxFault
-            $task = Start-Task -KeepCopy
-            Wait-Until { (Get-SpoolCount) -ge $target } $task "$target mails were delivered"
-            $held = $null
-            if ($kind -eq 'before acting') {
-                Add-SandboxFault -Command sdmailact -Action delay -DelayMs 5000
-                Wait-Until { @(Get-SandboxRequest -Command sdmailact | Where-Object { $_.Fault -eq 'delay' -and $_.Outcome -eq 'pending' }).Count -gt 0 } $task 'a request was held'
-                $held = @(Get-SandboxRequest -Command sdmailact | Where-Object Fault -EQ 'delay')[0]
-            }
-            elseif ($kind -eq 'after acting') {
-                Add-SandboxFault -Command sdmailact -Action trickle -DelayMs 5000
-                Wait-Until { @(Get-SandboxRequest -Command sdmailact | Where-Object { $_.Fault -eq 'trickle' -and $_.Outcome -eq 'pending' }).Count -gt 0 } $task 'an answer trickled'
-                $held = @(Get-SandboxRequest -Command sdmailact | Where-Object Fault -EQ 'trickle')[0]
-                Wait-Until { (Get-Delivered)[(Get-RowId $held)] -eq 1 } $task 'the server stored the held row'
-            }
-            & kill -9 $task.Id
-            $null = Wait-ChildPwsh $task
-            $task.ExitCode | Should -Be 137 -Because 'kill -9 ended the task (128 + SIGKILL)'
-            if ($held) {
-                Wait-Until { @(Get-SandboxRequest -Command sdmailact | Where-Object { $_.Seq -eq $held.Seq -and $_.Outcome -ne 'pending' }).Count -eq 1 } `
-                    ([pscustomobject]@{ HasExited = $false }) 'the server let go of the held request'
-                $heldRow = Get-RowId $held
-                (Get-JournalState)[$heldRow] | Should -BeExactly 'pending' -Because "the row held at kill $k ($kind) is left pending"
-                $kills.Add([pscustomobject]@{ Kill = $k; Kind = $kind; Held = $heldRow })
+            $killed = Invoke-KilledTask $k -KeepCopy
+            if ($killed.Held) {
+                (Get-JournalState)[$killed.Held] | Should -BeExactly 'pending' -Because "the row held at kill $k ($($killed.Kind)) is left pending"
+                $kills.Add([pscustomobject]@{ Kill = $k; Kind = $killed.Kind; Held = $killed.Held })
             }
         }
 

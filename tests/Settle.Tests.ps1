@@ -40,7 +40,7 @@ Describe 'Settling against the Outbox' {
         Get-Count sdmailact $result.Requests | Should -Be 1 -Because 'a send is never repeated once it may have reached the server'
         $lists = @($result.Requests | Where-Object Command -EQ openbox)
         $lists.Count | Should -Be 1 -Because 'the copy is there at the first look'
-        Assert-FieldList $lists[0] @(@('api', 'lc'), @('mbox', 'Outbox'), @('LCTop', '200'))
+        Assert-FieldList $lists[0] @(@('api', 'lc'), @('mbox', 'Outbox'), @('LCTop', '500'))
         Get-Count rdmail $result.Requests | Should -Be 1
     }
 

@@ -60,7 +60,7 @@ namespace AosMail.Engine
         /// Looks for the copy of <paramref name="submission"/>, whose attempt started at
         /// <paramref name="attempted"/> (this machine's clock), in the Outbox, at the waits of
         /// <see cref="AosProtocol.SettleLookDelays"/>. A look lists the newest
-        /// <see cref="AosProtocol.SettleListTop"/> messages, five times as many at once while they all
+        /// <see cref="AosProtocol.SettleListTop"/> messages, four times as many at once while they all
         /// date from after the attempt (up to <see cref="AosProtocol.SettleListMaxTop"/>); candidates are those dated from the
         /// attempt on, on the server's clock (this machine's time moved by the listing's HTTP Date
         /// header, less <see cref="AosProtocol.SettleClockMargin"/>), whose listed subject is the
@@ -92,7 +92,7 @@ namespace AosMail.Engine
                         && top < AosProtocol.SettleListMaxTop)
                     {
                         // Many messages came after the attempt: a longer listing reaches back to it.
-                        top = Math.Min(top * 5, AosProtocol.SettleListMaxTop);
+                        top = Math.Min(top * 4, AosProtocol.SettleListMaxTop);
                         verdict = await LookForCopyAsync(submission, attempted, top, claimedByAnother, log, cancellationToken).ConfigureAwait(false);
                     }
                 }

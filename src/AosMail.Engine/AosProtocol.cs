@@ -186,17 +186,17 @@ namespace AosMail.Engine
         public static readonly TimeSpan ReadRetryDelay = TimeSpan.FromMilliseconds(250);
 
         // B25: settling a send of unknown outcome against the Outbox. Each look lists the newest
-        // SettleListTop messages (LCTop), five times as many at once while those all date from after
+        // SettleListTop messages (LCTop), four times as many at once while those all date from after
         // the attempt (up to SettleListMaxTop), and reads at most SettleMaxReads candidates; the looks
         // start after these waits (from the unknown outcome), so "not sent" is said at the earliest 7 s after it.
-        public const int SettleListTop = 200;
+        public const int SettleListTop = 500;
         public const int SettleListMaxTop = 5000;
         public const int SettleMaxReads = 8;
         public static readonly IReadOnlyList<TimeSpan> SettleLookDelays = new[] { TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4) };
 
         // B25: messages listed from this long before the attempt's start (on the server's clock) are
-        // candidates: slack for a file-system clock that lags the system's, or a server that dates a
-        // message by when it began to read it (the Date header itself only ever makes the server's clock look late).
-        public static readonly TimeSpan SettleClockMargin = TimeSpan.FromSeconds(1);
+        // candidates: slack for a coarse file-system clock that lags the system's by some milliseconds
+        // (the Date header itself only ever makes the server's clock look late, which widens the window).
+        public static readonly TimeSpan SettleClockMargin = TimeSpan.FromMilliseconds(250);
     }
 }
