@@ -42,12 +42,15 @@
 #             100 MB send in a new process vs warm (<= 1.5x); 1 GiB vs curl streaming a form of the
 #             same length: wall (<= 2x), client CPU (<= 3x), peak growth (<= 64 MB), the body's first
 #             byte within 10 % of the send. -Section encode runs that section alone.
+#   settle    a server 50 ms away dropping one answer in five after acting, -ThrottleLimit 16: with
+#             -KeepCopy (settled against the Outbox) vs without, time (<= 1.5x) and requests
+#             (<= 1.4x): bench/SettleBench.ps1. -Section settle runs that section alone.
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [string] $SandboxPath,
     [switch] $Smoke,
     [string] $ResultPath,
-    [ValidateSet('all', 'journal', 'frameworkcheck', 'encode', 'body')] [string] $Section = 'all'
+    [ValidateSet('all', 'journal', 'frameworkcheck', 'encode', 'body', 'settle')] [string] $Section = 'all'
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3
@@ -639,6 +642,9 @@ try {
 
     # ---- journal ----
     if ($Section -in 'all', 'journal') { . (Join-Path $PSScriptRoot 'JournalBench.ps1') }
+
+    # ---- settle ----
+    if ($Section -in 'all', 'settle') { . (Join-Path $PSScriptRoot 'SettleBench.ps1') }
 }
 finally {
     $sandbox | Stop-AosSandbox

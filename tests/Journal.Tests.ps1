@@ -352,18 +352,19 @@ Describe 'Send journal across kill -9' {
         # by row id, as a task's -ErrorVariable would be.
         $script:TaskScript = Join-Path $TestDrive 'send-notices.ps1'
         Set-Content -LiteralPath $TaskScript -Value @'
-param([string] $Csv, [string] $Journal, [string] $ErrorFile, [switch] $RetryUnknown)
+param([string] $Csv, [string] $Journal, [string] $ErrorFile, [switch] $RetryUnknown, [switch] $KeepCopy)
 Import-Module $env:AOS_TEST_MODULE
 $credential = [pscredential]::new($env:AOS_SANDBOX_USER, (ConvertTo-SecureString $env:AOS_SANDBOX_PASSWORD -AsPlainText -Force))
 Import-Csv -LiteralPath $Csv |
     Send-AosMessage -Server $env:AOS_SANDBOX_URI -AllowUnencryptedAuthentication -Credential $credential `
-        -JournalPath $Journal -JournalKey Id -RetryUnknown:$RetryUnknown -ErrorVariable failed -ErrorAction SilentlyContinue
+        -JournalPath $Journal -JournalKey Id -RetryUnknown:$RetryUnknown -KeepCopy:$KeepCopy -ErrorVariable failed -ErrorAction SilentlyContinue
 Set-Content -LiteralPath $ErrorFile -Value @($failed | ForEach-Object { '{0}{1}{2}' -f ($_.FullyQualifiedErrorId -split ',')[0], "`t", $_.TargetObject.Id })
 '@
 
-        function Start-Task([switch] $RetryUnknown) {
+        function Start-Task([switch] $RetryUnknown, [switch] $KeepCopy) {
             $errorFile = Join-Path $TestDrive ([guid]::NewGuid().ToString('n') + '.txt')
             $retry = if ($RetryUnknown) { ' -RetryUnknown' } else { '' }
+            if ($KeepCopy) { $retry += ' -KeepCopy' }
             $process = Start-ChildPwsh -Command "& '$TaskScript' -Csv '$Csv' -Journal '$KillJournal' -ErrorFile '$errorFile'$retry"
             $process | Add-Member -NotePropertyName ErrorFile -NotePropertyValue $errorFile -PassThru
         }
@@ -404,18 +405,16 @@ Set-Content -LiteralPath $ErrorFile -Value @($failed | ForEach-Object { '{0}{1}{
                 Start-Sleep -Milliseconds 10
             }
         }
-    }
 
-    It 'delivers every row once over its kills; a row in flight at a kill is reported, not resent, and sent once with -RetryUnknown' {
-        $kills = [System.Collections.Generic.List[object]]::new()
-        $openBefore = @()
-        for ($k = 1; $k -le $KillCount; $k++) {
-            # Kill points spread through the run: once the k-th target count of mails is delivered.
-            $target = 12 * $k + 10
-            $kind = @('anywhere', 'before acting', 'after acting')[$k % 3]
+        function Invoke-KilledTask([int] $K, [switch] $KeepCopy) {
+            # Kill k: a task is started and killed with kill -9 once the k-th target count of mails is
+            # delivered (kill points spread through the run), of the k-th kind in turn. Returns the
+            # kind, the target and the row held in the server at the kill, if any.
+            $target = 12 * $K + 10
+            $kind = @('anywhere', 'before acting', 'after acting')[$K % 3]
             Clear-SandboxRequest
             Clear-SandboxFault
-            $task = Start-Task
+            $task = Start-Task -KeepCopy:$KeepCopy
             Wait-Until { (Get-SpoolCount) -ge $target } $task "$target mails were delivered"
             $held = $null
             if ($kind -eq 'before acting') {
@@ -441,6 +440,16 @@ Set-Content -LiteralPath $ErrorFile -Value @($failed | ForEach-Object { '{0}{1}{
                     ([pscustomobject]@{ HasExited = $false }) 'the server let go of the held request'
                 $heldRow = Get-RowId $held
             }
+            [pscustomobject]@{ Kind = $kind; Target = $target; Held = $heldRow }
+        }
+    }
+
+    It 'delivers every row once over its kills; a row in flight at a kill is reported, not resent, and sent once with -RetryUnknown' {
+        $kills = [System.Collections.Generic.List[object]]::new()
+        $openBefore = @()
+        for ($k = 1; $k -le $KillCount; $k++) {
+            $killed = Invoke-KilledTask $k
+            $kind = $killed.Kind; $target = $killed.Target; $heldRow = $killed.Held
             # A task sends one row at a time: a kill leaves at most one row without an answer.
             $state = Get-JournalState
             $openNow = @($state.Keys | Where-Object { $state[$_] -in 'pending', 'unknown' })
@@ -500,5 +509,48 @@ Set-Content -LiteralPath $ErrorFile -Value @($failed | ForEach-Object { '{0}{1}{
         @($ids | Where-Object { $final[$_] -ne 'sent' }) | Should -BeNullOrEmpty
         Write-Host ("Kill test: $KillCount kills; {0} rows were in flight at a kill ({1} of them already delivered by the server); {2} mails in all." -f `
                 $open.Count, @($open | Where-Object { $delivered[$_] -eq 1 }).Count, ($after.Values | Measure-Object -Sum).Sum)
+    }
+
+    It 'with -KeepCopy, settles every row a kill left open against the Outbox: after the reruns none is unknown and each arrived exactly once' {
+        # The same kills as above, with a journal and a sandbox of its own; each run keeps copies, so
+        # the next run looks for an open row's copy instead of reporting it.
+        Reset-Sandbox
+        $script:KillJournal = Join-Path $TestDrive 'notices-keepcopy.jsonl'
+        $kills = [System.Collections.Generic.List[object]]::new()
+        for ($k = 1; $k -le $KillCount; $k++) {
+            $killed = Invoke-KilledTask $k -KeepCopy
+            if ($killed.Held) {
+                (Get-JournalState)[$killed.Held] | Should -BeExactly 'pending' -Because "the row held at kill $k ($($killed.Kind)) is left pending"
+                $kills.Add([pscustomobject]@{ Kill = $k; Kind = $killed.Kind; Held = $killed.Held })
+            }
+        }
+
+        # The run after the last kill settles what the kills left open: a copy found is sent, no copy
+        # is not sent (AosNotSent); with -RetryUnknown those are sent once, and nothing twice.
+        Clear-SandboxFault
+        Clear-SandboxRequest
+        $final = Start-Task -KeepCopy -RetryUnknown
+        $output = Wait-ChildPwsh $final
+        $final.ExitCode | Should -Be 0 -Because $output
+        @(Get-Content -LiteralPath $final.ErrorFile | Where-Object { $_ }) | Should -BeNullOrEmpty
+        $state = Get-JournalState
+        $delivered = Get-Delivered
+        $ids = 1..$Rows | ForEach-Object { 'R{0:d3}' -f $_ }
+        @($ids | Where-Object { $state[$_] -ne 'sent' }) | Should -BeNullOrEmpty -Because 'no row is left unknown'
+        @($ids | Where-Object { [int]$delivered[$_] -ne 1 }) | Should -BeNullOrEmpty -Because 'every row arrived exactly once'
+        ($delivered.Values | Measure-Object -Sum).Sum | Should -Be $Rows
+        $records = @(Get-Content -LiteralPath $KillJournal | Select-Object -Skip 1 | ConvertFrom-Json)
+        foreach ($kill in $kills) {
+            # Held after acting: its copy settled it as sent; held before: no copy, so not sent, and sent by a later run.
+            $mine = @($records | Where-Object key -EQ $kill.Held)
+            if ($kill.Kind -eq 'after acting') {
+                @($mine | Where-Object { $_.state -eq 'sent' -and $_.answer -like 'settled: found in the Outbox as *' }).Count | Should -Be 1 -Because "row $($kill.Held) was held after acting"
+            }
+            else {
+                @($mine | Where-Object { $_.state -eq 'failed' -and $_.error -eq 'AosNotSent' }).Count | Should -Be 1 -Because "row $($kill.Held) was held before acting"
+            }
+        }
+        $settled = @(Get-Content -LiteralPath $KillJournal | Select-Object -Skip 1 | ConvertFrom-Json | Where-Object { $_.answer -like 'settled*' }).Count
+        Write-Host "Kill test with -KeepCopy: $KillCount kills, $($kills.Count) held rows, $settled settled as sent by their copy; $Rows rows each delivered once."
     }
 }

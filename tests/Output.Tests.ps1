@@ -326,8 +326,8 @@ Describe 'Connection parameters declared once' {
             }
         }
         $newSession = Get-Command New-AosSession
-        # What New-AosSession takes to connect: everything but the names of its own mailboxes.
-        $connection = @(Get-ParameterShape $newSession | Where-Object Name -NotIn 'DraftMailbox', 'OutboxMailbox' | Sort-Object Name)
+        # What New-AosSession takes to connect: everything but what it is told of its own mailboxes (names, copies kept).
+        $connection = @(Get-ParameterShape $newSession | Where-Object Name -NotIn 'DraftMailbox', 'OutboxMailbox', 'OutboxKeepsCopies' | Sort-Object Name)
         $oneShot = @(Get-Command -Module AosMail | Where-Object { $_.ParameterSets.Name -contains 'Server' -and $_.Name -ne 'New-AosSession' })
     }
 

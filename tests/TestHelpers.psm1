@@ -91,7 +91,7 @@ function Add-SandboxFault {
     param(
         [Parameter(Mandatory)] [string] $Command,
         [Parameter(Mandatory)]
-        [ValidateSet('delay', 'status', 'text', 'expire', 'dropBefore', 'dropAfter', 'redirect', 'stall', 'trickle', 'dropMidAnswer')]
+        [ValidateSet('delay', 'status', 'text', 'expire', 'dropBefore', 'dropAfter', 'redirect', 'stall', 'trickle', 'dropMidAnswer', 'statusAfter')]
         [string] $Action,
         [int] $DelayMs,
         [int] $StatusCode,
@@ -131,7 +131,9 @@ function Set-SandboxOption {
         [ValidateRange(0, [int]::MaxValue)] [int] $SlowMs,
         [ValidateRange(0, [int]::MaxValue)] [int] $JitterMs,
         # Slow reading: request bodies are read at most this fast (0: as fast as they come).
-        [ValidateRange(0, [long]::MaxValue)] [long] $ReadBytesPerSecond
+        [ValidateRange(0, [long]::MaxValue)] [long] $ReadBytesPerSecond,
+        # A server that keeps an Outbox copy of every send, keepcopy or not.
+        [bool] $AlwaysKeepCopy
     )
     $body = @{}
     if ($PSBoundParameters.ContainsKey('LatencyMs')) { $body.latencyMs = $LatencyMs }
@@ -141,6 +143,7 @@ function Set-SandboxOption {
     if ($PSBoundParameters.ContainsKey('ReadBytesPerSecond')) { $body.readBytesPerSecond = $ReadBytesPerSecond }
     if ($PSBoundParameters.ContainsKey('IdleSeconds')) { $body.idleSeconds = $IdleSeconds }
     if ($PSBoundParameters.ContainsKey('LegacyOpenbox')) { $body.legacyOpenbox = $LegacyOpenbox }
+    if ($PSBoundParameters.ContainsKey('AlwaysKeepCopy')) { $body.alwaysKeepCopy = $AlwaysKeepCopy }
     if ($PSBoundParameters.ContainsKey('MaxRequestBytes')) { $body.maxRequestBytes = $MaxRequestBytes }
     Invoke-RestMethod -Method Post -Uri (Get-ControlUri 'options') -ContentType 'application/json' `
         -Body ($body | ConvertTo-Json -Compress)

@@ -72,6 +72,7 @@ namespace AosMail.Engine
                 listing = new AosListing(listing.Messages.Take(top).ToArray(), listing.Problems);
             }
 
+            listing.ServerClockOffset = answer.ServerClockOffset;
             (log ?? NullAosLog.Instance).Verbose(Invariant($"{AosProtocol.ListCommand}: {listing.Messages.Count} message(s) in '{mailbox}'")
                 + (listing.Problems.Count > 0 ? Invariant($", {listing.Problems.Count} unreadable line(s).") : "."));
             return listing;

@@ -745,7 +745,10 @@ namespace AosMail.Engine
 
                 attempt.Finish();
                 var answer = new HttpAnswer(code, response.ReasonPhrase, AosAnswer.Decode(bytes),
-                    IsRedirectStatus(response.StatusCode) ? response.Headers.Location?.OriginalString : null, attempt.Size, bodyComplete);
+                    IsRedirectStatus(response.StatusCode) ? response.Headers.Location?.OriginalString : null, attempt.Size, bodyComplete)
+                {
+                    ServerClockOffset = response.Headers.Date - DateTimeOffset.UtcNow,
+                };
                 if (log.IsVerboseEnabled)
                 {
                     log.Verbose(Invariant($"{command}: {answer.Status}, answer {received} bytes, {watch.ElapsedMilliseconds} ms{(bodyComplete ? "" : Invariant($", before the request was complete ({attempt.Written} of {attempt.Size} bytes sent)"))}."));
@@ -979,6 +982,12 @@ namespace AosMail.Engine
 
             /// <summary>False when the answer came before the request's body was complete: the server never had the request whole.</summary>
             public bool BodyComplete { get; }
+
+            /// <summary>
+            /// The server's HTTP Date header less this machine's clock when the answer arrived: how far the
+            /// server's clock is ahead (at most a second and the answer's travel time too little); null without a Date header.
+            /// </summary>
+            public TimeSpan? ServerClockOffset { get; set; }
 
             public bool IsSuccess => Code >= 200 && Code < 300;
             public bool IsRedirect => IsRedirectStatus((HttpStatusCode)Code);

@@ -55,6 +55,9 @@ namespace AosMail.Engine
         public const string JournalTooLarge = "AosJournalTooLarge";
         public const string JournalSentNotRecorded = "AosJournalSentNotRecorded";
 
+        // Settling a send of unknown outcome against the Outbox (Send-AosMessage -KeepCopy).
+        public const string NotSent = "AosNotSent";
+
         // The environment. Raised by AosMail.FrameworkCheck.dll before any of the module's code can
         // load (so it spells the id itself); listed here so that this list is whole.
         public const string DotNetFrameworkTooOld = "AosDotNetFrameworkTooOld";

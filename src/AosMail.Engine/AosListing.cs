@@ -70,6 +70,9 @@ namespace AosMail.Engine
 
         public IReadOnlyList<AosListedMessage> Messages { get; }
         public IReadOnlyList<AosListingProblem> Problems { get; }
+
+        /// <summary>How far the server's clock (its HTTP Date header) was ahead of this machine's when the listing arrived; null without a Date header.</summary>
+        public TimeSpan? ServerClockOffset { get; internal set; }
     }
 
     /// <summary>One mboxtable line (B19): the name, and the counts when the server gives them.</summary>

@@ -184,5 +184,19 @@ namespace AosMail.Engine
         // B15: reads and logins may be repeated once after a fault where the request may have arrived.
         public const int ReadRetriesAfterReach = 1;
         public static readonly TimeSpan ReadRetryDelay = TimeSpan.FromMilliseconds(250);
+
+        // B25: settling a send of unknown outcome against the Outbox. Each look lists the newest
+        // SettleListTop messages (LCTop), four times as many at once while those all date from after
+        // the attempt (up to SettleListMaxTop), and reads at most SettleMaxReads candidates; the looks
+        // start after these waits (from the unknown outcome), so "not sent" is said at the earliest 7 s after it.
+        public const int SettleListTop = 500;
+        public const int SettleListMaxTop = 5000;
+        public const int SettleMaxReads = 8;
+        public static readonly IReadOnlyList<TimeSpan> SettleLookDelays = new[] { TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4) };
+
+        // B25: messages listed from this long before the attempt's start (on the server's clock) are
+        // candidates: slack for a coarse file-system clock that lags the system's by some milliseconds
+        // (the Date header itself only ever makes the server's clock look late, which widens the window).
+        public static readonly TimeSpan SettleClockMargin = TimeSpan.FromMilliseconds(250);
     }
 }

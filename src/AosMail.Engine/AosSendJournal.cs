@@ -44,8 +44,10 @@ namespace AosMail.Engine
     /// <summary>The latest record of one key.</summary>
     public sealed class AosJournalEntry
     {
-        internal AosJournalEntry(string key, AosJournalState state, DateTimeOffset time, DateTimeOffset attempted, string? answer, string? errorId)
+        internal AosJournalEntry(string key, AosJournalState state, DateTimeOffset time, DateTimeOffset attempted, string? answer, string? errorId,
+            bool keptCopy = false)
         {
+            KeptCopy = keptCopy;
             Key = key;
             State = state;
             Time = time;
@@ -68,6 +70,9 @@ namespace AosMail.Engine
 
         /// <summary>The error id, for Failed and Unknown.</summary>
         public string? ErrorId { get; }
+
+        /// <summary>The latest request asked the server to keep a copy in the Outbox (its pending line says "copy":"outbox"), so the Outbox can settle it.</summary>
+        public bool KeptCopy { get; }
     }
 
     /// <summary>
@@ -98,6 +103,10 @@ namespace AosMail.Engine
         public static string KeyByProperty(string name) => PropertyPrefix + name;
 
         private const string PropertyPrefix = "property:";
+
+        /// <summary>A pending line's field saying where the request keeps a copy (only "outbox", and only when it does).</summary>
+        private const string CopyField = "copy";
+        private const string CopyInOutbox = "outbox";
 
         /// <summary>
         /// The largest file opened as a journal: about a million rows, far more than one batch, so a
@@ -316,14 +325,20 @@ namespace AosMail.Engine
         /// AosJournalWriteFailed, and the request is not made; a confirmed send whose sent line cannot
         /// be written is still a result, marked <see cref="AosSubmitResult.NotRecorded"/> (AosJournalSentNotRecorded).
         /// </summary>
-        public async Task<AosSubmitResult> SubmitAsync(string key, Func<Task<AosSubmitResult>> submit)
+        public Task<AosSubmitResult> SubmitAsync(string key, Func<Task<AosSubmitResult>> submit) => SubmitAsync(key, submit, keepsCopy: false);
+
+        /// <summary>
+        /// As <see cref="SubmitAsync(string, Func{Task{AosSubmitResult}})"/>; with <paramref name="keepsCopy"/>
+        /// the pending line says the request keeps a copy in the Outbox ("copy":"outbox"), so that a rerun may settle the row there.
+        /// </summary>
+        public async Task<AosSubmitResult> SubmitAsync(string key, Func<Task<AosSubmitResult>> submit, bool keepsCopy)
         {
             if (string.IsNullOrEmpty(key)) throw new ArgumentException("A journal key must not be empty.", nameof(key));
             if (submit == null) throw new ArgumentNullException(nameof(submit));
             if (IsReadOnly) throw new InvalidOperationException("The journal was opened to read only.");
 
             var hash = KeyHash.Of(key);
-            await RecordAsync(hash, key, AosJournalState.Pending, answer: null, errorId: null).ConfigureAwait(false);
+            await RecordAsync(hash, key, AosJournalState.Pending, answer: null, errorId: null, keptCopy: keepsCopy).ConfigureAwait(false);
             AosSubmitResult result;
             try
             {
@@ -360,6 +375,31 @@ namespace AosMail.Engine
             return result;
         }
 
+        /// <summary>
+        /// Records what the Outbox showed of a row admitted as of unknown outcome
+        /// (<see cref="AosJournalVerdict.OutcomeUnknown"/>): sent (its copy was found), or failed
+        /// (no copy: nothing was sent). The row then counts as sent or failed instead of unknown;
+        /// <paramref name="resending"/>: it is sent again at once (through SubmitAsync, which counts it).
+        /// A sent line that cannot be written is AosJournalSentNotRecorded.
+        /// </summary>
+        public async Task RecordSettledAsync(string key, bool sent, string text, bool resending = false)
+        {
+            if (string.IsNullOrEmpty(key)) throw new ArgumentException("A journal key must not be empty.", nameof(key));
+            if (IsReadOnly) throw new InvalidOperationException("The journal was opened to read only.");
+            Interlocked.Decrement(ref _unknown);
+            if (sent) Interlocked.Increment(ref _sent);
+            else if (!resending) Interlocked.Increment(ref _failed);
+            try
+            {
+                await RecordAsync(KeyHash.Of(key), key, sent ? AosJournalState.Sent : AosJournalState.Failed,
+                    sent ? text : null, sent ? null : text).ConfigureAwait(false);
+            }
+            catch (AosException e) when (sent)
+            {
+                throw NotRecorded(e);
+            }
+        }
+
         /// <summary>Why a confirmed row has no sent line, and what a rerun does with it (its pending line is on disk).</summary>
         private AosException NotRecorded(AosException writeFailure) =>
             new AosException(AosErrorIds.JournalSentNotRecorded, AosErrorCategory.WriteError,
@@ -380,23 +420,26 @@ namespace AosMail.Engine
         // ---- writing: group commit ----
 
         /// <summary>Writes one record and returns once it is on disk; a failure marks the journal broken and is AosJournalWriteFailed.</summary>
-        private async Task RecordAsync(KeyHash hash, string key, AosJournalState state, string? answer, string? errorId)
+        private async Task RecordAsync(KeyHash hash, string key, AosJournalState state, string? answer, string? errorId, bool keptCopy = false)
         {
             var now = DateTimeOffset.UtcNow;
-            string line = AosJournalJson.Write(new Dictionary<string, string?>
+            var fields = new Dictionary<string, string?>
             {
                 ["key"] = key,
                 ["state"] = StateName(state),
                 ["time"] = Stamp(now),
                 ["answer"] = answer,
                 ["error"] = errorId,
-            });
+            };
+            if (keptCopy) fields[CopyField] = CopyInOutbox;
+            string line = AosJournalJson.Write(fields);
             await AppendAsync(line).ConfigureAwait(false);
             lock (_gate)
             {
                 _records.TryGetValue(hash, out var record);
                 if (!record.Recorded) _recordedKeys++;
                 record.Attempted = state == AosJournalState.Pending || !record.Recorded ? now.UtcTicks : record.Attempted;
+                if (state == AosJournalState.Pending) record.KeptCopy = keptCopy;
                 record.Recorded = true;
                 record.State = state;
                 record.Time = now.UtcTicks;
@@ -797,6 +840,7 @@ namespace AosMail.Engine
             var hash = KeyHash.Of(key!);
             replayed.Records.TryGetValue(hash, out var record);
             record.Attempted = state == AosJournalState.Pending || !record.Recorded ? time.UtcTicks : record.Attempted;
+            if (state == AosJournalState.Pending) record.KeptCopy = fields.TryGetValue(CopyField, out var copy) && copy == CopyInOutbox;
             record.Recorded = true;
             record.State = state;
             record.Time = time.UtcTicks;
@@ -859,8 +903,11 @@ namespace AosMail.Engine
             public string? Answer;
             public string? ErrorId;
 
+            /// <summary>The latest pending line said the request keeps a copy in the Outbox.</summary>
+            public bool KeptCopy;
+
             public AosJournalEntry ToEntry(string key) =>
-                new AosJournalEntry(key, State, new DateTimeOffset(Time, TimeSpan.Zero), new DateTimeOffset(Attempted, TimeSpan.Zero), Answer, ErrorId);
+                new AosJournalEntry(key, State, new DateTimeOffset(Time, TimeSpan.Zero), new DateTimeOffset(Attempted, TimeSpan.Zero), Answer, ErrorId, KeptCopy);
         }
 
         /// <summary>

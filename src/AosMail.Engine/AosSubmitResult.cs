@@ -34,6 +34,16 @@ namespace AosMail.Engine
         /// </summary>
         public AosException? NotRecorded { get; private set; }
 
+        /// <summary>
+        /// Set when no answer confirmed the send but its copy was found in the Outbox (settled,
+        /// docs/aos-protocol.md B25): the id of that copy.
+        /// </summary>
+        public string? SettledAs { get; private set; }
+
+        /// <summary>A send whose answer was lost, settled as sent by its copy in the Outbox.</summary>
+        internal static AosSubmitResult Settled(DateTimeOffset attempted, TimeSpan elapsed, string outboxId) =>
+            new AosSubmitResult(AosSubmitKind.Send, attempted, elapsed, "settled: found in the Outbox as " + outboxId, 0, false) { SettledAs = outboxId };
+
         /// <summary>This result, marked as not recorded by the journal.</summary>
         internal AosSubmitResult WithNotRecorded(AosException problem)
         {

@@ -87,6 +87,12 @@ public static class AosEndpoints
             record.User ??= answer.User;
             record.MessageId = answer.MessageId;
 
+            if (fault?.Action == FaultAction.StatusAfter)
+            {
+                // The command has acted (mail stored, delivered); the client hears an error status.
+                answer = AosAnswer.Text(fault.Text, "fault:statusAfter", fault.Status);
+            }
+
             if (fault?.Action == FaultAction.DropAfter)
             {
                 // The command has acted (mail stored, delivered); the client never hears of it.

@@ -5,7 +5,7 @@ namespace AosMail.Sandbox;
 public sealed record FaultRequest(string? Command, string? Action, int? DelayMs, int? Status, string? Text, string? Location, int? Times, long? Size);
 
 public sealed record OptionsRequest(int? IdleSeconds, bool? LegacyOpenbox, long? MaxRequestBytes, int? LatencyMs, long? ReadBytesPerSecond,
-    int? SlowPercent = null, int? SlowMs = null, int? JitterMs = null);
+    int? SlowPercent = null, int? SlowMs = null, int? JitterMs = null, bool? AlwaysKeepCopy = null);
 
 public sealed record UserRequest(string? Name, string? Host, string? Password, string? FullName);
 
@@ -115,6 +115,7 @@ public static class ControlEndpoints
             if (body.SlowMs is < 0 || body.JitterMs is < 0) return Problem("slowMs and jitterMs must not be negative");
             if (body.IdleSeconds is { } idle) state.Sessions.Idle = TimeSpan.FromSeconds(idle);
             if (body.LegacyOpenbox is { } legacy) state.LegacyOpenbox = legacy;
+            if (body.AlwaysKeepCopy is { } keep) state.AlwaysKeepCopy = keep;
             if (body.MaxRequestBytes is { } max) state.MaxRequestBytes = max;
             if (body.LatencyMs is { } latency) state.LatencyMs = latency;
             if (body.ReadBytesPerSecond is { } rate) state.ReadBytesPerSecond = rate;
@@ -164,6 +165,7 @@ public static class ControlEndpoints
         slowPercent = state.Uneven.SlowPercent,
         slowMs = state.Uneven.SlowMs,
         jitterMs = state.Uneven.JitterMs,
+        alwaysKeepCopy = state.AlwaysKeepCopy,
     });
 
     private static IResult Problem(string message) => Results.Json(new { error = message }, statusCode: StatusCodes.Status400BadRequest);

@@ -1,7 +1,7 @@
 namespace AosMail.Sandbox;
 
 /// <summary>How a queued fault makes the sandbox misbehave.</summary>
-public enum FaultAction { Delay, Status, Text, Expire, DropBefore, DropAfter, Redirect, Stall, Trickle, DropMidAnswer }
+public enum FaultAction { Delay, Status, Text, Expire, DropBefore, DropAfter, Redirect, Stall, Trickle, DropMidAnswer, StatusAfter }
 
 /// <param name="Size">For <c>text</c>: pad the text with spaces to this many bytes (0: the text as it is).</param>
 public sealed record Fault(string Command, FaultAction Action, int DelayMs, int Status, string Text, string? Location, long Size = 0)
@@ -9,7 +9,7 @@ public sealed record Fault(string Command, FaultAction Action, int DelayMs, int 
     public string ActionName => ActionNames[(int)Action];
 
     /// <summary>The wire names, in enum order (camelCase, as the control API takes them).</summary>
-    public static readonly string[] ActionNames = ["delay", "status", "text", "expire", "dropBefore", "dropAfter", "redirect", "stall", "trickle", "dropMidAnswer"];
+    public static readonly string[] ActionNames = ["delay", "status", "text", "expire", "dropBefore", "dropAfter", "redirect", "stall", "trickle", "dropMidAnswer", "statusAfter"];
 
     public static FaultAction? ParseAction(string? name)
     {

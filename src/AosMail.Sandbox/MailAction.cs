@@ -95,7 +95,7 @@ public static partial class MailAction
             {
                 if (state.Users.Find(recipient) is { } local) state.Mail.Store(local.Address, "Inbox", id, content);
             }
-            if (request.IsChecked("keepcopy")) state.Mail.Store(user.Address, "Outbox", id, content);
+            if (request.IsChecked("keepcopy") || state.AlwaysKeepCopy) state.Mail.Store(user.Address, "Outbox", id, content);
             if (mid is not null) state.Mail.Delete(user.Address, "Draft", mid);
             state.Checks.Add(id, state.Clock.GetUtcNow(), user.Address, "send", subject, findings);
             return AosAnswer.Ok() with { MessageId = id };

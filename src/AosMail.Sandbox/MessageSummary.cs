@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 using System.Text.RegularExpressions;
 using MimeKit;
@@ -13,7 +14,27 @@ public static partial class MessageSummary
     [GeneratedRegex("<[^>]*>")]
     private static partial Regex Tag();
 
+    // A stored file never changes (an overwritten draft is a new file, renamed over the old): its
+    // summary is parsed once, so that listing a large mailbox again and again costs no MIME parsing.
+    private static readonly ConcurrentDictionary<(string Path, long Size, DateTimeOffset Modified), string[]> Parsed = new();
+    private const int MaxParsed = 100_000;
+
     public static string Line(StoredMessage stored, bool legacy)
+    {
+        var key = (stored.Path, stored.Size, stored.Modified);
+        if (!Parsed.TryGetValue(key, out var fields))
+        {
+            fields = Parse(stored);
+            if (Parsed.Count >= MaxParsed) Parsed.Clear();
+            Parsed[key] = fields;
+        }
+
+        // id, subject, from, size, time, excerpt; then content type, to and the read state.
+        var line = string.Join('\t', fields, 0, 6);
+        return legacy ? line : line + '\t' + fields[6] + '\t' + fields[7] + '\t' + (stored.Read ? "Read" : "New");
+    }
+
+    private static string[] Parse(StoredMessage stored)
     {
         MimeMessage message;
         using (var stream = File.OpenRead(stored.Path)) message = MimeMessage.Load(stream);
@@ -22,22 +43,17 @@ public static partial class MessageSummary
         // Twice the excerpt before folding line breaks, so a huge body is not copied whole.
         text = OneLine(text.Length > 2 * ExcerptChars ? text[..(2 * ExcerptChars)] : text);
         var excerpt = text.Length > ExcerptChars ? text[..ExcerptChars] : text;
-        var fields = new List<string>
-        {
+        return
+        [
             stored.Id,
             RawHeader(message, HeaderId.Subject),
             RawHeader(message, HeaderId.From),
             stored.Size.ToString(System.Globalization.CultureInfo.InvariantCulture),
             stored.Modified.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
             excerpt,
-        };
-        if (!legacy)
-        {
-            fields.Add(message.Body?.ContentType.MimeType.ToLowerInvariant() ?? "text/plain");
-            fields.Add(RawHeader(message, HeaderId.To));
-            fields.Add(stored.Read ? "Read" : "New");
-        }
-        return string.Join('\t', fields);
+            message.Body?.ContentType.MimeType.ToLowerInvariant() ?? "text/plain",
+            RawHeader(message, HeaderId.To),
+        ];
     }
 
     /// <summary>The header's value as stored (still RFC 2047-encoded), unfolded.</summary>

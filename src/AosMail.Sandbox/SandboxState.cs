@@ -30,6 +30,9 @@ public sealed class SandboxState
     /// <summary>Oldest servers answer openbox with six fields a line; tests switch this on.</summary>
     public volatile bool LegacyOpenbox;
 
+    /// <summary>A server that keeps an Outbox copy of every send, keepcopy or not; tests switch this on.</summary>
+    public volatile bool AlwaysKeepCopy;
+
     private long _maxRequestBytes = SandboxOptions.DefaultMaxRequestBytes;
     private int _latencyMs;
     private long _readBytesPerSecond;
@@ -101,6 +104,7 @@ public sealed class SandboxState
         Sessions.Clear();
         Sessions.Idle = StartIdle;
         LegacyOpenbox = false;
+        AlwaysKeepCopy = false;
         MaxRequestBytes = SandboxOptions.DefaultMaxRequestBytes;
         LatencyMs = Options.LatencyMs;
         SetUnevenLatency(Options.SlowPercent, Options.SlowMs, Options.JitterMs);

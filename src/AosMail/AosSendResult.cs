@@ -8,8 +8,9 @@ namespace AosMail
     {
         internal AosSendResult(string action, IEnumerable<string> to, IEnumerable<string> cc, IEnumerable<string> bcc, string? subject, IEnumerable<string> attachments,
             string? draftId, string server, string userName, DateTime submitted, TimeSpan duration, string serverAnswer,
-            long requestBytes, bool sessionRenewed, bool skipped, AosJournalSummary? journal)
+            long requestBytes, bool sessionRenewed, bool skipped, AosJournalSummary? journal, string? settledAs = null)
         {
+            SettledAs = settledAs;
             Action = action;
             To = new AosStringList(to);
             Cc = new AosStringList(cc);
@@ -56,6 +57,12 @@ namespace AosMail
 
         /// <summary>True when the journal showed the row sent by an earlier run, so it was not sent again.</summary>
         public bool Skipped { get; }
+
+        /// <summary>
+        /// Set when the server's answer was lost and the send was settled by its copy in the Outbox
+        /// (-KeepCopy, about_AosMail_Journal): that copy's id; else null.
+        /// </summary>
+        public string? SettledAs { get; }
 
         /// <summary>With -JournalPath: the journal and the run's counts (final once the command has ended); else null.</summary>
         public AosJournalSummary? Journal { get; }

@@ -423,7 +423,7 @@ namespace AosMail.Commands
             if (EmitResult)
             {
                 WriteObject(NewResult(item.Prepared!, item.Message!, item.DraftId, result.Submitted.LocalDateTime, result.Elapsed,
-                    result.ServerAnswer, result.RequestBytes, result.SessionRenewed));
+                    result.ServerAnswer, result.RequestBytes, result.SessionRenewed, settledAs: result.SettledAs));
             }
 
             if (row.State == AosRowState.SentNotRecorded)
@@ -530,13 +530,13 @@ namespace AosMail.Commands
 
         /// <summary>The result of one row, sent now or (skipped) by an earlier run.</summary>
         internal AosSendResult NewResult(AosPreparedSubmission prepared, AosMessage message, string? draftId, DateTime submitted,
-            TimeSpan duration, string serverAnswer, long requestBytes, bool sessionRenewed, bool skipped = false) =>
+            TimeSpan duration, string serverAnswer, long requestBytes, bool sessionRenewed, bool skipped = false, string? settledAs = null) =>
             new AosSendResult(
                 Kind == AosSubmitKind.Send ? "Send" : "SaveDraft",
                 prepared.To.ToArray(), prepared.Cc.ToArray(), prepared.Bcc.ToArray(), prepared.Subject,
                 message.Attachments.Select(a => a.FileName).ToArray(), draftId,
                 Connection.Server.AbsoluteUri, Connection.Account,
-                submitted, duration, serverAnswer, requestBytes, sessionRenewed, skipped, JournalSummary);
+                submitted, duration, serverAnswer, requestBytes, sessionRenewed, skipped, JournalSummary, settledAs);
 
         /// <summary>
         /// A message piped in from Get-AosMessage binds DraftId only when it is a draft of this

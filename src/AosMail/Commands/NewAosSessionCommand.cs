@@ -28,9 +28,14 @@ namespace AosMail.Commands
         [ValidateNotNullOrEmpty]
         public string? OutboxMailbox { get; set; }
 
+        /// <summary>The server keeps a copy of every message it sends in the Outbox, asked or not: sends of unknown outcome are settled there without -KeepCopy.</summary>
+        [Parameter]
+        public SwitchParameter OutboxKeepsCopies { get; set; }
+
         protected override void EndProcessing()
         {
             AosConnection connection = Connect(Server, Credential, DraftMailbox, OutboxMailbox);
+            connection.OutboxKeepsCopies = OutboxKeepsCopies;
 
             try
             {

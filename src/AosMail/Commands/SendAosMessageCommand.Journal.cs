@@ -25,21 +25,32 @@ namespace AosMail.Commands
         [ValidateNotNullOrEmpty]
         public string? JournalKey { get; set; }
 
-        /// <summary>Sends the rows whose earlier outcome is unknown again (after the author has checked they did not arrive).</summary>
+        /// <summary>
+        /// Sends the rows whose earlier outcome is unknown again (after the author has checked they did not arrive);
+        /// with -KeepCopy, only the rows the Outbox shows were not sent, once.
+        /// </summary>
         [Parameter]
         public SwitchParameter RetryUnknown { get; set; }
 
         private AosSendJournal? _journal;
 
+        /// <summary>Settles the rows whose outcome is unknown against the Outbox (-KeepCopy).</summary>
+        private AosOutboxSettler? _settler;
+
+        /// <summary>Rows admitted to be settled against the Outbox before anything is sent: an earlier run's attempt, by journal key.</summary>
+        private readonly System.Collections.Generic.Dictionary<string, (AosJournalEntry Earlier, AosException Unknown)> _settleEarlier =
+            new System.Collections.Generic.Dictionary<string, (AosJournalEntry, AosException)>(StringComparer.Ordinal);
+
         protected override void BeginProcessing()
         {
             base.BeginProcessing();
+            _settler = new AosOutboxSettler(Connection, RetryUnknown);
             if (JournalPath is null)
             {
-                if (JournalKey is not null || RetryUnknown)
+                if (JournalKey is not null || (RetryUnknown && !KeepCopy && !Connection.OutboxKeepsCopies))
                 {
                     ThrowTerminatingError(NewError(AosErrorIds.ConflictingParameters, AosErrorCategory.InvalidArgument,
-                        "-JournalKey and -RetryUnknown work with a journal: give -JournalPath too.", JournalKey));
+                        "-JournalKey works with a journal, and -RetryUnknown with a journal or -KeepCopy: give -JournalPath too.", JournalKey));
                 }
 
                 return;
@@ -111,7 +122,11 @@ namespace AosMail.Commands
             string what = JournalKey is null
                 ? $"the message {DescribeTarget(prepared)}"
                 : $"the row with {JournalKey} '{key}'";
-            switch (_journal.Admit(key, RetryUnknown, out AosJournalEntry? earlier))
+            // An earlier attempt that kept a copy is looked for in the Outbox first, -RetryUnknown or not.
+            AosJournalEntry? recorded = _journal.Find(key);
+            bool settleFirst = (KeepCopy || Connection.OutboxKeepsCopies) && recorded is not null && recorded.KeptCopy
+                && (recorded.State == AosJournalState.Pending || recorded.State == AosJournalState.Unknown);
+            switch (_journal.Admit(key, RetryUnknown && !settleFirst, out AosJournalEntry? earlier))
             {
                 case AosJournalVerdict.AlreadySent:
                     WriteVerbose($"Skipped {what}: sent at {Shown(earlier!.Time)}, says the journal.");
@@ -125,14 +140,20 @@ namespace AosMail.Commands
                     });
                     return false;
 
+                case AosJournalVerdict.OutcomeUnknown when settleFirst:
+                    WriteVerbose($"The outcome of the attempt to send {what} at {Shown(earlier!.Attempted)} is unknown; looking for its copy in the Outbox.");
+                    _settleEarlier[key] = (earlier, new AosException(AosErrorIds.OutcomeUnknown, AosErrorCategory.InvalidOperation,
+                        $"The outcome of the earlier attempt to send {what} at {Shown(earlier.Attempted)} is unknown: {EarlierCause(earlier)}. "
+                        + "It was not sent again, so that it is not sent twice.", row ?? key));
+                    journalKey = key;
+                    return true;
+
                 case AosJournalVerdict.OutcomeUnknown:
-                    string cause = earlier!.State == AosJournalState.Pending
-                        ? "the run that made it ended before the server answered"
-                        : $"it ended with {earlier.ErrorId}";
                     WriteRowError(NewError(AosErrorIds.OutcomeUnknown, AosErrorCategory.InvalidOperation,
-                        $"The outcome of the earlier attempt to send {what} at {Shown(earlier.Attempted)} is unknown: {cause}. "
+                        $"The outcome of the earlier attempt to send {what} at {Shown(earlier!.Attempted)} is unknown: {EarlierCause(earlier)}. "
                         + "It was not sent again, so that it is not sent twice. Check the Outbox or with a recipient; "
-                        + "to send the rows whose outcome is unknown, run again with -RetryUnknown.", row ?? key));
+                        + "to send the rows whose outcome is unknown, run again with -RetryUnknown"
+                        + (earlier.KeptCopy ? " (or with -KeepCopy, to let the module look for it in the Outbox)." : "."), row ?? key));
                     return false;
 
                 case AosJournalVerdict.DuplicateKey:
@@ -165,10 +186,24 @@ namespace AosMail.Commands
         /// is on disk right before its own request starts.
         /// </summary>
         protected override Task<AosSubmitResult> SubmitAsync(AosPreparedSubmission prepared, string? journalKey, IAosLog log,
-            IAosProgress? progress, CancellationToken cancellationToken) =>
-            _journal is null || journalKey is null
-                ? base.SubmitAsync(prepared, journalKey, log, progress, cancellationToken)
-                : _journal.SubmitAsync(journalKey, () => base.SubmitAsync(prepared, journalKey, log, progress, cancellationToken));
+            IAosProgress? progress, CancellationToken cancellationToken)
+        {
+            if (_journal is null || journalKey is null)
+            {
+                return _settler!.SendAsync(prepared, log, progress, cancellationToken);
+            }
+
+            if (_settleEarlier.TryGetValue(journalKey, out var settle))
+            {
+                _settleEarlier.Remove(journalKey);
+                return _settler!.SettleEarlierAsync(_journal, settle.Earlier, settle.Unknown, prepared, log, progress, cancellationToken);
+            }
+
+            return _journal.SubmitAsync(journalKey, () => _settler!.SendAsync(prepared, log, progress, cancellationToken), _settler!.KeepsCopy(prepared));
+        }
+
+        private static string EarlierCause(AosJournalEntry earlier) =>
+            earlier.State == AosJournalState.Pending ? "the run that made it ended before the server answered" : $"it ended with {earlier.ErrorId}";
 
         protected override void Dispose(bool disposing)
         {
