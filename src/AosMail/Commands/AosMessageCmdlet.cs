@@ -242,7 +242,7 @@ namespace AosMail.Commands
 
             EnsureLoggedIn();
             PendingRow pending = _current;
-            Rows.Start(pending, () => StartRow(pending, journalKey, keepSaved));
+            Rows.Start(pending, BeginRow(journalKey), () => StartRow(pending, journalKey, keepSaved));
         }
 
         /// <summary>The current row's error, found before any request (nothing was sent for it), written in its place among the rows.</summary>
@@ -496,6 +496,9 @@ namespace AosMail.Commands
             journalKey = null;
             return true;
         }
+
+        /// <summary>What a row does before its request starts (Send-AosMessage -JournalPath: its pending line), or null.</summary>
+        protected virtual Func<Task>? BeginRow(string? journalKey) => null;
 
         /// <summary>Sends or saves one row; Send-AosMessage records it in its journal around the request.</summary>
         protected virtual Task<AosSubmitResult> SubmitAsync(AosPreparedSubmission prepared, string? journalKey, IAosLog log,

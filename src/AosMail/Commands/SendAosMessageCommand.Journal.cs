@@ -160,15 +160,21 @@ namespace AosMail.Commands
         }
 
         /// <summary>
-        /// The journal writes the row's pending line and starts the request in one call, so however
-        /// rows come to be sent (one by one today, several at once later), each row's pending line
-        /// is on disk right before its own request starts.
+        /// The row's pending line, on disk before its request starts; its flush also puts on disk the
+        /// sent lines of the rows that ended before it, whose results the row pipeline writes then.
+        /// </summary>
+        protected override Func<Task>? BeginRow(string? journalKey) =>
+            _journal is null || journalKey is null ? null : () => _journal.BeginAsync(journalKey);
+
+        /// <summary>
+        /// The journal starts the request (its pending line written by <see cref="BeginRow"/>) and
+        /// queues the sent line for the next flush: the row pipeline writes the result once it is on disk.
         /// </summary>
         protected override Task<AosSubmitResult> SubmitAsync(AosPreparedSubmission prepared, string? journalKey, IAosLog log,
             IAosProgress? progress, CancellationToken cancellationToken) =>
             _journal is null || journalKey is null
                 ? base.SubmitAsync(prepared, journalKey, log, progress, cancellationToken)
-                : _journal.SubmitAsync(journalKey, () => base.SubmitAsync(prepared, journalKey, log, progress, cancellationToken));
+                : _journal.SubmitAsync(journalKey, () => base.SubmitAsync(prepared, journalKey, log, progress, cancellationToken), shareSentFlush: true);
 
         protected override void Dispose(bool disposing)
         {
