@@ -122,6 +122,9 @@ namespace AosMail.Engine
         /// <summary>Keys whose pending line <see cref="BeginAsync"/> wrote and whose request has not been handed over yet.</summary>
         private readonly Dictionary<KeyHash, string> _begun = new Dictionary<KeyHash, string>();
         private bool _flushing;
+
+        /// <summary>A queued line wants a flush (a line written to be on disk before its writer goes on, or <see cref="CommitAsync"/>): lines queued without one wait for it.</summary>
+        private bool _flushWanted;
         private bool _disposed;
         private long _length;
         private int _flushes;
@@ -410,6 +413,7 @@ namespace AosMail.Engine
             {
                 if (_queue.Count == 0) return Task.CompletedTask;
                 last = _queue[_queue.Count - 1];
+                _flushWanted = true;
                 if (_flushing) return last.Done.Task;
                 _flushing = true;
             }
@@ -534,6 +538,7 @@ namespace AosMail.Engine
             {
                 if (_broken != null) return Task.FromException(_broken);
                 _queue.Add(queued);
+                _flushWanted |= flush;
                 if (_flushing || !flush) return queued.Done.Task;
                 _flushing = true;
             }
@@ -542,7 +547,11 @@ namespace AosMail.Engine
             return queued.Done.Task;
         }
 
-        /// <summary>Flushes batch after batch until none is queued, or (for a caller) until its own line is on disk.</summary>
+        /// <summary>
+        /// Flushes batch after batch while a queued line wants a flush, or (for a caller) until its
+        /// own line is on disk. Lines that want none (a sent line) stay queued for the next flush
+        /// someone wants, so a flusher still running does not flush them on their own.
+        /// </summary>
         private void FlushQueued(QueuedLine? own)
         {
             while (true)
@@ -550,7 +559,7 @@ namespace AosMail.Engine
                 List<QueuedLine> batch;
                 lock (_gate)
                 {
-                    if (_queue.Count == 0)
+                    if (_queue.Count == 0 || !_flushWanted)
                     {
                         _flushing = false;
                         return;
@@ -565,6 +574,7 @@ namespace AosMail.Engine
 
                     batch = _queue;
                     _queue = new List<QueuedLine>();
+                    _flushWanted = false;
                 }
 
                 AosException? failure = WriteBatch(batch);
@@ -576,6 +586,7 @@ namespace AosMail.Engine
                         batch.AddRange(_queue);
                         _queue.Clear();
                         _flushing = false;
+                        _flushWanted = false;
                     }
                 }
 

@@ -773,4 +773,31 @@ public sealed class JournalTests : IDisposable
         Assert.False(rerun.DroppedIncompleteLine);
         Assert.Equal(AosJournalVerdict.OutcomeUnknown, rerun.Admit("a", false, out _));
     }
+
+    [Fact]
+    public async Task AFlushUnderWayLeavesASentLineQueuedMeanwhileForTheNextRow()
+    {
+        string path = NewPath();
+        using var journal = Open(path);
+        await journal.SubmitAsync("a", Ok, shareSentFlush: true);   // flush 1: a's pending line; a's sent line queued
+        var held = new HeldFlushes(journal);
+        var beginB = Task.Run(() => journal.BeginAsync("b"));        // flush 2: a's sent and b's pending lines
+        await held.UntilHeld();
+        var beginC = journal.BeginAsync("c");                          // queued behind it: flush 3, on the thread pool
+        held.Release();
+        await beginB;
+        await held.UntilHeld();
+        var b = await journal.SubmitAsync("b", Ok, shareSentFlush: true);   // b's sent line is queued while flush 3 runs
+        held.Release();
+        await beginC;
+        await Task.Delay(200);
+        Assert.Equal(3, journal.Flushes);
+        Assert.Equal(1, journal.QueuedLines);
+        Assert.True(b.AwaitsRecord, "b's sent line waits for the next row's flush, not a flush of its own");
+        held.Release();
+        await b.RecordAsync();
+        Assert.Equal(4, journal.Flushes);
+        Assert.Null(b.NotRecorded);
+        held.Release(10);   // c, begun and never submitted, is recorded as not started when the journal closes
+    }
 }
