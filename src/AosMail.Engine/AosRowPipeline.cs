@@ -105,11 +105,12 @@ namespace AosMail.Engine
         public AosRow<TItem> Start(TItem item, Func<Task<AosSubmitResult>> send) => Start(item, null, send);
 
         /// <summary>
-        /// As <see cref="Start(TItem, Func{Task{AosSubmitResult}})"/>, with a step before the request:
-        /// <paramref name="begin"/> (the journal's pending line, whose flush also puts on disk the sent
-        /// lines of rows that ended before) is waited for, then the rows it let go are written, then
-        /// the request starts; so with one row at a time, each row's report is written before the
-        /// next request starts. A row whose <paramref name="begin"/> fails ends with its error, unsent.
+        /// As <see cref="Start(TItem, Func{Task{AosSubmitResult}})"/>, with a step before the request
+        /// when one request goes at a time: <paramref name="begin"/> (the journal's pending line, whose
+        /// flush also puts on disk the sent line of the row before) is waited for, then the row it let
+        /// go is written, then the request starts; so each row's report is written before the next
+        /// request starts. A row whose <paramref name="begin"/> fails ends with its error, unsent.
+        /// With more in flight, <paramref name="begin"/> is not called (<paramref name="send"/> takes its place).
         /// </summary>
         public AosRow<TItem> Start(TItem item, Func<Task>? begin, Func<Task<AosSubmitResult>> send)
         {
@@ -122,7 +123,9 @@ namespace AosMail.Engine
 
             Task<AosSubmitResult> work;
             Task? begun = null;
-            if (begin is not null)
+            // With more in flight, waiting here would give every row's start a flush of its own, where
+            // rows started while one flush runs share the next: then send does the step itself.
+            if (begin is not null && InFlight == 1)
             {
                 try
                 {

@@ -164,4 +164,28 @@ public sealed class JournalSharedFlushTests : IDisposable
         var last = AosJournalJson.Read(File.ReadAllLines(path).Last());
         Assert.Equal("sent", last["state"]);
     }
+
+    [Fact]
+    public void SeveralInFlightSendWithoutTheBeginStepAndEachReportStillWaitsForItsSentLine()
+    {
+        string path = Path.Combine(_folder, "j.jsonl");
+        var written = new List<string>();
+        using var journal = Open(path);
+        var rows = new AosRowPipeline<string>(4, stopOnError: false, wait: task => task.ContinueWith(_ => { }).Wait(), write: row =>
+        {
+            Assert.Equal(AosRowState.Sent, row.State);
+            Assert.True(OnDisk(path, row.Item, "sent"), $"row {row.Item}'s result was written before its sent line was on disk");
+            written.Add(row.Item);
+        });
+        var keys = Enumerable.Range(1, 8).Select(i => "r" + i).ToList();
+        foreach (string key in keys)
+        {
+            // Waiting for each row's pending flush would give every start a flush of its own.
+            rows.Start(key, () => throw new InvalidOperationException("the begin step is for one row at a time"),
+                () => journal.SubmitAsync(key, Ok, shareSentFlush: true));
+        }
+
+        rows.Finish();
+        Assert.Equal(keys, written);
+    }
 }

@@ -167,7 +167,8 @@ namespace AosMail.Commands
             _journal is null || journalKey is null ? null : () => _journal.BeginAsync(journalKey);
 
         /// <summary>
-        /// The journal starts the request (its pending line written by <see cref="BeginRow"/>) and
+        /// The journal starts the request (its pending line written by <see cref="BeginRow"/> when one
+        /// row goes at a time, else by the journal here, shared with the rows started meanwhile) and
         /// queues the sent line for the next flush: the row pipeline writes the result once it is on disk.
         /// </summary>
         protected override Task<AosSubmitResult> SubmitAsync(AosPreparedSubmission prepared, string? journalKey, IAosLog log,
