@@ -1,9 +1,10 @@
 # The "uneven" benchmark section: a far server where 5 % of requests take five times longer again
 # (every 20th request: the sandbox's --slow-percent 5). Import-Csv | Send-AosMessage -ThrottleLimit N
 # vs a raw HttpClient keeping N requests in flight (the next as soon as any ends), N = 16 and 64, in
-# paired rounds (2,000 rows, so the last slow request weighs little); the slow requests fall on the same request numbers in both (the sandbox counts
-# from its reset). Targets: >= 0.85x at 16, >= 0.8x at 64. A window that waited for its oldest row
-# when full would stall behind every slow request (0.4x and 0.24x before the row pipeline).
+# paired rounds of 2,000 rows (so that the last slow request weighs little); the slow requests fall
+# on the same request numbers in both (the sandbox counts from its reset). Targets: >= 0.85x at 16,
+# >= 0.8x at 64. A window that waited for its oldest row when full would stall behind every slow
+# request (0.4x and 0.24x before the row pipeline).
 # It must measure the window, not the CPU: 16 in flight take 50 ms (+250 ms for the slow ones), 64
 # take 200 ms (+1,000 ms), so both ask for the same 256 messages a second (N / mean latency, the
 # ceiling), which two cores serve with room to spare. The raw loop's share of that ceiling is

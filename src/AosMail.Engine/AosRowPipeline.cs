@@ -288,7 +288,7 @@ namespace AosMail.Engine
             while (_held.Count > 0 && _held.Peek().State != AosRowState.Sending && !AwaitsRecord(_held.Peek()))
             {
                 var row = _held.Dequeue();
-                // A confirmed row whose journal line could not be written became SentNotRecorded when its flush failed.
+                // Settle's state, with the journal's verdict now in: a confirmed row whose sent line's flush failed is SentNotRecorded.
                 if (row.Work is not null) row.State = AosRowStates.After(row.Work);
                 // Every row passes through the wait, so the log lines its work queued come out before its report.
                 _wait(row.Work ?? Task.CompletedTask);
