@@ -144,7 +144,7 @@ public sealed class JournalSharedFlushTests : IDisposable
         // r2's pending flush, which carries r1's sent line, fails: r1 was sent but is not recorded, r2 is not sent.
         Start(rows, journal, "r2");
         rows.Finish();
-        Assert.Equal(new[] { AosRowState.SentNotRecorded, AosRowState.NotSent }, written.Select(r => r.State));
+        Assert.Equal(new[] { AosRowState.SentNotRecorded, AosRowState.NotSent }, written.Select(r => r.State).ToArray());
         Assert.Equal(AosErrorIds.JournalSentNotRecorded, written[0].Result!.NotRecorded!.ErrorId);
         Assert.Equal(AosErrorIds.JournalWriteFailed, ((AosException)written[1].Error!).ErrorId);
         Assert.DoesNotContain("request r2", _events);
