@@ -345,10 +345,12 @@ namespace AosMail.Engine
 
         /// <summary>
         /// As <see cref="SubmitAsync(string, Func{Task{AosSubmitResult}})"/> (the pending line skipped
-        /// when <see cref="BeginAsync"/> wrote it). With <paramref name="shareSentFlush"/>, a
-        /// confirmed row's result comes back as soon as the server answers, its sent line queued for
-        /// the journal's next flush: whoever reports the row waits for <see cref="AosSubmitResult.RecordAsync"/>
-        /// first (and <see cref="AosSubmitResult.NotRecorded"/> is set if that flush fails).
+        /// when <see cref="BeginAsync"/> wrote it). With <paramref name="shareSentFlush"/> (the row
+        /// pipeline), the pending line is flushed on the thread pool, so the caller goes on to start
+        /// the next row, whose line joins the next flush; and a confirmed row's result comes back as
+        /// soon as the server answers, its sent line queued for the journal's next flush: whoever
+        /// reports the row waits for <see cref="AosSubmitResult.RecordAsync"/> first (and
+        /// <see cref="AosSubmitResult.NotRecorded"/> is set if that flush fails).
         /// </summary>
         public async Task<AosSubmitResult> SubmitAsync(string key, Func<Task<AosSubmitResult>> submit, bool shareSentFlush)
         {
@@ -359,7 +361,11 @@ namespace AosMail.Engine
             var hash = KeyHash.Of(key);
             bool begun;
             lock (_gate) begun = _begun.Remove(hash);
-            if (!begun) await RecordAsync(hash, key, AosJournalState.Pending, answer: null, errorId: null).ConfigureAwait(false);
+            if (!begun)
+            {
+                await WriteRecord(hash, key, AosJournalState.Pending, answer: null, errorId: null, flush: true, onThisThread: !shareSentFlush).ConfigureAwait(false);
+            }
+
             AosSubmitResult result;
             try
             {
@@ -481,7 +487,7 @@ namespace AosMail.Engine
         /// checks it right after that flush sees it ended). Without <paramref name="flush"/> the
         /// line waits for the next flush that someone starts (<see cref="CommitAsync"/>, say).
         /// </summary>
-        private Task WriteRecord(KeyHash hash, string key, AosJournalState state, string? answer, string? errorId, bool flush)
+        private Task WriteRecord(KeyHash hash, string key, AosJournalState state, string? answer, string? errorId, bool flush, bool onThisThread = true)
         {
             var now = DateTimeOffset.UtcNow;
             string line = AosJournalJson.Write(new Dictionary<string, string?>
@@ -492,7 +498,7 @@ namespace AosMail.Engine
                 ["answer"] = answer,
                 ["error"] = errorId,
             });
-            return AppendAsync(line, flush, () =>
+            return AppendAsync(line, flush, onThisThread, () =>
             {
                 lock (_gate)
                 {
@@ -529,9 +535,10 @@ namespace AosMail.Engine
         /// flush under way flushes on its own thread what is queued (its own line with it) and
         /// goes on, so one row at a time costs no thread switch; lines queued meanwhile wait and
         /// go together in the next flush, which the thread pool takes over if the caller's own
-        /// line is done. A line queued without <paramref name="flush"/> starts no flush of its own.
+        /// line is done. A line queued without <paramref name="flush"/> starts no flush of its own;
+        /// without <paramref name="onThisThread"/> the flush it starts runs on the thread pool.
         /// </summary>
-        private Task AppendAsync(string line, bool flush, Action onDisk)
+        private Task AppendAsync(string line, bool flush, bool onThisThread, Action onDisk)
         {
             var queued = new QueuedLine(line, onDisk);
             lock (_gate)
@@ -543,7 +550,8 @@ namespace AosMail.Engine
                 _flushing = true;
             }
 
-            FlushQueued(queued);
+            if (onThisThread) FlushQueued(queued);
+            else ThreadPool.QueueUserWorkItem(_ => FlushQueued(null));
             return queued.Done.Task;
         }
 

@@ -800,4 +800,31 @@ public sealed class JournalTests : IDisposable
         Assert.Null(b.NotRecorded);
         held.Release(10);   // c, begun and never submitted, is recorded as not started when the journal closes
     }
+
+    [Fact]
+    public async Task WithSeveralInFlightTheCallerGoesOnWhileItsPendingLineIsFlushed()
+    {
+        string path = NewPath();
+        using var journal = Open(path);
+        var held = new HeldFlushes(journal);
+        int requests = 0;
+        Task<AosSubmitResult> Row(string key) => journal.SubmitAsync(key, () =>
+        {
+            Interlocked.Increment(ref requests);
+            return Ok();
+        }, shareSentFlush: true);
+
+        // The row pipeline's thread starts row a and, while a's pending line is being flushed, rows b and c.
+        var started = Task.Run(() => new[] { Row("a"), Row("b"), Row("c") });
+        await held.UntilHeld();
+        Assert.Same(started, await Task.WhenAny(started, Task.Delay(5000)));   // else the caller waited for the flush instead of starting the next rows
+        Assert.Equal(0, Volatile.Read(ref requests));
+        held.Release(10);
+        var results = await Task.WhenAll(await started);
+        Assert.Equal(3, requests);
+        int pendingFlushes = journal.Flushes;
+        Assert.InRange(pendingFlushes, 1, 2);   // a's pending line, with b's and c's or then theirs together
+        await Task.WhenAll(results.Select(r => r.RecordAsync()));
+        Assert.Equal(pendingFlushes + 1, journal.Flushes);   // the three sent lines together
+    }
 }
