@@ -127,14 +127,17 @@ Describe 'Send-AosMessage -JournalPath on a full disk' {
 
             # Rows 1 .. lastSent have results: the last of them too, though the journal missed it.
             @($result.Output.Subject) | Should -Be @($rows[0..($lastSent - 1)].Subject)
-            $result.Errors.Count | Should -Be 2 -Because ($result.Errors | Out-String)
+            # Row lastSent's sent line fails in the flush of row lastSent + 1's pending line: both rows get an error.
+            $result.Errors.Count | Should -Be 3 -Because ($result.Errors | Out-String)
             $result.Errors[0] | Get-ErrorId | Should -BeExactly 'AosJournalSentNotRecorded'
             $result.Errors[0].CategoryInfo.Category | Should -Be 'WriteError'
             [object]::ReferenceEquals($result.Errors[0].TargetObject, $rows[$lastSent - 1]) | Should -BeTrue
             $result.Errors[0].Exception.Message | Should -BeLike "Row $lastSent (*) was sent. The server confirmed this message, but the journal*could not record it*A rerun with this journal reports it as of unknown outcome and does not send it again*"
-            # The closing error: the journal is broken, so nothing more goes, and it says which rows went.
             $result.Errors[1] | Get-ErrorId | Should -BeExactly 'AosJournalWriteFailed'
-            $result.Errors[1].Exception.Message | Should -BeLike "*Rows sent by this command: 1-$lastSent; row $($lastSent + 1) and any after it were not sent."
+            [object]::ReferenceEquals($result.Errors[1].TargetObject, $rows[$lastSent]) | Should -BeTrue
+            # The closing error: the journal is broken, so nothing more goes, and it says which rows went.
+            $result.Errors[2] | Get-ErrorId | Should -BeExactly 'AosJournalWriteFailed'
+            $result.Errors[2].Exception.Message | Should -BeLike "*Rows sent by this command: 1-$lastSent; row $($lastSent + 2) and any after it were not sent."
             Get-SpooledSubject | Sort-Object | Should -Be @($rows[0..($lastSent - 1)].Subject)
 
             # The rerun (the journal copied to a disk with room) does what the error said.

@@ -106,7 +106,7 @@ namespace AosMail.Engine
                 case AosSettleVerdict.NotSent when ResendNotSent:
                     log.Verbose("The Outbox shows the earlier attempt was not sent; sending it once more (-RetryUnknown).");
                     await journal.RecordSettledAsync(earlier.Key, sent: false, AosErrorIds.NotSent, resending: true).ConfigureAwait(false);
-                    return await journal.SubmitAsync(earlier.Key, () => SendAsync(submission, log, progress, cancellationToken, mayResend: false), keepsCopy: KeepsCopy(submission))
+                    return await journal.SubmitAsync(earlier.Key, () => SendAsync(submission, log, progress, cancellationToken, mayResend: false), shareSentFlush: false, keepsCopy: KeepsCopy(submission))
                         .ConfigureAwait(false);
                 case AosSettleVerdict.NotSent:
                     await journal.RecordSettledAsync(earlier.Key, sent: false, AosErrorIds.NotSent).ConfigureAwait(false);

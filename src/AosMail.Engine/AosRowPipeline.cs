@@ -102,7 +102,17 @@ namespace AosMail.Engine
         /// <see cref="StopOnError"/>, writing any earlier row's error first; returns once at most
         /// <see cref="InFlight"/> - 1 requests are in flight.
         /// </summary>
-        public AosRow<TItem> Start(TItem item, Func<Task<AosSubmitResult>> send)
+        public AosRow<TItem> Start(TItem item, Func<Task<AosSubmitResult>> send) => Start(item, null, send);
+
+        /// <summary>
+        /// As <see cref="Start(TItem, Func{Task{AosSubmitResult}})"/>, with a step before the request
+        /// when one request goes at a time: <paramref name="begin"/> (the journal's pending line, whose
+        /// flush also puts on disk the sent line of the row before) is waited for, then the row it let
+        /// go is written, then the request starts; so each row's report is written before the next
+        /// request starts. A row whose <paramref name="begin"/> fails ends with its error, unsent.
+        /// With more in flight, <paramref name="begin"/> is not called (<paramref name="send"/> takes its place).
+        /// </summary>
+        public AosRow<TItem> Start(TItem item, Func<Task>? begin, Func<Task<AosSubmitResult>> send)
         {
             if (send == null) throw new ArgumentNullException(nameof(send));
             MakeRoom();
@@ -112,13 +122,39 @@ namespace AosMail.Engine
             }
 
             Task<AosSubmitResult> work;
-            try
+            Task? begun = null;
+            // With more in flight, waiting here would give every row's start a flush of its own, where
+            // rows started while one flush runs share the next: then send does the step itself.
+            if (begin is not null && InFlight == 1)
             {
-                work = send();
+                try
+                {
+                    begun = begin();
+                }
+                catch (Exception e)
+                {
+                    begun = Task.FromException(e);
+                }
+
+                _wait(begun);
             }
-            catch (Exception e)
+
+            if (begun is not null && begun.Status != TaskStatus.RanToCompletion)
             {
-                work = Task.FromException<AosSubmitResult>(e);
+                work = Task.FromException<AosSubmitResult>(begun.Exception?.InnerException ?? new OperationCanceledException());
+            }
+            else
+            {
+                // A writer that stops the command here (Select-Object -First) leaves this row unstarted: the journal records it as such.
+                if (begun is not null) WriteReady();
+                try
+                {
+                    work = send();
+                }
+                catch (Exception e)
+                {
+                    work = Task.FromException<AosSubmitResult>(e);
+                }
             }
 
             var row = new AosRow<TItem>(++_count, item, AosRowState.Sending, work);
@@ -225,8 +261,13 @@ namespace AosMail.Engine
         {
             var head = _held.Peek();
             if (head.Work is not null && !head.Work.IsCompleted) _wait(head.Work);
+            else if (AwaitsRecord(head)) _wait(head.Work!.Result.RecordAsync());
             WriteReady();
         }
+
+        /// <summary>A confirmed row whose journal line is not on disk yet: its report waits (the next row's flush, or <see cref="WaitForHead"/>'s).</summary>
+        private static bool AwaitsRecord(AosRow<TItem> row) =>
+            row.Work is { Status: TaskStatus.RanToCompletion } work && work.Result.AwaitsRecord;
 
         /// <summary>The one place a started row's state changes: each request that has ended leaves the in-flight set.</summary>
         private void Settle()
@@ -244,9 +285,11 @@ namespace AosMail.Engine
         private void WriteReady()
         {
             Settle();
-            while (_held.Count > 0 && _held.Peek().State != AosRowState.Sending)
+            while (_held.Count > 0 && _held.Peek().State != AosRowState.Sending && !AwaitsRecord(_held.Peek()))
             {
                 var row = _held.Dequeue();
+                // Settle's state, with the journal's verdict now in: a confirmed row whose sent line's flush failed is SentNotRecorded.
+                if (row.Work is not null) row.State = AosRowStates.After(row.Work);
                 // Every row passes through the wait, so the log lines its work queued come out before its report.
                 _wait(row.Work ?? Task.CompletedTask);
                 Record(row);

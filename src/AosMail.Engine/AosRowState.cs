@@ -26,7 +26,7 @@ namespace AosMail.Engine
         /// <summary>Its request may have reached the server, but no answer says what the server did.</summary>
         MaybeSent,
 
-        /// <summary>The server confirmed it (and the journal, if any, recorded that).</summary>
+        /// <summary>The server confirmed it (and the journal, if any, recorded that, or has it queued for its next flush: the row is written once it is on disk).</summary>
         Sent,
 
         /// <summary>The server confirmed it, but the journal could not record that.</summary>

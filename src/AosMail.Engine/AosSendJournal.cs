@@ -87,7 +87,10 @@ namespace AosMail.Engine
     /// <remarks>
     /// Thread-safe. Lines are group-committed: the lines of rows that start or finish while a flush
     /// is under way wait for the next flush and share it, so rows in flight together cost one
-    /// flush between them, while each caller still goes on only once its own line is on disk. In
+    /// flush between them, while each caller still goes on only once its own line is on disk. A row
+    /// sent with <c>shareSentFlush</c> leaves its sent line queued for the next flush (the next
+    /// row's pending line, or <see cref="CommitAsync"/>), so rows sent one at a time cost one flush
+    /// each; its result says when the line is on disk (<see cref="AosSubmitResult.AwaitsRecord"/>). In
     /// memory a key is kept as a fixed-size hash, so a row costs the same whatever its key's length.
     /// </remarks>
     public sealed class AosSendJournal : IDisposable
@@ -124,7 +127,13 @@ namespace AosMail.Engine
         private readonly Dictionary<string, string> _texts;
         private int _recordedKeys;
         private List<QueuedLine> _queue = new List<QueuedLine>();
+
+        /// <summary>Keys whose pending line <see cref="BeginAsync"/> wrote and whose request has not been handed over yet.</summary>
+        private readonly Dictionary<KeyHash, string> _begun = new Dictionary<KeyHash, string>();
         private bool _flushing;
+
+        /// <summary>A queued line wants a flush (a line written to be on disk before its writer goes on, or <see cref="CommitAsync"/>): lines queued without one wait for it.</summary>
+        private bool _flushWanted;
         private bool _disposed;
         private long _length;
         private int _flushes;
@@ -325,20 +334,49 @@ namespace AosMail.Engine
         /// AosJournalWriteFailed, and the request is not made; a confirmed send whose sent line cannot
         /// be written is still a result, marked <see cref="AosSubmitResult.NotRecorded"/> (AosJournalSentNotRecorded).
         /// </summary>
-        public Task<AosSubmitResult> SubmitAsync(string key, Func<Task<AosSubmitResult>> submit) => SubmitAsync(key, submit, keepsCopy: false);
+        public Task<AosSubmitResult> SubmitAsync(string key, Func<Task<AosSubmitResult>> submit) => SubmitAsync(key, submit, shareSentFlush: false);
 
         /// <summary>
-        /// As <see cref="SubmitAsync(string, Func{Task{AosSubmitResult}})"/>; with <paramref name="keepsCopy"/>
-        /// the pending line says the request keeps a copy in the Outbox ("copy":"outbox"), so that a rerun may settle the row there.
+        /// Writes a row's pending line and returns once it is on disk, sharing its flush with every
+        /// line queued before it (the sent lines of rows that ended meanwhile); the row's
+        /// <see cref="SubmitAsync(string, Func{Task{AosSubmitResult}}, bool)"/> then starts its request without writing
+        /// it again. Between the two the caller may write the reports those sent lines held back. A
+        /// row begun but never submitted is recorded as failed (nothing sent) when the journal is disposed.
+        /// <paramref name="keepsCopy"/>: the pending line says the request keeps a copy in the Outbox
+        /// ("copy":"outbox"), so that a rerun may settle the row there.
         /// </summary>
-        public async Task<AosSubmitResult> SubmitAsync(string key, Func<Task<AosSubmitResult>> submit, bool keepsCopy)
+        public async Task BeginAsync(string key, bool keepsCopy = false)
+        {
+            if (string.IsNullOrEmpty(key)) throw new ArgumentException("A journal key must not be empty.", nameof(key));
+            if (IsReadOnly) throw new InvalidOperationException("The journal was opened to read only.");
+            var hash = KeyHash.Of(key);
+            await WriteRecord(hash, key, AosJournalState.Pending, answer: null, errorId: null, flush: true, keptCopy: keepsCopy).ConfigureAwait(false);
+            lock (_gate) _begun[hash] = key;
+        }
+
+        /// <summary>
+        /// As <see cref="SubmitAsync(string, Func{Task{AosSubmitResult}})"/> (the pending line skipped
+        /// when <see cref="BeginAsync"/> wrote it). With <paramref name="shareSentFlush"/> (the row
+        /// pipeline), the pending line is flushed on the thread pool, so the caller goes on to start
+        /// the next row, whose line joins the next flush; and a confirmed row's result comes back as
+        /// soon as the server answers, its sent line queued for the journal's next flush: whoever
+        /// reports the row waits for <see cref="AosSubmitResult.RecordAsync"/> first (and
+        /// <see cref="AosSubmitResult.NotRecorded"/> is set if that flush fails). <paramref name="keepsCopy"/>: as for <see cref="BeginAsync"/>.
+        /// </summary>
+        public async Task<AosSubmitResult> SubmitAsync(string key, Func<Task<AosSubmitResult>> submit, bool shareSentFlush, bool keepsCopy = false)
         {
             if (string.IsNullOrEmpty(key)) throw new ArgumentException("A journal key must not be empty.", nameof(key));
             if (submit == null) throw new ArgumentNullException(nameof(submit));
             if (IsReadOnly) throw new InvalidOperationException("The journal was opened to read only.");
 
             var hash = KeyHash.Of(key);
-            await RecordAsync(hash, key, AosJournalState.Pending, answer: null, errorId: null, keptCopy: keepsCopy).ConfigureAwait(false);
+            bool begun;
+            lock (_gate) begun = _begun.Remove(hash);
+            if (!begun)
+            {
+                await WriteRecord(hash, key, AosJournalState.Pending, answer: null, errorId: null, flush: true, onThisThread: !shareSentFlush, keptCopy: keepsCopy).ConfigureAwait(false);
+            }
+
             AosSubmitResult result;
             try
             {
@@ -362,6 +400,11 @@ namespace AosMail.Engine
             }
 
             Interlocked.Increment(ref _sent);
+            if (shareSentFlush)
+            {
+                return result.WithRecord(WriteRecord(hash, key, AosJournalState.Sent, result.ServerAnswer, errorId: null, flush: false), NotRecorded, CommitAsync);
+            }
+
             try
             {
                 await RecordAsync(hash, key, AosJournalState.Sent, result.ServerAnswer, errorId: null).ConfigureAwait(false);
@@ -400,6 +443,27 @@ namespace AosMail.Engine
             }
         }
 
+        /// <summary>
+        /// Puts every queued line on disk: on this thread when no flush is under way, else by the
+        /// flush under way, which takes whatever is queued. The task ends when the last line queued
+        /// now is on disk (or its flush failed).
+        /// </summary>
+        public Task CommitAsync()
+        {
+            QueuedLine last;
+            lock (_gate)
+            {
+                if (_queue.Count == 0) return Task.CompletedTask;
+                last = _queue[_queue.Count - 1];
+                _flushWanted = true;
+                if (_flushing) return last.Done.Task;
+                _flushing = true;
+            }
+
+            FlushQueued(last);
+            return last.Done.Task;
+        }
+
         /// <summary>Why a confirmed row has no sent line, and what a rerun does with it (its pending line is on disk).</summary>
         private AosException NotRecorded(AosException writeFailure) =>
             new AosException(AosErrorIds.JournalSentNotRecorded, AosErrorCategory.WriteError,
@@ -408,8 +472,10 @@ namespace AosMail.Engine
                 + "A rerun with this journal reports it as of unknown outcome and does not send it again (unless -RetryUnknown).",
                 Path, writeFailure);
 
+        /// <summary>Puts the queued lines on disk (a begun row that was never submitted recorded as failed), then closes the file.</summary>
         public void Dispose()
         {
+            if (!IsReadOnly && _file != null) RecordLeftovers();
             lock (_fileGate)
             {
                 _disposed = true;
@@ -417,10 +483,47 @@ namespace AosMail.Engine
             }
         }
 
+        /// <summary>Error id of a row whose pending line was written but whose request never started (the command stopped first).</summary>
+        internal const string NotStarted = "NotStarted";
+
+        private void RecordLeftovers()
+        {
+            List<KeyValuePair<KeyHash, string>> begun;
+            lock (_gate)
+            {
+                if (_disposed || _broken != null) return;
+                begun = new List<KeyValuePair<KeyHash, string>>(_begun);
+                _begun.Clear();
+            }
+
+            foreach (var row in begun)
+            {
+                Interlocked.Increment(ref _failed);
+                _ = WriteRecord(row.Key, row.Value, AosJournalState.Failed, answer: null, NotStarted, flush: false);
+            }
+
+            try
+            {
+                CommitAsync().Wait();
+            }
+            catch (AggregateException)
+            {
+                // The journal is broken: what it could not write, a rerun reads as pending (reported, not resent).
+            }
+        }
+
         // ---- writing: group commit ----
 
         /// <summary>Writes one record and returns once it is on disk; a failure marks the journal broken and is AosJournalWriteFailed.</summary>
-        private async Task RecordAsync(KeyHash hash, string key, AosJournalState state, string? answer, string? errorId, bool keptCopy = false)
+        private Task RecordAsync(KeyHash hash, string key, AosJournalState state, string? answer, string? errorId) =>
+            WriteRecord(hash, key, state, answer, errorId, flush: true);
+
+        /// <summary>
+        /// Writes one record; the task ends once it is on disk (ended by the flush itself, so whoever
+        /// checks it right after that flush sees it ended). Without <paramref name="flush"/> the
+        /// line waits for the next flush that someone starts (<see cref="CommitAsync"/>, say).
+        /// </summary>
+        private Task WriteRecord(KeyHash hash, string key, AosJournalState state, string? answer, string? errorId, bool flush, bool onThisThread = true, bool keptCopy = false)
         {
             var now = DateTimeOffset.UtcNow;
             var fields = new Dictionary<string, string?>
@@ -433,20 +536,22 @@ namespace AosMail.Engine
             };
             if (keptCopy) fields[CopyField] = CopyInOutbox;
             string line = AosJournalJson.Write(fields);
-            await AppendAsync(line).ConfigureAwait(false);
-            lock (_gate)
+            return AppendAsync(line, flush, onThisThread, () =>
             {
-                _records.TryGetValue(hash, out var record);
-                if (!record.Recorded) _recordedKeys++;
-                record.Attempted = state == AosJournalState.Pending || !record.Recorded ? now.UtcTicks : record.Attempted;
-                if (state == AosJournalState.Pending) record.KeptCopy = keptCopy;
-                record.Recorded = true;
-                record.State = state;
-                record.Time = now.UtcTicks;
-                record.Answer = Pooled(_texts, answer);
-                record.ErrorId = Pooled(_texts, errorId);
-                _records[hash] = record;
-            }
+                lock (_gate)
+                {
+                    _records.TryGetValue(hash, out var record);
+                    if (!record.Recorded) _recordedKeys++;
+                    record.Attempted = state == AosJournalState.Pending || !record.Recorded ? now.UtcTicks : record.Attempted;
+                    if (state == AosJournalState.Pending) record.KeptCopy = keptCopy;
+                    record.Recorded = true;
+                    record.State = state;
+                    record.Time = now.UtcTicks;
+                    record.Answer = Pooled(_texts, answer);
+                    record.ErrorId = Pooled(_texts, errorId);
+                    _records[hash] = record;
+                }
+            });
         }
 
         /// <summary>
@@ -469,24 +574,31 @@ namespace AosMail.Engine
         /// flush under way flushes on its own thread what is queued (its own line with it) and
         /// goes on, so one row at a time costs no thread switch; lines queued meanwhile wait and
         /// go together in the next flush, which the thread pool takes over if the caller's own
-        /// line is done.
+        /// line is done. A line queued without <paramref name="flush"/> starts no flush of its own;
+        /// without <paramref name="onThisThread"/> the flush it starts runs on the thread pool.
         /// </summary>
-        private Task AppendAsync(string line)
+        private Task AppendAsync(string line, bool flush, bool onThisThread, Action onDisk)
         {
-            var queued = new QueuedLine(line);
+            var queued = new QueuedLine(line, onDisk);
             lock (_gate)
             {
                 if (_broken != null) return Task.FromException(_broken);
                 _queue.Add(queued);
-                if (_flushing) return queued.Done.Task;
+                _flushWanted |= flush;
+                if (_flushing || !flush) return queued.Done.Task;
                 _flushing = true;
             }
 
-            FlushQueued(queued);
+            if (onThisThread) FlushQueued(queued);
+            else ThreadPool.QueueUserWorkItem(_ => FlushQueued(null));
             return queued.Done.Task;
         }
 
-        /// <summary>Flushes batch after batch until none is queued, or (for a caller) until its own line is on disk.</summary>
+        /// <summary>
+        /// Flushes batch after batch while a queued line wants a flush, or (for a caller) until its
+        /// own line is on disk. Lines that want none (a sent line) stay queued for the next flush
+        /// someone wants, so a flusher still running does not flush them on their own.
+        /// </summary>
         private void FlushQueued(QueuedLine? own)
         {
             while (true)
@@ -494,7 +606,7 @@ namespace AosMail.Engine
                 List<QueuedLine> batch;
                 lock (_gate)
                 {
-                    if (_queue.Count == 0)
+                    if (_queue.Count == 0 || !_flushWanted)
                     {
                         _flushing = false;
                         return;
@@ -509,6 +621,7 @@ namespace AosMail.Engine
 
                     batch = _queue;
                     _queue = new List<QueuedLine>();
+                    _flushWanted = false;
                 }
 
                 AosException? failure = WriteBatch(batch);
@@ -520,7 +633,13 @@ namespace AosMail.Engine
                         batch.AddRange(_queue);
                         _queue.Clear();
                         _flushing = false;
+                        _flushWanted = false;
                     }
+                }
+
+                foreach (var queued in batch)
+                {
+                    if (failure == null) queued.OnDisk();
                 }
 
                 foreach (var queued in batch)
@@ -878,9 +997,16 @@ namespace AosMail.Engine
         /// <summary>A line waiting for the next flush, and the task its writer waits on.</summary>
         private sealed class QueuedLine
         {
-            public QueuedLine(string line) => Line = line;
+            public QueuedLine(string line, Action onDisk)
+            {
+                Line = line;
+                OnDisk = onDisk;
+            }
 
             public string Line { get; }
+
+            /// <summary>Notes the record in memory, once its line is on disk (before its writer hears of it).</summary>
+            public Action OnDisk { get; }
 
             // Continuations run on the pool, never inside the flush that completes them.
             public TaskCompletionSource<bool> Done { get; } = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -1,4 +1,6 @@
 using System;
+using System.Threading;
+using System.Threading.Tasks;
 
 namespace AosMail.Engine
 {
@@ -32,7 +34,38 @@ namespace AosMail.Engine
         /// Set when the server confirmed the submission but the send journal could not record it
         /// (AosJournalWriteFailed): the row was sent, and its report says the journal missed it.
         /// </summary>
-        public AosException? NotRecorded { get; private set; }
+        public AosException? NotRecorded
+        {
+            get
+            {
+                if (_notRecorded is null && _record is { IsFaulted: true } record)
+                {
+                    var failure = (AosException)record.Exception!.InnerException!;
+                    Interlocked.CompareExchange(ref _notRecorded, _whyNotRecorded!(failure), null);
+                }
+
+                return _notRecorded;
+            }
+        }
+
+        /// <summary>
+        /// True while the journal's sent line of this result waits for a flush: the row's report
+        /// must wait for <see cref="RecordAsync"/>.
+        /// </summary>
+        public bool AwaitsRecord => _record is { IsCompleted: false };
+
+        private AosException? _notRecorded;
+        private Task? _record;
+        private Func<AosException, AosException>? _whyNotRecorded;
+        private Func<Task>? _commit;
+
+        /// <summary>Puts the journal's sent line of this result on disk now, if it is not yet; the task ends when it is (or could not be: <see cref="NotRecorded"/>).</summary>
+        public Task RecordAsync()
+        {
+            if (_record is null || _record.IsCompleted) return Task.CompletedTask;
+            _commit!();
+            return _record.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
 
         /// <summary>
         /// Set when no answer confirmed the send but its copy was found in the Outbox (settled,
@@ -48,7 +81,17 @@ namespace AosMail.Engine
         internal AosSubmitResult WithNotRecorded(AosException problem)
         {
             var copy = (AosSubmitResult)MemberwiseClone();
-            copy.NotRecorded = problem;
+            copy._notRecorded = problem;
+            return copy;
+        }
+
+        /// <summary>This result, its journal's sent line queued: <paramref name="record"/> ends once it is on disk (or fails with why not, which <paramref name="whyNotRecorded"/> words for the row); <paramref name="commit"/> flushes it now.</summary>
+        internal AosSubmitResult WithRecord(Task record, Func<AosException, AosException> whyNotRecorded, Func<Task> commit)
+        {
+            var copy = (AosSubmitResult)MemberwiseClone();
+            copy._record = record;
+            copy._whyNotRecorded = whyNotRecorded;
+            copy._commit = commit;
             return copy;
         }
     }

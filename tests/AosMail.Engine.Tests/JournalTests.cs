@@ -775,4 +775,58 @@ public sealed class JournalTests : IDisposable
         Assert.False(rerun.DroppedIncompleteLine);
         Assert.Equal(AosJournalVerdict.OutcomeUnknown, rerun.Admit("a", false, out _));
     }
+
+    [Fact]
+    public async Task AFlushUnderWayLeavesASentLineQueuedMeanwhileForTheNextRow()
+    {
+        string path = NewPath();
+        using var journal = Open(path);
+        await journal.SubmitAsync("a", Ok, shareSentFlush: true);   // flush 1: a's pending line; a's sent line queued
+        var held = new HeldFlushes(journal);
+        var beginB = Task.Run(() => journal.BeginAsync("b"));        // flush 2: a's sent and b's pending lines
+        await held.UntilHeld();
+        var beginC = journal.BeginAsync("c");                          // queued behind it: flush 3, on the thread pool
+        held.Release();
+        await beginB;
+        await held.UntilHeld();
+        var b = await journal.SubmitAsync("b", Ok, shareSentFlush: true);   // b's sent line is queued while flush 3 runs
+        held.Release();
+        await beginC;
+        await Task.Delay(200);
+        Assert.Equal(3, journal.Flushes);
+        Assert.Equal(1, journal.QueuedLines);
+        Assert.True(b.AwaitsRecord, "b's sent line waits for the next row's flush, not a flush of its own");
+        held.Release();
+        await b.RecordAsync();
+        Assert.Equal(4, journal.Flushes);
+        Assert.Null(b.NotRecorded);
+        held.Release(10);   // c, begun and never submitted, is recorded as not started when the journal closes
+    }
+
+    [Fact]
+    public async Task WithSeveralInFlightTheCallerGoesOnWhileItsPendingLineIsFlushed()
+    {
+        string path = NewPath();
+        using var journal = Open(path);
+        var held = new HeldFlushes(journal);
+        int requests = 0;
+        Task<AosSubmitResult> Row(string key) => journal.SubmitAsync(key, () =>
+        {
+            Interlocked.Increment(ref requests);
+            return Ok();
+        }, shareSentFlush: true);
+
+        // The row pipeline's thread starts row a and, while a's pending line is being flushed, rows b and c.
+        var started = Task.Run(() => new[] { Row("a"), Row("b"), Row("c") });
+        await held.UntilHeld();
+        Assert.Same(started, await Task.WhenAny(started, Task.Delay(5000)));   // else the caller waited for the flush instead of starting the next rows
+        Assert.Equal(0, Volatile.Read(ref requests));
+        held.Release(10);
+        var results = await Task.WhenAll(await started);
+        Assert.Equal(3, requests);
+        int pendingFlushes = journal.Flushes;
+        Assert.InRange(pendingFlushes, 1, 2);   // a's pending line, with b's and c's or then theirs together
+        await Task.WhenAll(results.Select(r => r.RecordAsync()));
+        Assert.Equal(pendingFlushes + 1, journal.Flushes);   // the three sent lines together
+    }
 }

@@ -243,7 +243,7 @@ namespace AosMail.Commands
 
             EnsureLoggedIn();
             PendingRow pending = _current;
-            Rows.Start(pending, () => StartRow(pending, journalKey));
+            Rows.Start(pending, BeginRow(journalKey, prepared), () => StartRow(pending, journalKey));
         }
 
         /// <summary>
@@ -519,6 +519,9 @@ namespace AosMail.Commands
             journalKey = null;
             return true;
         }
+
+        /// <summary>What a row does before its request starts (Send-AosMessage -JournalPath: its pending line), or null.</summary>
+        protected virtual Func<Task>? BeginRow(string? journalKey, AosPreparedSubmission prepared) => null;
 
         /// <summary>Sends or saves one row; Send-AosMessage records it in its journal around the request.</summary>
         protected virtual Task<AosSubmitResult> SubmitAsync(AosPreparedSubmission prepared, string? journalKey, IAosLog log,

@@ -181,9 +181,19 @@ namespace AosMail.Commands
         }
 
         /// <summary>
-        /// The journal writes the row's pending line and starts the request in one call, so however
-        /// rows come to be sent (one by one today, several at once later), each row's pending line
-        /// is on disk right before its own request starts.
+        /// The row's pending line, on disk before its request starts; its flush also puts on disk the
+        /// sent lines of the rows that ended before it, whose results the row pipeline writes then.
+        /// A row an earlier run left unknown has none here: settling it first decides whether it is sent
+        /// again, and a resend writes its own pending line right before its request.
+        /// </summary>
+        protected override Func<Task>? BeginRow(string? journalKey, AosPreparedSubmission prepared) =>
+            _journal is null || journalKey is null || _settleEarlier.ContainsKey(journalKey) ? null
+                : () => _journal.BeginAsync(journalKey, _settler!.KeepsCopy(prepared));
+
+        /// <summary>
+        /// The journal starts the request (its pending line written by <see cref="BeginRow"/> when one
+        /// row goes at a time, else by the journal here, shared with the rows started meanwhile) and
+        /// queues the sent line for the next flush: the row pipeline writes the result once it is on disk.
         /// </summary>
         protected override Task<AosSubmitResult> SubmitAsync(AosPreparedSubmission prepared, string? journalKey, IAosLog log,
             IAosProgress? progress, CancellationToken cancellationToken)
@@ -199,7 +209,7 @@ namespace AosMail.Commands
                 return _settler!.SettleEarlierAsync(_journal, settle.Earlier, settle.Unknown, prepared, log, progress, cancellationToken);
             }
 
-            return _journal.SubmitAsync(journalKey, () => _settler!.SendAsync(prepared, log, progress, cancellationToken), _settler!.KeepsCopy(prepared));
+            return _journal.SubmitAsync(journalKey, () => _settler!.SendAsync(prepared, log, progress, cancellationToken), shareSentFlush: true, keepsCopy: _settler!.KeepsCopy(prepared));
         }
 
         private static string EarlierCause(AosJournalEntry earlier) =>
