@@ -58,7 +58,7 @@ Describe 'Send journal' {
         $records[0].journal | Should -BeExactly 'AosMail send journal'
         $records[0].server | Should -BeExactly $Session.Server.AbsoluteUri
         $records[0].account | Should -BeExactly 'demo@sandbox.test'
-        $records[0].keyBy | Should -BeExactly 'content'
+        $records[0].keyBy | Should -BeExactly 'content:2'
         @($records[1..6].state) | Should -Be 'pending', 'sent', 'pending', 'sent', 'pending', 'sent'
         @($records[1..6].key | Select-Object -Unique).Count | Should -Be 3
         $records[1..6].key | ForEach-Object { $_ | Should -Match '^sha256:[0-9a-f]{64}$' }

@@ -99,8 +99,16 @@ namespace AosMail.Engine
         internal const string Format = "AosMail send journal";
         internal const string Version = "1";
 
-        /// <summary>How rows are keyed when no property is named.</summary>
-        public const string KeyByContent = "content";
+        /// <summary>
+        /// How rows are keyed when no property is named: by <see cref="AosJournalKey"/>, whose inputs
+        /// changed once (every posted field by <see cref="AosMessageParts"/>). The name changes with them,
+        /// so that a journal keyed the earlier way is refused (AosJournalMismatch) rather than read as if
+        /// none of its rows had been sent.
+        /// </summary>
+        public const string KeyByContent = "content:2";
+
+        /// <summary>What journals keyed by an earlier form of the content key name it.</summary>
+        private const string KeyByEarlierContent = "content";
 
         /// <summary>How rows are keyed by the value of a property of the row (a name that cannot be taken for <see cref="KeyByContent"/>).</summary>
         public static string KeyByProperty(string name) => PropertyPrefix + name;
@@ -932,7 +940,8 @@ namespace AosMail.Engine
         private static string DescribeKeyBy(string? keyBy) =>
             keyBy != null && keyBy.StartsWith(PropertyPrefix, StringComparison.Ordinal)
                 ? "the property '" + keyBy.Substring(PropertyPrefix.Length) + "' (-JournalKey)"
-                : keyBy == KeyByContent ? "their content (no -JournalKey)" : "'" + keyBy + "'";
+                : keyBy == KeyByContent ? "their content (no -JournalKey)"
+                : keyBy == KeyByEarlierContent ? "their content as an earlier AosMail hashed it (rerun it with that version)" : "'" + keyBy + "'";
 
         private static bool TryReadRecord(string line, Replayed replayed)
         {

@@ -235,6 +235,25 @@ public sealed class JournalTests : IDisposable
     }
 
     [Fact]
+    public async Task AJournalKeyedByTheEarlierContentKeyIsRefusedNotReadAsUnsent()
+    {
+        // Its rows' keys were hashed from other inputs: read with today's keys, every row would look
+        // new and be sent again. Refused instead, the file unchanged.
+        string path = NewPath();
+        using (var journal = Open(path))
+        {
+            await journal.SubmitAsync("sha256:" + new string('a', 64), Ok);
+        }
+
+        File.WriteAllText(path, File.ReadAllText(path).Replace("\"keyBy\":\"content:2\"", "\"keyBy\":\"content\""));
+        byte[] before = File.ReadAllBytes(path);
+        var error = Assert.Throws<AosException>(() => Open(path));
+        Assert.Equal(AosErrorIds.JournalMismatch, error.ErrorId);
+        Assert.Contains("earlier AosMail", error.Message);
+        Assert.Equal(before, File.ReadAllBytes(path));
+    }
+
+    [Fact]
     public void JournalOfAnotherServerAccountOrKeyIsRefused()
     {
         string path = NewPath();
