@@ -13,7 +13,7 @@ BeforeAll {
     $script:ResultColumns = 'Action', 'To', 'Subject', 'Attachments', 'DurationMs'
     $script:SessionProperties = 'Id', 'Server', 'Proxy', 'UserName', 'Domain', 'Created', 'LastUsed', 'DraftMailbox', 'OutboxMailbox'
     $script:ResultProperties = 'Action', 'To', 'Cc', 'Bcc', 'Subject', 'Attachments', 'DraftId', 'Server', 'UserName',
-        'Submitted', 'Duration', 'ServerAnswer', 'RequestBytes', 'SessionRenewed', 'Skipped', 'Journal'
+        'Submitted', 'Duration', 'ServerAnswer', 'SettledAs', 'RequestBytes', 'SessionRenewed', 'Skipped', 'Journal'
     $script:Secret = 'SID[A-Za-z0-9]{4,61}'
 }
 
