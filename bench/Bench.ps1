@@ -45,7 +45,7 @@
 #             byte within 10 % of the send. -Section encode runs that section alone.
 #   settle    a server 50 ms away dropping one answer in five after acting, -ThrottleLimit 16: with
 #             -KeepCopy (settled against the Outbox) vs without, time (<= 1.5x) and requests
-#             (<= 1.4x): bench/SettleBench.ps1. -Section settle runs that section alone.
+#             (<= 1.5x; 1.4x is the floor): bench/SettleBench.ps1. -Section settle runs that section alone.
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [string] $SandboxPath,

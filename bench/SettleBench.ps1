@@ -54,7 +54,10 @@ try {
     $detail = "median of $settleRounds paired rounds of $messages rows, 1 in $settleEvery answers dropped after acting, 50 ms, ThrottleLimit 16"
     Add-Result 'settle: time with / without' @($pairs | ForEach-Object { $with[$_].Seconds / $without[$_].Seconds }) 'x' '<=' 1.5 `
         ("$detail; {0:N2} s with, {1:N2} s without (medians)" -f (Get-Median $with.Seconds), (Get-Median $without.Seconds))
-    Add-Result 'settle: requests with / without' @($pairs | ForEach-Object { $with[$_].Requests / $without[$_].Requests }) 'x' '<=' 1.4 `
+    # One listing and one read per lost answer is 1.4x, the floor; a copy listed only at a second
+    # look, or behind more than LCTop newer lines, costs one listing more: the target allows that
+    # for half of the lost answers.
+    Add-Result 'settle: requests with / without' @($pairs | ForEach-Object { $with[$_].Requests / $without[$_].Requests }) 'x' '<=' 1.5 `
         ("{0} requests with, {1} without (medians)" -f (Get-Median $with.Requests), (Get-Median $without.Requests))
 }
 finally {
