@@ -167,17 +167,7 @@ namespace AosMail.Engine
 
         private TextBlocks OpenText(bool strict)
         {
-            FileStream file;
-            try
-            {
-                file = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
-            }
-            catch (Exception e) when (AosFixedLengthStream.IsReadFailure(e))
-            {
-                throw AosFixedLengthStream.Unreadable(Path, e, AosFixedLengthStream.BodyFileKind);
-            }
-
-            var content = new AosFixedLengthStream(file, _fileLength, strict, Path, kind: AosFixedLengthStream.BodyFileKind);
+            var content = AosFixedLengthStream.OpenFile(Path, _fileLength, strict, Path, AosFixedLengthStream.BodyFileKind);
             return new TextBlocks(new StreamReader(content, _encoding ?? Utf8, detectEncodingFromByteOrderMarks: true, bufferSize: CharBlock));
         }
 

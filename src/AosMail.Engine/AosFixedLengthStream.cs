@@ -155,6 +155,26 @@ namespace AosMail.Engine
             return read;
         }
 
+        /// <summary>
+        /// One pass over a file prepared at <paramref name="length"/> bytes: sequential reads with a
+        /// big buffer and the OS read-ahead hint. A file gone or locked since the message was
+        /// prepared cuts the request (<see cref="Unreadable"/>): nothing is sent.
+        /// </summary>
+        internal static AosFixedLengthStream OpenFile(string path, long length, bool strict, string name, string kind = "attachment")
+        {
+            FileStream file;
+            try
+            {
+                file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
+            }
+            catch (Exception e) when (IsReadFailure(e))
+            {
+                throw Unreadable(name, e, kind);
+            }
+
+            return new AosFixedLengthStream(file, length, strict, name, kind: kind);
+        }
+
         /// <summary>A file that cannot be read: an I/O error (EIO, a lost share) or lost access. Not the module's own exceptions.</summary>
         internal static bool IsReadFailure(Exception e) =>
             (e is IOException && !(e is AosContentChangedException) && !(e is AosContentReadException)) || e is UnauthorizedAccessException;

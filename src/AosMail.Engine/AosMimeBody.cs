@@ -125,19 +125,7 @@ namespace AosMail.Engine
                     }
                     else
                     {
-                        // Sequential reads of a large file: a big buffer and the OS read-ahead hint.
-                        FileStream file;
-                        try
-                        {
-                            file = new FileStream(part.Source.Path!, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
-                        }
-                        catch (Exception e) when (AosFixedLengthStream.IsReadFailure(e))
-                        {
-                            // Gone or locked since the message was prepared: the request is cut, nothing sent.
-                            throw AosFixedLengthStream.Unreadable(part.Source.FileName, e);
-                        }
-
-                        stream = new AosFixedLengthStream(file, part.Length, strict, part.Source.FileName);
+                        stream = AosFixedLengthStream.OpenFile(part.Source.Path!, part.Length, strict, part.Source.FileName);
                     }
 
                     streams.Add(stream);
