@@ -730,6 +730,8 @@ namespace AosMail.Engine
         /// <summary>A body's text, not empty, CRLF line ends: a string (-Body, -TextBody), or a -BodyPath file read when it is written.</summary>
         private sealed class BodyText
         {
+            private AosWireText.PlainBodyScan? _scan;
+
             private BodyText(string? text, AosBodyFile? file)
             {
                 Text = text;
@@ -739,9 +741,12 @@ namespace AosMail.Engine
             public string? Text { get; }
             public AosBodyFile? File { get; }
 
-            public bool NeedsTransferEncoding => File?.NeedsTransferEncoding ?? AosWireText.PlainBodyNeedsTransferEncoding(Text!);
+            public bool NeedsTransferEncoding => File?.NeedsTransferEncoding ?? Scan.NeedsTransferEncoding;
 
-            public bool IsAscii => File?.IsAscii ?? AosFormBuilder.IsAscii(Text!);
+            public bool IsAscii => File?.IsAscii ?? Scan.IsAscii;
+
+            // A string's B8 scan, made once when first asked (an HTML body never is): one pass gives both answers.
+            private AosWireText.PlainBodyScan Scan => _scan ??= AosWireText.PlainBodyScan.Of(Text!);
 
             public static BodyText? Of(string? text) => string.IsNullOrEmpty(text) ? null : new BodyText(NormalizeNewLines(text!), null);
 

@@ -158,16 +158,7 @@ namespace AosMail.Engine
         /// or a control character other than TAB, CR and LF (a NUL above all). Such a body goes as a
         /// MIME text part, which MimeKit encodes quoted-printable or base64.
         /// </summary>
-        public static bool PlainBodyNeedsTransferEncoding(string text)
-        {
-            var scan = new PlainBodyScan();
-            foreach (char c in text)
-            {
-                scan.Add(c);
-            }
-
-            return scan.NeedsTransferEncoding;
-        }
+        public static bool PlainBodyNeedsTransferEncoding(string text) => PlainBodyScan.Of(text).NeedsTransferEncoding;
 
         /// <summary>
         /// The B8 rule over a body given in pieces (a -BodyPath file read block by block), so the
@@ -181,6 +172,18 @@ namespace AosMail.Engine
             public bool NeedsTransferEncoding { get; private set; }
 
             public bool IsAscii { get; private set; } = true;
+
+            /// <summary>The scan of a whole text.</summary>
+            public static PlainBodyScan Of(string text)
+            {
+                var scan = new PlainBodyScan();
+                foreach (char c in text)
+                {
+                    scan.Add(c);
+                }
+
+                return scan;
+            }
 
             public void Add(char[] chars, int offset, int count)
             {
