@@ -3,6 +3,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.IO;
 using System.Numerics;
+using System.Text;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
@@ -50,17 +51,34 @@ namespace AosMail.Engine
         /// <summary>Bit 0 of each of the eight 6-bit groups in 48 bits.</summary>
         private const ulong GroupLowBits = 0x041041041041UL;
 
-        /// <summary>Writes <paramref name="source"/>, read to its end, as base64 text into <paramref name="target"/>.</summary>
+        /// <summary>
+        /// Writes <paramref name="source"/>, read to its end, as base64 text into <paramref name="target"/>;
+        /// into a form encoder, form-encoded here (<see cref="FormLines"/>).
+        /// </summary>
         public static void Encode(Stream source, Stream target, CancellationToken cancellationToken)
         {
-            var raw = ArrayPool<byte>.Shared.Rent(ChunkBytes);
-            var text = ArrayPool<byte>.Shared.Rent(ChunkTextBytes);
+            var form = FormTarget(target);
+            var raw = ArrayPool<byte>.Shared.Rent(ChunkBytes + 1);
+            var text = ArrayPool<byte>.Shared.Rent(form != null ? FormChunkBytes : ChunkTextBytes);
             try
             {
                 int read;
                 while ((read = ReadChunk(source, raw, cancellationToken)) > 0)
                 {
-                    target.Write(text, 0, Layout(raw, read, text));
+                    if (form == null)
+                    {
+                        target.Write(text, 0, Layout(raw, read, text));
+                        continue;
+                    }
+
+                    int lines = read / LineBytes;
+                    if (lines > 0) form.WriteEncoded(text, FormLines(raw, lines, text));
+                    if (read > lines * LineBytes)
+                    {
+                        int rest = read - lines * LineBytes;
+                        Buffer.BlockCopy(raw, lines * LineBytes, raw, 0, rest);
+                        form.Write(text, 0, Layout(raw, rest, text));
+                    }
                 }
             }
             finally
@@ -73,14 +91,28 @@ namespace AosMail.Engine
         /// <inheritdoc cref="Encode"/>
         public static async Task EncodeAsync(Stream source, Stream target, CancellationToken cancellationToken)
         {
-            var raw = ArrayPool<byte>.Shared.Rent(ChunkBytes);
-            var text = ArrayPool<byte>.Shared.Rent(ChunkTextBytes);
+            var form = FormTarget(target);
+            var raw = ArrayPool<byte>.Shared.Rent(ChunkBytes + 1);
+            var text = ArrayPool<byte>.Shared.Rent(form != null ? FormChunkBytes : ChunkTextBytes);
             try
             {
                 int read;
                 while ((read = await ReadChunkAsync(source, raw, cancellationToken).ConfigureAwait(false)) > 0)
                 {
-                    await target.WriteAsync(text, 0, Layout(raw, read, text), cancellationToken).ConfigureAwait(false);
+                    if (form == null)
+                    {
+                        await target.WriteAsync(text, 0, Layout(raw, read, text), cancellationToken).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    int lines = read / LineBytes;
+                    if (lines > 0) await form.WriteEncodedAsync(text, FormLines(raw, lines, text), cancellationToken).ConfigureAwait(false);
+                    if (read > lines * LineBytes)
+                    {
+                        int rest = read - lines * LineBytes;
+                        Buffer.BlockCopy(raw, lines * LineBytes, raw, 0, rest);
+                        await form.WriteAsync(text, 0, Layout(raw, rest, text), cancellationToken).ConfigureAwait(false);
+                    }
                 }
             }
             finally
@@ -89,6 +121,10 @@ namespace AosMail.Engine
                 ArrayPool<byte>.Shared.Return(text);
             }
         }
+
+        /// <summary>The form encoder the text goes into, when it does (FormPairs are laid out for a little-endian machine, as every .NET target is).</summary>
+        private static AosFormEncodingStream? FormTarget(Stream target) =>
+            target is AosFormEncodingStream form && BitConverter.IsLittleEndian ? form : null;
 
         /// <summary>
         /// The length of <paramref name="source"/>'s base64 text (read to its end) once form-encoded:
@@ -274,6 +310,86 @@ namespace AosMail.Engine
         }
 
         private const int ChunkTextBytes = ChunkLines * (LineChars + 2);
+
+        /// <summary>The most a line takes form-encoded (every character '+' or '/', then "%0D%0A"), as <see cref="FormLines"/> writes it.</summary>
+        private const int MaxFormLineBytes = LineChars * 3 + 6;
+
+        /// <summary>A chunk's whole lines form-encoded at their longest, and the 8 bytes the last store may write past them.</summary>
+        private const int FormChunkBytes = ChunkLines * MaxFormLineBytes + 8;
+
+        private static readonly byte[] Alphabet = Encoding.ASCII.GetBytes("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+
+        /// <summary>
+        /// For each 12 bits of content, the form encoding of its two base64 characters as the form
+        /// encoder writes them (<see cref="AosFormEncodingStream.EncodedBytes"/>): their bytes in
+        /// memory order, and in the top byte how many there are (2 to 6).
+        /// </summary>
+        private static readonly ulong[] FormPairs = CreateFormPairs();
+
+        /// <summary>"%0D%0A", the form encoding of a line's CRLF.</summary>
+        private static readonly ulong FormLineBreak =
+            AosFormEncodingStream.EncodedBytes((byte)'\r') | ((ulong)AosFormEncodingStream.EncodedBytes((byte)'\n') << (8 * AosFormEncodingStream.EncodedWidth((byte)'\r')));
+
+        private static readonly int FormLineBreakBytes = AosFormEncodingStream.EncodedWidth((byte)'\r') + AosFormEncodingStream.EncodedWidth((byte)'\n');
+
+        private static ulong[] CreateFormPairs()
+        {
+            var pairs = new ulong[64 * 64];
+            for (int bits = 0; bits < pairs.Length; bits++)
+            {
+                byte first = Alphabet[bits >> 6];
+                byte second = Alphabet[bits & 63];
+                int width = AosFormEncodingStream.EncodedWidth(first);
+                pairs[bits] = AosFormEncodingStream.EncodedBytes(first)
+                    | ((ulong)AosFormEncodingStream.EncodedBytes(second) << (8 * width))
+                    | ((ulong)(width + AosFormEncodingStream.EncodedWidth(second)) << 56);
+            }
+
+            return pairs;
+        }
+
+        /// <summary>
+        /// Writes <paramref name="lines"/> whole lines of <paramref name="raw"/> into <paramref name="output"/>
+        /// as their base64 text form-encoded (the bytes <see cref="Layout"/> then the form encoder would
+        /// write), 12 bits of content a table entry; returns the bytes written. The characters of an
+        /// attachment's text are most of what a large send encodes: one table step per two of them,
+        /// with no base64 text in between, costs a third of encoding the text a byte at a time.
+        /// </summary>
+        /// <remarks>
+        /// Each group is read as 4 bytes (one past it: <paramref name="raw"/> must have a byte more) and
+        /// each entry stored as 8 (the store may run 8 bytes past the end: <see cref="FormChunkBytes"/>).
+        /// </remarks>
+        [MethodImpl(Hot)]
+        private static unsafe int FormLines(byte[] raw, int lines, byte[] output)
+        {
+            int used = 0;
+            ulong lineBreak = FormLineBreak;
+            int lineBreakBytes = FormLineBreakBytes;
+            fixed (byte* input = raw)
+            fixed (byte* target = output)
+            fixed (ulong* pairs = FormPairs)
+            {
+                byte* group = input;
+                for (int line = 0; line < lines; line++)
+                {
+                    for (int i = 0; i < LineBytes / 3; i++, group += 3)
+                    {
+                        uint bits = BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(group)) >> 8;
+                        ulong first = pairs[bits >> 12];
+                        *(ulong*)(target + used) = first;
+                        used += (int)(first >> 56);
+                        ulong second = pairs[bits & 0xFFF];
+                        *(ulong*)(target + used) = second;
+                        used += (int)(second >> 56);
+                    }
+
+                    *(ulong*)(target + used) = lineBreak;
+                    used += lineBreakBytes;
+                }
+            }
+
+            return used;
+        }
 
         /// <summary>Encodes <paramref name="count"/> bytes (whole lines but at the end) into <paramref name="text"/>; returns the bytes of text.</summary>
         [MethodImpl(Hot)]

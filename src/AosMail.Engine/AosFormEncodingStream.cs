@@ -77,6 +77,9 @@ namespace AosMail.Engine
         /// <summary>How many bytes <paramref name="b"/> takes once encoded (1 or 3).</summary>
         public static int EncodedWidth(byte b) => Width[b];
 
+        /// <summary><paramref name="b"/>'s encoding: the first <see cref="EncodedWidth"/> bytes of the uint in memory order, the others zero.</summary>
+        public static uint EncodedBytes(byte b) => Encoded[b];
+
         /// <summary>Counts <paramref name="encodedBytes"/> as written, for a value whose encoded length is known (<see cref="Discards"/> only).</summary>
         public void Count(long encodedBytes)
         {
@@ -110,6 +113,25 @@ namespace AosMail.Engine
             {
                 await DrainAsync(cancellationToken).ConfigureAwait(false);
             }
+        }
+
+        /// <summary>
+        /// Passes on bytes that are already form-encoded by this stream's rules (<see cref="AosBase64"/>
+        /// encodes an attachment's text straight into the form), after what is buffered, and counts them.
+        /// </summary>
+        public void WriteEncoded(byte[] encoded, int count)
+        {
+            Drain();
+            _inner.Write(encoded, 0, count);
+            Passed(count);
+        }
+
+        /// <inheritdoc cref="WriteEncoded"/>
+        public async Task WriteEncodedAsync(byte[] encoded, int count, CancellationToken cancellationToken)
+        {
+            await DrainAsync(cancellationToken).ConfigureAwait(false);
+            await _inner.WriteAsync(encoded, 0, count, cancellationToken).ConfigureAwait(false);
+            Passed(count);
         }
 
         /// <summary>Writes a form separator ('=' or '&amp;') as itself, not encoded.</summary>
@@ -192,8 +214,14 @@ namespace AosMail.Engine
         private void Drained()
         {
             Array.Clear(Buffer, 0, _used);
-            _written += _used;
+            int used = _used;
             _used = 0;
+            Passed(used);
+        }
+
+        private void Passed(int count)
+        {
+            _written += count;
             _progress?.Invoke(_written);
         }
     }

@@ -91,6 +91,47 @@ public sealed class Base64Tests : IDisposable
         }
     }
 
+    /// <summary>
+    /// Into a form encoder the text is form-encoded as it is made (AosBase64.FormLines): the bytes
+    /// must be those of MimeKit's text through the form encoder, in place among what the form
+    /// encoder holds before and gets after.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public async Task IntoAFormEncoderTheTextIsMimeKitsTextFormEncoded(int size)
+    {
+        foreach (bool wide in new[] { false, true })
+        {
+            var content = Content(size, size + 2, wide);
+            var before = Encoding.ASCII.GetBytes("body=");
+            var after = Encoding.ASCII.GetBytes("--end");
+            var expected = FormEncoded(before.Concat(MimeKitBase64(content)).Concat(after).ToArray());
+
+            using var written = new MemoryStream();
+            using (var form = new AosFormEncodingStream(written))
+            {
+                form.Write(before, 0, before.Length);
+                AosBase64.Encode(new MemoryStream(content), form, CancellationToken.None);
+                form.Write(after, 0, after.Length);
+                form.Flush();
+                Assert.Equal(expected.Length, form.Written);
+            }
+
+            Assert.Equal(Encoding.ASCII.GetString(expected), Encoding.ASCII.GetString(written.ToArray()));
+
+            using var writtenAsync = new MemoryStream();
+            using (var form = new AosFormEncodingStream(writtenAsync))
+            {
+                await form.WriteAsync(before, 0, before.Length);
+                await AosBase64.EncodeAsync(new TrickleStream(content, 1000), form, CancellationToken.None);
+                await form.WriteAsync(after, 0, after.Length);
+                await form.FlushAsync();
+            }
+
+            Assert.Equal(expected, writtenAsync.ToArray());
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Sizes))]
     public void TheCountedLengthIsTheLengthOfTheFormEncodedText(int size)
