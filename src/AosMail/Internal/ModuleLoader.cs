@@ -48,6 +48,8 @@ namespace AosMail.Internal
 
                 _registered = true;
             }
+
+            StartWarmUp();
         }
 
         public void OnRemove(PSModuleInfo psModuleInfo)
@@ -76,5 +78,9 @@ namespace AosMail.Internal
 
         [MethodImpl(MethodImplOptions.NoInlining)]
         private static void UnregisterLoadContext() => IsolatedLoadContext.Unregister();
+
+        // The engine's types are first named here, once the loader above can find them.
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void StartWarmUp() => AosMail.Engine.AosWarmUp.Start();
     }
 }
