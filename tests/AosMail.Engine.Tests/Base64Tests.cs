@@ -26,7 +26,7 @@ public sealed class Base64Tests : IDisposable
 
     /// <summary>Empty, one byte, around 3-byte groups, around a 57-byte line, around the encoder's and the counter's chunks, and larger.</summary>
     public static IEnumerable<object[]> Sizes() =>
-        new[] { 0, 1, 2, 3, 4, 5, 6, 7, 55, 56, 57, 58, 59, 113, 114, 115, 116, 1000, Chunk - 1, Chunk, Chunk + 1, Chunk + 57, 2 * Chunk + 2, 300_001, CountChunk - 1, CountChunk + 7 }
+        new[] { 0, 1, 2, 3, 4, 5, 6, 7, 55, 56, 57, 58, 59, 113, 114, 115, 116, 1000, Chunk - 1, Chunk, Chunk + 1, Chunk + 57, 2 * Chunk + 2, 300_001, CountChunk - 1, CountChunk, CountChunk + 7, 2 * CountChunk, 3 * CountChunk + 2 }
             .Select(size => new object[] { size });
 
     /// <summary>Random bytes, and bytes that are mostly 0xFF and 0xFB (base64 '/' and '+' nearly everywhere).</summary>
