@@ -101,7 +101,11 @@ namespace AosMail.Engine
             try
             {
                 int read;
-                while ((read = await ReadChunkAsync(source, raw, cancellationToken).ConfigureAwait(false)) > 0)
+                // Read synchronously: a file opened for reading without FileOptions.Asynchronous (as
+                // attachments are) does its ReadAsync as a read on another pool thread, and a switch
+                // of threads per chunk cost more than the read (70,000-110,000 context switches in
+                // a 1 GiB send instead of 13,000-21,000).
+                while ((read = Fill(source, raw, ChunkBytes, cancellationToken)) > 0)
                 {
                     if (form == null)
                     {
@@ -464,18 +468,6 @@ namespace AosMail.Engine
             }
 
             return (lines - 1) * (LineChars + 2) + last + 2;
-        }
-
-        private static async Task<int> ReadChunkAsync(Stream source, byte[] raw, CancellationToken cancellationToken)
-        {
-            int filled = 0;
-            int read;
-            while (filled < ChunkBytes && (read = await source.ReadAsync(raw, filled, ChunkBytes - filled, cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                filled += read;
-            }
-
-            return filled;
         }
     }
 }
