@@ -43,7 +43,9 @@ Import-Module '$env:AOS_TEST_MODULE'
 `$credential = [pscredential]::new('$($Sandbox.DemoUser)', (ConvertTo-SecureString '$($Sandbox.DemoPassword)' -AsPlainText -Force))
 `$session = New-AosSession -Server '$($Sandbox.BaseUri)' -Credential `$credential -AllowUnencryptedAuthentication
 `$engine = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'AosMail.Engine' }
-if (-not `$engine.GetType('AosMail.Engine.AosWarmUp')::Completed.Wait(60000)) { throw 'The warm-up did not end.' }
+`$warmUp = `$engine.GetType('AosMail.Engine.AosWarmUp')
+if (-not `$warmUp::Completed.Wait(60000)) { throw 'The warm-up did not end.' }
+if (`$warmUp::Failure) { throw "The warm-up failed: `$(`$warmUp::Failure)" }
 Start-Sleep -Milliseconds 500
 `$jit.On = `$true
 `$null = Send-AosMessage -Session `$session -To 'bob@sandbox.test' -Subject 'first send' -Body '<p>first</p>' -BodyAsHtml -Attachments '$Attachment'

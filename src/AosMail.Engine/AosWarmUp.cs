@@ -22,6 +22,9 @@ namespace AosMail.Engine
         private static readonly TaskCompletionSource<bool> Done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         private static int _started;
 
+        /// <summary>What stopped the warm-up, if anything did (for tests: the product goes on without it).</summary>
+        public static Exception? Failure { get; private set; }
+
         /// <summary>Ends when the warm-up has run (at once if it never started).</summary>
         public static Task Completed => Volatile.Read(ref _started) == 0 ? Task.CompletedTask : Done.Task;
 
@@ -41,9 +44,10 @@ namespace AosMail.Engine
                 Write(Message(html: true));
                 AosAnswer.IsOk(AosProtocol.AnswerOk);
             }
-            catch (Exception)
+            catch (Exception e)
             {
-                // Only time could be lost: the first send compiles what is missing itself.
+                // Only time is lost: the first send compiles what is missing itself.
+                Failure = e;
             }
             finally
             {

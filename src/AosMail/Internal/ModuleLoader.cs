@@ -49,7 +49,11 @@ namespace AosMail.Internal
                 _registered = true;
             }
 
-            StartWarmUp();
+            // PowerShell 7 only: there the warm-up loads the engine and its dependencies into the
+            // module's own load context, where no other module meets them. In Windows PowerShell's
+            // one AppDomain the first copy loaded of a shared identity (System.Memory,
+            // BouncyCastle) serves every module, so AosMail loads its copies only when first used.
+            if (HasLoadContexts) StartWarmUp();
         }
 
         public void OnRemove(PSModuleInfo psModuleInfo)
