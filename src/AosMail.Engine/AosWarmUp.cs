@@ -11,10 +11,11 @@ namespace AosMail.Engine
     /// attachment), measuring its form (Content-Length) and writing it.
     /// </summary>
     /// <remarks>
-    /// A first send in a new process otherwise spends more time in the JIT than in sending (about
-    /// 1,200 methods, 140 ms, for a 100 MB attachment that then takes 140 ms warm): a scheduled task
-    /// sending one report pays that every run. Compiled here while the script logs in, that work
-    /// is off the send's path. Nothing is sent, read or written but memory; no secret is involved;
+    /// A first send in a new process otherwise waits for the JIT to compile about 960 methods
+    /// (MimeKit, the form builder, the writers), about 0.15 s of JIT for a 100 MB attachment that
+    /// takes about as long to send warm: a scheduled task sending one report pays that every run.
+    /// Compiled here while the script logs in, that work is off the send's path (about 460 are left:
+    /// PowerShell's binding, the row pipeline, the request). Nothing is sent, read or written but memory; no secret is involved;
     /// a failure here changes nothing (the send compiles what it needs itself).
     /// </remarks>
     public static class AosWarmUp
