@@ -1,13 +1,14 @@
-# Issue 26.3, warm from the first send: importing the module starts a background warm-up that runs
-# the send path (building, measuring and writing a plain and a MIME form) into memory, so that a
-# first send in a new process does not wait for the JIT to compile it. Proven by what the runtime
+# Issue 26.3, warm from the first send: the module's first connection (here New-AosSession) starts
+# a background warm-up that runs the send path (building, measuring and writing a plain and a MIME
+# form) into memory while the login runs, so that a first send in a new process does not wait for
+# the JIT to compile it. (Importing alone starts nothing: tests/Isolation.Tests.ps1.) Proven by what the runtime
 # compiles during that first send, counted in a fresh pwsh through the runtime's own JIT events;
 # the time it saves is measured by the bench (bench/LargeSend.ps1, "first 100 MB send vs warm").
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSetup.ps1')
     Import-MimeKit
 
-    # A fresh pwsh: import, log in, wait for the warm-up, then list every method the JIT compiles
+    # A fresh pwsh: import, log in (which starts the warm-up), wait for it, then list every method the JIT compiles
     # while one message with an HTML body and an attachment is sent.
     function Get-FirstSendCompilations([string] $Attachment) {
         $listener = @'

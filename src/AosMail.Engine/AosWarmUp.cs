@@ -7,14 +7,14 @@ namespace AosMail.Engine
 {
     /// <summary>
     /// Runs the send path's own code once, into <see cref="Stream.Null"/>, on a background thread
-    /// when the module is imported: building a message (plain, and MIME with an HTML body and an
-    /// attachment), measuring its form (Content-Length) and writing it.
+    /// when the module makes its first connection: building a message (plain, and MIME with an
+    /// HTML body and an attachment), measuring its form (Content-Length) and writing it.
     /// </summary>
     /// <remarks>
     /// A first send in a new process otherwise waits for the JIT to compile about 960 methods
     /// (MimeKit, the form builder, the writers), about 0.15 s of JIT for a 100 MB attachment that
     /// takes about as long to send warm: a scheduled task sending one report pays that every run.
-    /// Compiled here while the script logs in, that work is off the send's path (about 460 are left:
+    /// Compiled here while the session logs in, that work is off the send's path (about 460 are left:
     /// PowerShell's binding, the row pipeline, the request). Nothing is sent, read or written but memory; no secret is involved;
     /// a failure here changes nothing (the send compiles what it needs itself).
     /// </remarks>

@@ -29,15 +29,21 @@ namespace AosMail.Internal
             // Given names are checked by the connection like -Mailbox (a blank one is an error, not the default).
             if (draftMailbox != null) settings.DraftMailbox = draftMailbox;
             if (outboxMailbox != null) settings.OutboxMailbox = outboxMailbox;
+            AosConnection connection;
             try
             {
-                return new AosConnection(settings);
+                connection = new AosConnection(settings);
             }
             catch
             {
                 settings.Password.Dispose();
                 throw;
             }
+
+            // A send usually follows: its path is compiled on another thread while the login's round
+            // trip runs. Not at import, which loads neither the engine nor MimeKit (a fast start).
+            AosWarmUp.Start();
+            return connection;
         }
     }
 }

@@ -48,12 +48,6 @@ namespace AosMail.Internal
 
                 _registered = true;
             }
-
-            // PowerShell 7 only: there the warm-up loads the engine and its dependencies into the
-            // module's own load context, where no other module meets them. In Windows PowerShell's
-            // one AppDomain the first copy loaded of a shared identity (System.Memory,
-            // BouncyCastle) serves every module, so AosMail loads its copies only when first used.
-            if (HasLoadContexts) StartWarmUp();
         }
 
         public void OnRemove(PSModuleInfo psModuleInfo)
@@ -82,9 +76,5 @@ namespace AosMail.Internal
 
         [MethodImpl(MethodImplOptions.NoInlining)]
         private static void UnregisterLoadContext() => IsolatedLoadContext.Unregister();
-
-        // The engine's types are first named here, once the loader above can find them.
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        private static void StartWarmUp() => AosMail.Engine.AosWarmUp.Start();
     }
 }
