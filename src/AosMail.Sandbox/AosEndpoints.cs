@@ -101,13 +101,15 @@ public static class AosEndpoints
             }
 
             await Task.Delay(latency - latency / 2, context.RequestAborted);
+            // Recorded before the answer goes out: a client that has read it may ask for this record
+            // at once, and must not find it still pending (a drop while writing records over it).
+            record.Status = answer.Status;
+            record.Outcome = answer.Outcome;
             if (!await WriteAsync(context, answer, fault))
             {
                 Drop(context, record, "fault:dropMidAnswer");
                 return;
             }
-            record.Status = answer.Status;
-            record.Outcome = answer.Outcome;
         }
         catch (Exception e) when (e is BodyCutException || (e is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested))
         {
