@@ -74,6 +74,26 @@ public sealed class JournalTests : IDisposable
         return copy;
     }
 
+    /// <summary>The file a journal leaves when its process dies once <paramref name="rows"/> are done (a copy of it taken then).</summary>
+    private async Task<string> LeftByACrash(Func<AosSendJournal, Task> rows)
+    {
+        string path = NewPath();
+        using var journal = Open(path);
+        await rows(journal);
+        return CopyOnDisk(path);
+    }
+
+    /// <summary>Writes <paramref name="text"/> into the zeros of a journal's file, <paramref name="gap"/> bytes after its lines; returns the file's bytes then.</summary>
+    private static byte[] WriteIntoTheZeros(string path, int gap, string text)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        byte[] written = Encoding.UTF8.GetBytes(text);
+        Assert.True(bytes.Length > DataLength(bytes) + gap + written.Length, "room of zeros after the lines");
+        Array.Copy(written, 0, bytes, DataLength(bytes) + gap, written.Length);
+        File.WriteAllBytes(path, bytes);
+        return bytes;
+    }
+
     /// <summary>Where the journal's lines end in its bytes: at the first NUL, else at the end.</summary>
     private static int DataLength(byte[] bytes)
     {
@@ -362,22 +382,14 @@ public sealed class JournalTests : IDisposable
     [Fact]
     public async Task AJournalLeftWithItsZerosByACrashIsReadToItsLastLineAndContinuedThere()
     {
-        string path = NewPath();
-        string crashed;
-        using (var journal = Open(path))
+        string crashed = await LeftByACrash(async journal =>
         {
             await journal.SubmitAsync("a", Ok);
             await journal.BeginAsync("b");
-            crashed = CopyOnDisk(path);
-        }
+        });
 
         // Lines a crash never flushed, after the first NUL, are no records (a sent line of c here).
-        byte[] left = File.ReadAllBytes(crashed);
-        int data = DataLength(left);
-        Assert.True(left.Length > data + 100);
-        byte[] unflushed = Encoding.UTF8.GetBytes("\n{\"key\":\"c\",\"state\":\"sent\",\"time\":\"2026-01-01T00:00:00.000Z\",\"answer\":\"OK\"}\n");
-        Array.Copy(unflushed, 0, left, data + 10, unflushed.Length);
-        File.WriteAllBytes(crashed, left);
+        byte[] left = WriteIntoTheZeros(crashed, 10, "\n{\"key\":\"c\",\"state\":\"sent\",\"time\":\"2026-01-01T00:00:00.000Z\",\"answer\":\"OK\"}\n");
 
         using (var preview = Open(crashed, readOnly: true))
         {
@@ -405,19 +417,8 @@ public sealed class JournalTests : IDisposable
     [Fact]
     public async Task ALineTornBeforeTheZerosIsDroppedAndOverwritten()
     {
-        string path = NewPath();
-        string crashed;
-        using (var journal = Open(path))
-        {
-            await journal.SubmitAsync("a", Ok);
-            crashed = CopyOnDisk(path);
-        }
-
-        byte[] left = File.ReadAllBytes(crashed);
-        int data = DataLength(left);
-        byte[] torn = Encoding.UTF8.GetBytes("{\"key\":\"b\",\"state\":\"sent\",\"ti");
-        Array.Copy(torn, 0, left, data, torn.Length);
-        File.WriteAllBytes(crashed, left);
+        string crashed = await LeftByACrash(journal => journal.SubmitAsync("a", Ok));
+        WriteIntoTheZeros(crashed, 0, "{\"key\":\"b\",\"state\":\"sent\",\"ti");
 
         using (var rerun = Open(crashed))
         {
