@@ -94,7 +94,7 @@ namespace AosMail.Engine
     /// memory a key is kept as a fixed-size hash, so a row costs the same whatever its key's length.
     /// While open, the file keeps a region of zeros ahead of its lines, written and flushed once per
     /// <see cref="PreallocationBytes"/>, so that a flush writes the lines' bytes into space the file
-    /// already has and no file size or allocation with them (on ext4 that halves an fsync). Replay
+    /// already has and no file size or allocation with them (on ext4, about a third less per fsync). Replay
     /// stops at the first NUL, so the zeros a crash leaves are no line; a clean close cuts them off,
     /// and opening to write cuts them before the first new line.
     /// </remarks>
@@ -164,6 +164,7 @@ namespace AosMail.Engine
 
         /// <summary>Cleared once zeros could not be written ahead (a full disk): lines are then appended to the file's end.</summary>
         private bool _preallocate = true;
+
         private int _flushes;
         private int _sent;
         private int _skipped;
