@@ -8,6 +8,9 @@
 #   a server 50 ms away, -ThrottleLimit 16       >= 0.95x the run without a journal
 #   100,000 journaled rows (-ThrottleLimit 16)   the heap held at the end of the run (every key
 #                                                recorded, the journal still open) <= 64 MB above before
+#   the flush alone, appended vs into room       (no target: the disk's figure) what a line's flush costs
+#                                                on this disk when the file grows with it, over the same
+#                                                into zeros written ahead (the room the journal keeps)
 $journalFolder = Join-Path (Split-Path $PSScriptRoot) 'out/bench-journal'
 $null = New-Item -ItemType Directory -Force $journalFolder
 $journalRounds = if ($Smoke) { 1 } else { 6 }
@@ -84,3 +87,20 @@ $journalLines = [IO.File]::ReadLines($path) | Measure-Object | ForEach-Object Co
 Remove-Item -LiteralPath $path, $journalCsv -ErrorAction Ignore
 Add-Result "journal: heap of $journalRows rows" (($heapAtEnd - $heapBefore) / 1MB) 'MB' '<=' 64 `
     ("{0:N0} -> {1:N0} MB (GC heap, when the last result came out); {2:N0} rows/s with -ThrottleLimit 16 on loopback; {3:N0} journal lines" -f ($heapBefore / 1MB), ($heapAtEnd / 1MB), ($journalRows / $seconds), $journalLines)
+
+# The flush alone (bench/JournalFlush.cs): paired blocks of 200 lines, appended and into room, their
+# order turning each block, 0.3 ms of CPU between flushes (a loopback request). What the room saves
+# is the disk's doing, so no target: it tells whether the room is worth keeping on this disk.
+Add-Type -Path (Join-Path $PSScriptRoot 'JournalFlush.cs')
+$flushPath = Join-Path $journalFolder 'flush.bin'
+$flushBlocks = if ($Smoke) { 2 } else { 20 }
+$null = [AosJournalFlushBench]::MedianFlushMilliseconds($flushPath, 50, $true, 300)
+$appended = [System.Collections.Generic.List[double]]::new(); $intoRoom = [System.Collections.Generic.List[double]]::new()
+foreach ($block in 1..$flushBlocks) {
+    foreach ($room in $(if ($block % 2) { $false, $true } else { $true, $false })) {
+        $flush = [AosJournalFlushBench]::MedianFlushMilliseconds($flushPath, 200, $room, 300)
+        if ($room) { $intoRoom.Add($flush) } else { $appended.Add($flush) }
+    }
+}
+Add-Result 'journal: flush appended / into room' @(0..($flushBlocks - 1) | ForEach-Object { $appended[$_] / $intoRoom[$_] }) 'x' '' 0 `
+    ('median of {0} paired blocks of 200 flushes, each block by its median flush; a flush {1:N3} ms appended, {2:N3} ms into room' -f $flushBlocks, (Get-Median $appended), (Get-Median $intoRoom))

@@ -383,9 +383,11 @@ Set-Content -LiteralPath $ErrorFile -Value @($failed | ForEach-Object { '{0}{1}{
         }
 
         function Get-JournalState {
-            # The last state of each key, replayed the way the module does it.
+            # The last state of each key, replayed the way the module does it: the lines end at the
+            # first NUL, where the room of zeros a journal keeps while open (and a kill leaves) begins.
             $state = @{}
-            $lines = @(Get-Content -LiteralPath $KillJournal | Select-Object -Skip 1)
+            $text = [IO.File]::ReadAllText($KillJournal)
+            $lines = @(($text -split "`0", 2)[0] -split "`n" | Where-Object { $_ } | Select-Object -Skip 1)
             foreach ($record in ('[' + ($lines -join ',') + ']' | ConvertFrom-Json -DateKind String)) {
                 $state[$record.key] = $record.state
             }
@@ -432,6 +434,7 @@ Set-Content -LiteralPath $ErrorFile -Value @($failed | ForEach-Object { '{0}{1}{
             & kill -9 $task.Id
             $null = Wait-ChildPwsh $task
             $task.ExitCode | Should -Be 137 -Because 'kill -9 ended the task (128 + SIGKILL)'
+            [IO.File]::ReadAllBytes($KillJournal)[-1] | Should -Be 0 -Because 'a journal keeps zeros ahead of its lines while open, and a kill leaves them'
 
             $heldRow = $null
             if ($held) {
@@ -467,6 +470,7 @@ Set-Content -LiteralPath $ErrorFile -Value @($failed | ForEach-Object { '{0}{1}{
         $final = Start-Task
         $null = Wait-ChildPwsh $final
         $final.ExitCode | Should -Be 0
+        [Array]::IndexOf([IO.File]::ReadAllBytes($KillJournal), [byte]0) | Should -Be -1 -Because 'a journal closed by its command is its lines only, the zeros the kills left cut off'
         $reported = @(Get-Content -LiteralPath $final.ErrorFile | Where-Object { $_ })
         $state = Get-JournalState
         $delivered = Get-Delivered

@@ -92,6 +92,11 @@ namespace AosMail.Engine
     /// row's pending line, or <see cref="CommitAsync"/>), so rows sent one at a time cost one flush
     /// each; its result says when the line is on disk (<see cref="AosSubmitResult.AwaitsRecord"/>). In
     /// memory a key is kept as a fixed-size hash, so a row costs the same whatever its key's length.
+    /// While open, the file keeps a region of zeros ahead of its lines, written and flushed once per
+    /// <see cref="PreallocationBytes"/>, so that a flush writes the lines' bytes into space the file
+    /// already has and no file size or allocation with them (on ext4, about a third less per fsync). Replay
+    /// stops at the first NUL, so the zeros a crash leaves are no line; a clean close cuts them off,
+    /// and opening to write cuts them before the first new line.
     /// </remarks>
     public sealed class AosSendJournal : IDisposable
     {
@@ -125,6 +130,15 @@ namespace AosMail.Engine
         /// </summary>
         public const long MaxFileBytes = 256L * 1024 * 1024;
 
+        /// <summary>
+        /// How much room of zeros is written ahead of the lines at a time: a few thousand rows' lines,
+        /// so the one flush that also carries the zeros comes rarely, and at most this much is left
+        /// after the lines when a process dies.
+        /// </summary>
+        internal const int PreallocationBytes = 1024 * 1024;
+
+        private static readonly byte[] Zeros = new byte[64 * 1024];
+
         /// <summary>Distinct answers and error ids kept as one string each (a run's answers are nearly all "OK").</summary>
         private const int MaxPooledTexts = 1024;
 
@@ -144,6 +158,13 @@ namespace AosMail.Engine
         private bool _flushWanted;
         private bool _disposed;
         private long _length;
+
+        /// <summary>Where the zeros written ahead of the lines end (the file's length while open): at <see cref="_length"/> when none are.</summary>
+        private long _allocated;
+
+        /// <summary>Cleared once zeros could not be written ahead (a full disk): lines are then appended to the file's end.</summary>
+        private bool _preallocate = true;
+
         private int _flushes;
         private int _sent;
         private int _skipped;
@@ -159,6 +180,7 @@ namespace AosMail.Engine
             _texts = replayed.Texts;
             _recordedKeys = replayed.Records.Count;
             _length = file?.Length ?? 0;
+            _allocated = _length;
             DroppedIncompleteLine = replayed.Dropped;
             IsReadOnly = readOnly;
         }
@@ -487,6 +509,8 @@ namespace AosMail.Engine
             lock (_fileGate)
             {
                 _disposed = true;
+                // A closed journal is its lines only; a cut that fails leaves zeros that a reader stops at.
+                if (_file != null && _allocated > _length) TryCutBack(_file, _length);
                 Close(_file);
             }
         }
@@ -679,6 +703,7 @@ namespace AosMail.Engine
                 try
                 {
                     if (_disposed) throw new ObjectDisposedException(Path, "The journal was closed.");
+                    if (_length + bytes.Length > _allocated) Preallocate(_length + bytes.Length);
                     _file!.Write(bytes, 0, bytes.Length);
                     FlushToDisk(_file);
                     _length += bytes.Length;
@@ -700,6 +725,38 @@ namespace AosMail.Engine
                     }
                 }
             }
+        }
+
+        /// <summary>
+        /// Writes zeros from the end of the room to <see cref="PreallocationBytes"/> past
+        /// <paramref name="needed"/>, to go to disk with the batch's flush, and leaves the file's
+        /// position at the end of the lines. Zeros that cannot be written (a full disk) are cut off
+        /// again, and the lines are appended from then on as they would be without them.
+        /// </summary>
+        private void Preallocate(long needed)
+        {
+            var file = _file!;
+            if (_preallocate)
+            {
+                long end = needed + PreallocationBytes;
+                try
+                {
+                    file.Seek(_allocated, SeekOrigin.Begin);
+                    for (long at = _allocated; at < end; at += Zeros.Length)
+                    {
+                        file.Write(Zeros, 0, (int)Math.Min(Zeros.Length, end - at));
+                    }
+
+                    _allocated = end;
+                }
+                catch (IOException)
+                {
+                    _preallocate = false;
+                    TryCutBack(file, _allocated);
+                }
+            }
+
+            file.Seek(_length, SeekOrigin.Begin);
         }
 
         private static void TryCutBack(FileStream file, long length)
@@ -820,7 +877,8 @@ namespace AosMail.Engine
         /// at a time. An incomplete last line (no line break, or not a record) is what a crash during
         /// a write leaves, and is dropped; so is a first line that is an incomplete header of this
         /// very journal. Any other bad line, or a first line that is not this journal's header, is
-        /// an error: the file is left as it is.
+        /// an error: the file is left as it is. The lines end at the first NUL: what follows it is the
+        /// room of zeros an open journal keeps (left by a crash) and what was never flushed into it.
         /// </summary>
         private static Replayed Replay(string path, FileStream file, Dictionary<string, string?> expected)
         {
@@ -840,7 +898,8 @@ namespace AosMail.Engine
 
                 if (!reader.Complete)
                 {
-                    if (number == 1 && !IsTornHeader(reader, expected))
+                    // The header is on disk before any zeros are written, so a first line cut off by zeros is no header of this journal.
+                    if (number == 1 && (reader.ReachedZeros || !IsTornHeader(reader, expected)))
                     {
                         throw NotAJournal(path, "its first line is not an AosMail journal header");
                     }
@@ -862,6 +921,12 @@ namespace AosMail.Engine
                 }
 
                 replayed.GoodLength = reader.Start + reader.Length;
+            }
+
+            if (number == 0 && reader.ReachedZeros)
+            {
+                // This journal writes its header before any zeros: a file that starts with one is something else.
+                throw NotAJournal(path, "its first line is not an AosMail journal header");
             }
 
             if (badLine != 0)
@@ -1087,7 +1152,11 @@ namespace AosMail.Engine
             public override int GetHashCode() => (int)_a ^ (int)(_a >> 32);
         }
 
-        /// <summary>The lines of a file, read a block at a time; a line is its bytes without the line break.</summary>
+        /// <summary>
+        /// The lines of a file, read a block at a time; a line is its bytes without the line break.
+        /// The file's data ends at its first NUL, where the zeros kept ahead of the lines begin (a
+        /// record has none: JSON writes a NUL in a value as <c>\u0000</c>).
+        /// </summary>
         private sealed class LineReader
         {
             private readonly Stream _stream;
@@ -1098,6 +1167,9 @@ namespace AosMail.Engine
             private bool _end;
 
             public LineReader(Stream stream) => _stream = stream;
+
+            /// <summary>The data ended at a NUL (the zeros ahead of the lines), not at the file's end.</summary>
+            public bool ReachedZeros { get; private set; }
 
             public byte[] Buffer => _buffer;
 
@@ -1176,7 +1248,14 @@ namespace AosMail.Engine
                 _next = 0;
                 Offset = 0;
                 int read = _stream.Read(_buffer, _filled, _buffer.Length - _filled);
-                if (read == 0) _end = true;
+                int zero = read == 0 ? -1 : Array.IndexOf(_buffer, (byte)0, _filled, read);
+                if (zero >= 0)
+                {
+                    ReachedZeros = true;
+                    _end = true;
+                    _filled = zero;
+                }
+                else if (read == 0) _end = true;
                 else _filled += read;
             }
         }

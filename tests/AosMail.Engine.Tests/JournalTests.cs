@@ -57,7 +57,49 @@ public sealed class JournalTests : IDisposable
         return text;
     }
 
-    private static string[] Lines(string text) => text.Split(new[] { '\n' }, StringSplitOptions.RemoveEmptyEntries);
+    /// <summary>The lines of a journal's text: up to its first NUL, where the room of zeros an open journal keeps begins.</summary>
+    private static string[] Lines(string text)
+    {
+        int zeros = text.IndexOf('\0');
+        return (zeros < 0 ? text : text.Substring(0, zeros)).Split(new[] { '\n' }, StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    /// <summary>What a process that dies now leaves on disk: a copy of the open journal's file, taken without its lock (cp).</summary>
+    private string CopyOnDisk(string path)
+    {
+        string copy = NewPath();
+        using var cp = Process.Start(new ProcessStartInfo("cp", "\"" + path + "\" \"" + copy + "\"") { UseShellExecute = false })!;
+        cp.WaitForExit();
+        Assert.Equal(0, cp.ExitCode);
+        return copy;
+    }
+
+    /// <summary>The file a journal leaves when its process dies once <paramref name="rows"/> are done (a copy of it taken then).</summary>
+    private async Task<string> LeftByACrash(Func<AosSendJournal, Task> rows)
+    {
+        string path = NewPath();
+        using var journal = Open(path);
+        await rows(journal);
+        return CopyOnDisk(path);
+    }
+
+    /// <summary>Writes <paramref name="text"/> into the zeros of a journal's file, <paramref name="gap"/> bytes after its lines; returns the file's bytes then.</summary>
+    private static byte[] WriteIntoTheZeros(string path, int gap, string text)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        byte[] written = Encoding.UTF8.GetBytes(text);
+        Assert.True(bytes.Length > DataLength(bytes) + gap + written.Length, "room of zeros after the lines");
+        Array.Copy(written, 0, bytes, DataLength(bytes) + gap, written.Length);
+        File.WriteAllBytes(path, bytes);
+        return bytes;
+    }
+
+    /// <summary>Where the journal's lines end in its bytes: at the first NUL, else at the end.</summary>
+    private static int DataLength(byte[] bytes)
+    {
+        int zero = Array.IndexOf(bytes, (byte)0);
+        return zero < 0 ? bytes.Length : zero;
+    }
 
     [Fact]
     public void JsonLinesRoundTripEscapes()
@@ -286,7 +328,7 @@ public sealed class JournalTests : IDisposable
     [Theory]
     [InlineData("{\"key\":\"b\",\"sta")]
     [InlineData("{\"key\":\"b\",\"state\":\"sent\",\"time\":\"2026-01-01T00:00:00.000Z\",\"answ")]
-    [InlineData("\0\0\0\0\0\0")]
+    [InlineData("{\"key\":\"b\",\"sta\0\0\0\0\0\0")]
     [InlineData("{\"key\":\"b\",\"sta\n")]
     public async Task IncompleteLastLineIsDroppedAndTheJournalGoesOn(string torn)
     {
@@ -309,6 +351,97 @@ public sealed class JournalTests : IDisposable
             Assert.False(last.DroppedIncompleteLine);
             Assert.Equal(AosJournalVerdict.AlreadySent, last.Admit("b", false, out _));
         }
+    }
+
+    [Fact]
+    public async Task AnOpenJournalKeepsZerosAheadOfItsLinesSoAFlushDoesNotGrowTheFile()
+    {
+        string path = NewPath();
+        using (var journal = Open(path))
+        {
+            await journal.SubmitAsync("row-1", Ok);
+            long length = new FileInfo(path).Length;
+            byte[] first = File.ReadAllBytes(CopyOnDisk(path));
+            int data = DataLength(first);
+            Assert.True(length >= data + AosSendJournal.PreallocationBytes / 2, "room of zeros ahead of the lines: " + length + " bytes for " + data);
+            Assert.All(first.Skip(data), b => Assert.Equal(0, b));
+
+            for (int i = 2; i <= 20; i++) await journal.SubmitAsync("row-" + i, Ok);
+            Assert.Equal(length, new FileInfo(path).Length);
+            Assert.Equal(41, Lines(ReadOnDisk(path)).Length);
+        }
+
+        // Closed: the lines only, as a journal without the room would be.
+        byte[] closed = File.ReadAllBytes(path);
+        Assert.Equal(closed.Length, DataLength(closed));
+        Assert.Equal((byte)'\n', closed[closed.Length - 1]);
+        Assert.Equal(41, File.ReadAllLines(path).Length);
+        Assert.All(File.ReadAllLines(path), line => AosJournalJson.Read(line));
+    }
+
+    [Fact]
+    public async Task AJournalLeftWithItsZerosByACrashIsReadToItsLastLineAndContinuedThere()
+    {
+        string crashed = await LeftByACrash(async journal =>
+        {
+            await journal.SubmitAsync("a", Ok);
+            await journal.BeginAsync("b");
+        });
+
+        // Lines a crash never flushed, after the first NUL, are no records (a sent line of c here).
+        byte[] left = WriteIntoTheZeros(crashed, 10, "\n{\"key\":\"c\",\"state\":\"sent\",\"time\":\"2026-01-01T00:00:00.000Z\",\"answer\":\"OK\"}\n");
+
+        using (var preview = Open(crashed, readOnly: true))
+        {
+            Assert.False(preview.DroppedIncompleteLine);
+            Assert.Equal(2, preview.RecordedKeys);
+        }
+
+        Assert.Equal(left, File.ReadAllBytes(crashed));
+        using (var rerun = Open(crashed))
+        {
+            Assert.False(rerun.DroppedIncompleteLine, "zeros are no incomplete line");
+            Assert.Equal(AosJournalVerdict.AlreadySent, rerun.Admit("a", false, out _));
+            Assert.Equal(AosJournalVerdict.OutcomeUnknown, rerun.Admit("b", false, out _));
+            Assert.Equal(AosJournalVerdict.Send, rerun.Admit("c", false, out _));
+            await rerun.SubmitAsync("c", Ok);
+        }
+
+        // The next line follows the last one: the zeros and what lay in them are gone.
+        string[] lines = File.ReadAllLines(crashed);
+        Assert.Equal(new[] { "a pending", "a sent", "b pending", "c pending", "c sent" },
+            lines.Skip(1).Select(AosJournalJson.Read).Select(l => l["key"] + " " + l["state"]).ToArray());
+        Assert.Equal(File.ReadAllBytes(crashed).Length, DataLength(File.ReadAllBytes(crashed)));
+    }
+
+    [Fact]
+    public async Task ALineTornBeforeTheZerosIsDroppedAndOverwritten()
+    {
+        string crashed = await LeftByACrash(journal => journal.SubmitAsync("a", Ok));
+        WriteIntoTheZeros(crashed, 0, "{\"key\":\"b\",\"state\":\"sent\",\"ti");
+
+        using (var rerun = Open(crashed))
+        {
+            Assert.True(rerun.DroppedIncompleteLine);
+            Assert.Equal(AosJournalVerdict.Send, rerun.Admit("b", false, out _));
+            await rerun.SubmitAsync("b", Ok);
+        }
+
+        string[] lines = File.ReadAllLines(crashed);
+        Assert.Equal(5, lines.Length);
+        Assert.All(lines, line => AosJournalJson.Read(line));
+        Assert.Equal("sent", AosJournalJson.Read(lines[4])["state"]);
+    }
+
+    [Fact]
+    public void AFileThatStartsWithZerosIsNotAJournal()
+    {
+        string path = NewPath();
+        byte[] content = new byte[3 * 65536];
+        Encoding.UTF8.GetBytes("{\"journal\":\"AosMail send journal\"}\n").CopyTo(content, 100);
+        File.WriteAllBytes(path, content);
+        Assert.Equal(AosErrorIds.JournalCorrupt, Assert.Throws<AosException>(() => Open(path)).ErrorId);
+        Assert.Equal(content, File.ReadAllBytes(path));
     }
 
     [Fact]
