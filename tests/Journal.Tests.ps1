@@ -338,7 +338,11 @@ Describe 'Send journal across kill -9' {
     # wherever the free-running task is (between rows, in a journal write, after an answer).
     # 6 kills by default, 2 of each kind; AOS_JOURNAL_KILLS=20 is the long form (300 rows).
     BeforeAll {
-        Reset-Sandbox
+        # Every request takes 20 ms: a kill point is found by polling the spool every 10 ms, and a
+        # task sending at loopback speed (well under a millisecond a row) could otherwise finish its
+        # rows between a poll and the kill.
+        function Reset-KillSandbox { Reset-Sandbox; $null = Set-SandboxOption -LatencyMs 20 }
+        Reset-KillSandbox
         $script:KillCount = if ($env:AOS_JOURNAL_KILLS) { [int]$env:AOS_JOURNAL_KILLS } else { 6 }
         $script:Rows = 15 * $KillCount
         $script:Csv = Join-Path $TestDrive 'notices.csv'
@@ -421,13 +425,14 @@ Set-Content -LiteralPath $ErrorFile -Value @($failed | ForEach-Object { '{0}{1}{
             $held = $null
             if ($kind -eq 'before acting') {
                 Add-SandboxFault -Command sdmailact -Action delay -DelayMs 5000
-                Wait-Until { @(Get-SandboxRequest -Command sdmailact | Where-Object { $_.Fault -eq 'delay' -and $_.Outcome -eq 'pending' }).Count -gt 0 } $task 'a request was held'
+                # Its fields too: the sandbox takes a fault as a request arrives, before it reads the body.
+                Wait-Until { @(Get-SandboxRequest -Command sdmailact | Where-Object { $_.Fault -eq 'delay' -and $_.Outcome -eq 'pending' -and (Get-RowId $_) }).Count -gt 0 } $task 'a request was held'
                 $held = @(Get-SandboxRequest -Command sdmailact | Where-Object Fault -EQ 'delay')[0]
             }
             elseif ($kind -eq 'after acting') {
                 # "OK" one byte every 5 s: the server has stored the mail before the first byte.
                 Add-SandboxFault -Command sdmailact -Action trickle -DelayMs 5000
-                Wait-Until { @(Get-SandboxRequest -Command sdmailact | Where-Object { $_.Fault -eq 'trickle' -and $_.Outcome -eq 'pending' }).Count -gt 0 } $task 'an answer trickled'
+                Wait-Until { @(Get-SandboxRequest -Command sdmailact | Where-Object { $_.Fault -eq 'trickle' -and $_.Outcome -eq 'pending' -and (Get-RowId $_) }).Count -gt 0 } $task 'an answer trickled'
                 $held = @(Get-SandboxRequest -Command sdmailact | Where-Object Fault -EQ 'trickle')[0]
                 Wait-Until { (Get-Delivered)[(Get-RowId $held)] -eq 1 } $task 'the server stored the held row'
             }
@@ -518,7 +523,7 @@ Set-Content -LiteralPath $ErrorFile -Value @($failed | ForEach-Object { '{0}{1}{
     It 'with -KeepCopy, settles every row a kill left open against the Outbox: after the reruns none is unknown and each arrived exactly once' {
         # The same kills as above, with a journal and a sandbox of its own; each run keeps copies, so
         # the next run looks for an open row's copy instead of reporting it.
-        Reset-Sandbox
+        Reset-KillSandbox
         $script:KillJournal = Join-Path $TestDrive 'notices-keepcopy.jsonl'
         $kills = [System.Collections.Generic.List[object]]::new()
         for ($k = 1; $k -le $KillCount; $k++) {

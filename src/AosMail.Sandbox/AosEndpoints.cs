@@ -101,11 +101,8 @@ public static class AosEndpoints
             }
 
             await Task.Delay(latency - latency / 2, context.RequestAborted);
-            // Recorded before the answer goes out: a client that has read it may ask for this record
-            // at once, and must not find it still pending (a drop while writing records over it).
-            record.Status = answer.Status;
-            record.Outcome = answer.Outcome;
-            if (!await WriteAsync(context, answer, fault))
+            var written = answer;
+            if (!await WriteAsync(context, answer, fault, () => { record.Status = written.Status; record.Outcome = written.Outcome; }))
             {
                 Drop(context, record, "fault:dropMidAnswer");
                 return;
@@ -245,7 +242,12 @@ public static class AosEndpoints
     /// writes one byte every delayMs; dropMidAnswer writes the first half and returns false (the
     /// caller then drops the connection).
     /// </summary>
-    private static async Task<bool> WriteAsync(HttpContext context, AosAnswer answer, Fault? fault)
+    /// <param name="answered">
+    /// Called right before the answer's last bytes go out (never for an answer cut short): a
+    /// client that has read them may ask for the request's record at once and must not find it
+    /// pending, while a slow answer (trickle) reads as pending until its end.
+    /// </param>
+    private static async Task<bool> WriteAsync(HttpContext context, AosAnswer answer, Fault? fault, Action? answered = null)
     {
         var response = context.Response;
         var aborted = context.RequestAborted;
@@ -265,11 +267,13 @@ public static class AosEndpoints
             await response.Body.FlushAsync(aborted);
         }
         long sent = 0;
+        if (length == 0) answered?.Invoke();
         while (sent < stopAt)
         {
             var read = await body.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, stopAt - sent)), aborted);
             if (read == 0) break;
             if (trickle) await Task.Delay(fault!.DelayMs, aborted);
+            if (stopAt == length && sent + read == length) answered?.Invoke();
             await response.Body.WriteAsync(buffer.AsMemory(0, read), aborted);
             if (trickle) await response.Body.FlushAsync(aborted);
             sent += read;
