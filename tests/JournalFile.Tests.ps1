@@ -49,7 +49,8 @@ Describe 'Send journal: files that are not journals' {
         $journal = Join-Path $TestDrive 'big.jsonl'
         $null = New-Row E1 | Send-AosMessage -JournalPath $journal -JournalKey EmployeeId
         $file = [IO.File]::Open($journal, 'Open', 'ReadWrite')
-        try { $file.SetLength(256MB + 1) } finally { $file.Dispose() }   # sparse: no disk used
+        # Sparse (no disk used), with text past the limit: a zero tail there would be a crashed journal's room.
+        try { $file.SetLength(256MB + 1); $file.Seek(256MB, 'Begin'); $file.WriteByte(120) } finally { $file.Dispose() }
         Clear-SandboxRequest
         $result = Invoke-Captured { New-Row E2 2 | Send-AosMessage -JournalPath $journal -JournalKey EmployeeId }
         Assert-OneError $result AosJournalTooLarge InvalidData -MessageLike "The file '$journal' (268,435,457 bytes) is larger than a send journal may be (256 MB*"

@@ -261,7 +261,7 @@ namespace AosMail.Engine
                     throw NotRegular();
                 }
 
-                if (file != null && file.Length > MaxFileBytes)
+                if (file != null && file.Length > MaxFileBytes && !EndsWithin(file, MaxFileBytes))
                 {
                     throw new AosException(AosErrorIds.JournalTooLarge, AosErrorCategory.InvalidData,
                         "The file '" + path + "' (" + file.Length.ToString("N0", CultureInfo.InvariantCulture) + " bytes) is larger than a send journal may be ("
@@ -757,6 +757,19 @@ namespace AosMail.Engine
             }
 
             file.Seek(_length, SeekOrigin.Begin);
+        }
+
+        /// <summary>
+        /// Whether the file's lines end by <paramref name="limit"/>: a journal a process left open
+        /// (a crash) is longer than its lines by its room of zeros, and its lines end at the first
+        /// NUL, so a NUL at the limit says they do.
+        /// </summary>
+        private static bool EndsWithin(FileStream file, long limit)
+        {
+            file.Seek(limit, SeekOrigin.Begin);
+            bool ends = file.ReadByte() == 0;
+            file.Seek(0, SeekOrigin.Begin);
+            return ends;
         }
 
         private static void TryCutBack(FileStream file, long length)

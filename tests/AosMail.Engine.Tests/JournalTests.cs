@@ -723,6 +723,25 @@ public sealed class JournalTests : IDisposable
     }
 
     [Fact]
+    public async Task AJournalWhoseZerosReachPastTheLimitIsOpenedAndCut()
+    {
+        // A crash leaves the room of zeros after the lines; the lines, not the zeros, count against the limit.
+        string path = await JournalWithRowASent();
+        long lines = new FileInfo(path).Length;
+        using (var file = new FileStream(path, FileMode.Open))
+        {
+            file.SetLength(AosSendJournal.MaxFileBytes + 1);   // sparse zeros: costs no disk
+        }
+
+        using (var journal = Open(path))
+        {
+            Assert.Equal(AosJournalVerdict.AlreadySent, journal.Admit("a", retryUnknown: false, out _));
+        }
+
+        Assert.Equal(lines, new FileInfo(path).Length);
+    }
+
+    [Fact]
     public async Task AnOversizeFileIsRefusedUnchanged()
     {
         string path = await JournalWithRowASent();
@@ -730,6 +749,8 @@ public sealed class JournalTests : IDisposable
         using (var file = new FileStream(path, FileMode.Open))
         {
             file.SetLength(limit + 1);   // sparse: costs no disk
+            file.Seek(limit, SeekOrigin.Begin);
+            file.WriteByte((byte)'x');   // not a zero tail: text past the limit
         }
 
         var error = Assert.Throws<AosException>(() => Open(path));
