@@ -71,7 +71,7 @@ namespace AosMail.Engine
                 {
                     if (form == null)
                     {
-                        target.Write(text, 0, Layout(raw, read, text));
+                        target.Write(text, 0, Layout(raw, 0, read, text));
                         continue;
                     }
 
@@ -79,9 +79,7 @@ namespace AosMail.Engine
                     if (lines > 0) form.WriteEncoded(text, FormLines(raw, lines, text));
                     if (read > lines * LineBytes)
                     {
-                        int rest = read - lines * LineBytes;
-                        Buffer.BlockCopy(raw, lines * LineBytes, raw, 0, rest);
-                        form.Write(text, 0, Layout(raw, rest, text));
+                        form.Write(text, 0, Layout(raw, lines * LineBytes, read - lines * LineBytes, text));
                     }
                 }
             }
@@ -109,7 +107,7 @@ namespace AosMail.Engine
                 {
                     if (form == null)
                     {
-                        await target.WriteAsync(text, 0, Layout(raw, read, text), cancellationToken).ConfigureAwait(false);
+                        await target.WriteAsync(text, 0, Layout(raw, 0, read, text), cancellationToken).ConfigureAwait(false);
                         continue;
                     }
 
@@ -117,9 +115,7 @@ namespace AosMail.Engine
                     if (lines > 0) await form.WriteEncodedAsync(text, FormLines(raw, lines, text), cancellationToken).ConfigureAwait(false);
                     if (read > lines * LineBytes)
                     {
-                        int rest = read - lines * LineBytes;
-                        Buffer.BlockCopy(raw, lines * LineBytes, raw, 0, rest);
-                        await form.WriteAsync(text, 0, Layout(raw, rest, text), cancellationToken).ConfigureAwait(false);
+                        await form.WriteAsync(text, 0, Layout(raw, lines * LineBytes, read - lines * LineBytes, text), cancellationToken).ConfigureAwait(false);
                     }
                 }
             }
@@ -445,13 +441,13 @@ namespace AosMail.Engine
             return used;
         }
 
-        /// <summary>Encodes <paramref name="count"/> bytes (whole lines but at the end) into <paramref name="text"/>; returns the bytes of text.</summary>
+        /// <summary>Encodes <paramref name="count"/> bytes from <paramref name="offset"/> (whole lines but at the end) into <paramref name="text"/>; returns the bytes of text.</summary>
         [MethodImpl(Hot)]
-        private static int Layout(byte[] raw, int count, byte[] text)
+        private static int Layout(byte[] raw, int offset, int count, byte[] text)
         {
             // One call over the chunk (the encoder's vector loop then runs long), then the lines are
             // spread out from the back, so each moves only to a later place in the same buffer.
-            Base64Text.EncodeToUtf8(new ReadOnlySpan<byte>(raw, 0, count), text, out _, out int encoded);
+            Base64Text.EncodeToUtf8(new ReadOnlySpan<byte>(raw, offset, count), text, out _, out int encoded);
             int lines = (encoded + LineChars - 1) / LineChars;
             int last = encoded - (lines - 1) * LineChars;
             var span = new Span<byte>(text);
