@@ -178,6 +178,8 @@ public static class AosBenchHelper
                 written += count;
             }
             output.Write(tail, 0, tail.Length);
+            // On disk before any send is measured: no write-back runs under one.
+            output.Flush(flushToDisk: true);
         }
     }
 }
