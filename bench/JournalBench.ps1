@@ -4,7 +4,8 @@
 # /dev/shm, which may be RAM): each row's pending line is on disk before its request and its sent
 # line before its result, and rows in flight together share flushes (group commit). Paired rounds
 # of the same rows without and with a new journal, their order turning each round:
-#   loopback, one row at a time                  >= 0.6x the run without a journal
+#   loopback, one row at a time                  >= 0.6x the run without a journal (and, no target, the
+#                                                same with the journal on tmpfs: the journal less the disk)
 #   a server 50 ms away, -ThrottleLimit 16       >= 0.95x the run without a journal
 #   100,000 journaled rows (-ThrottleLimit 16)   the heap held at the end of the run (every key
 #                                                recorded, the journal still open) <= 64 MB above before
@@ -15,11 +16,11 @@ $journalFolder = Join-Path (Split-Path $PSScriptRoot) 'out/bench-journal'
 $null = New-Item -ItemType Directory -Force $journalFolder
 $journalRounds = if ($Smoke) { 1 } else { 6 }
 
-function Measure-JournalRun([string] $Base, [string] $Csv, [int] $Count, [int] $ThrottleLimit, [switch] $Journal) {
+function Measure-JournalRun([string] $Base, [string] $Csv, [int] $Count, [int] $ThrottleLimit, [switch] $Journal, [string] $Folder = $journalFolder) {
     Reset-Sandbox
     [GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()
     $session = New-AosSession -Server $Base -Credential $credential -AllowUnencryptedAuthentication
-    $path = Join-Path $journalFolder ([guid]::NewGuid().ToString('n') + '.jsonl')
+    $path = Join-Path $Folder ([guid]::NewGuid().ToString('n') + '.jsonl')
     $journalArgument = if ($Journal) { @{ JournalPath = $path } } else { @{} }
     $seconds = (Measure-Command { Import-Csv -LiteralPath $Csv | Send-AosMessage -Session $session -ThrottleLimit $ThrottleLimit @journalArgument }).TotalSeconds
     $null = Assert-Sent $Count "the run $(if ($Journal) { 'with' } else { 'without' }) a journal"
@@ -30,12 +31,12 @@ function Measure-JournalRun([string] $Base, [string] $Csv, [int] $Count, [int] $
 }
 
 # Paired rounds: the ratios of (time without) / (time with), the order turning each round.
-function Measure-JournalRatio([string] $Base, [string] $Csv, [int] $Count, [int] $ThrottleLimit) {
-    $null = Measure-JournalRun $Base $Csv $Count $ThrottleLimit; $null = Measure-JournalRun $Base $Csv $Count $ThrottleLimit -Journal   # warm
+function Measure-JournalRatio([string] $Base, [string] $Csv, [int] $Count, [int] $ThrottleLimit, [string] $Folder = $journalFolder) {
+    $null = Measure-JournalRun $Base $Csv $Count $ThrottleLimit; $null = Measure-JournalRun $Base $Csv $Count $ThrottleLimit -Journal -Folder $Folder   # warm
     $without = [System.Collections.Generic.List[double]]::new(); $with = [System.Collections.Generic.List[double]]::new()
     foreach ($round in 1..$journalRounds) {
-        if ($round % 2) { $without.Add((Measure-JournalRun $Base $Csv $Count $ThrottleLimit)); $with.Add((Measure-JournalRun $Base $Csv $Count $ThrottleLimit -Journal)) }
-        else { $with.Add((Measure-JournalRun $Base $Csv $Count $ThrottleLimit -Journal)); $without.Add((Measure-JournalRun $Base $Csv $Count $ThrottleLimit)) }
+        if ($round % 2) { $without.Add((Measure-JournalRun $Base $Csv $Count $ThrottleLimit)); $with.Add((Measure-JournalRun $Base $Csv $Count $ThrottleLimit -Journal -Folder $Folder)) }
+        else { $with.Add((Measure-JournalRun $Base $Csv $Count $ThrottleLimit -Journal -Folder $Folder)); $without.Add((Measure-JournalRun $Base $Csv $Count $ThrottleLimit)) }
     }
     [pscustomobject]@{
         Ratios = @(0..($journalRounds - 1) | ForEach-Object { $without[$_] / $with[$_] })
@@ -46,6 +47,17 @@ function Measure-JournalRatio([string] $Base, [string] $Csv, [int] $Count, [int]
 $nearBase = $env:AOS_SANDBOX_URI
 $sequential = Measure-JournalRatio $nearBase $csv $messages 1
 Add-Result 'journal: loopback sequential' $sequential.Ratios 'x' '>=' 0.6 "median of $journalRounds paired rounds of $messages rows; $($sequential.Rates)"
+# The same with the journal on tmpfs, where a flush is free: the journal's own work, so that the
+# figure above, less this, is the disk's flush (one a row, on the row's path).
+if ($IsLinux -and (Test-Path -LiteralPath /dev/shm -PathType Container)) {
+    $memoryFolder = Join-Path /dev/shm ('aos-bench-journal-' + [guid]::NewGuid().ToString('n'))
+    $null = New-Item -ItemType Directory -Force $memoryFolder
+    try {
+        $onTmpfs = Measure-JournalRatio $nearBase $csv $messages 1 -Folder $memoryFolder
+        Add-Result 'journal: loopback sequential, tmpfs' $onTmpfs.Ratios 'x' '' 0 "median of $journalRounds paired rounds of $messages rows, the journal on tmpfs, where a flush costs nothing; $($onTmpfs.Rates)"
+    }
+    finally { Remove-Item -Recurse -Force $memoryFolder -ErrorAction Ignore }
+}
 
 $journalFar = Start-AosSandbox -SandboxPath $SandboxPath -DataPath "$sandboxData-journal-far" -ArgumentList '--latency-ms', 50
 try {
