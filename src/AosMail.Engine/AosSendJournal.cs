@@ -226,8 +226,8 @@ namespace AosMail.Engine
             get { lock (_gate) return _queue.Count; }
         }
 
-        /// <summary>Puts written lines on disk; a test may wrap it to count, hold or fail flushes.</summary>
-        internal Action<FileStream> FlushToDisk { get; set; } = file => file.Flush(flushToDisk: true);
+        /// <summary>Puts written lines on disk (<see cref="AosFileSync.Data"/>); a test may wrap it to count, hold or fail flushes.</summary>
+        internal Action<FileStream> FlushToDisk { get; set; } = AosFileSync.Data;
 
         /// <summary>
         /// Opens (or creates) the journal for an account on a server, rows keyed by
