@@ -51,7 +51,10 @@ param(
     [Parameter(Mandatory)] [string] $SandboxPath,
     [switch] $Smoke,
     [string] $ResultPath,
-    [ValidateSet('all', 'journal', 'frameworkcheck', 'encode', 'body', 'settle')] [string] $Section = 'all'
+    [ValidateSet('all', 'journal', 'frameworkcheck', 'encode', 'body', 'settle')] [string] $Section = 'all',
+    # Where the journal section keeps its journals (default: out/, on the disk the bench runs from),
+    # to measure another file system's flush.
+    [string] $JournalFolder
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3

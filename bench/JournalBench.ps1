@@ -1,7 +1,7 @@
 # The journal section of bench/Bench.ps1 (dot-sourced there, in its scope: $sandbox, $credential,
-# $csv, $messages, $rows, $Smoke, $SandboxPath, $sandboxData, Add-Result, Assert-Sent).
+# $csv, $messages, $rows, $Smoke, $SandboxPath, $sandboxData, $JournalFolder, Add-Result, Assert-Sent).
 # Send-AosMessage -JournalPath with the journal on the disk the bench runs from (out/, never /tmp or
-# /dev/shm, which may be RAM): each row's pending line is on disk before its request and its sent
+# /dev/shm, which may be RAM; Bench.ps1 -JournalFolder puts it on another file system): each row's pending line is on disk before its request and its sent
 # line before its result, and rows in flight together share flushes (group commit). Paired rounds
 # of the same rows without and with a new journal, their order turning each round:
 #   loopback, one row at a time                  >= 0.6x the run without a journal (and, no target, the
@@ -12,7 +12,7 @@
 #   the flush alone, appended vs into room       (no target: the disk's figure) what a line's flush costs
 #                                                on this disk when the file grows with it, over the same
 #                                                into zeros written ahead (the room the journal keeps)
-$journalFolder = Join-Path (Split-Path $PSScriptRoot) 'out/bench-journal'
+$journalFolder = if ($JournalFolder) { Join-Path $JournalFolder 'bench-journal' } else { Join-Path (Split-Path $PSScriptRoot) 'out/bench-journal' }
 $null = New-Item -ItemType Directory -Force $journalFolder
 $journalRounds = if ($Smoke) { 1 } else { 6 }
 
@@ -116,3 +116,20 @@ foreach ($block in 1..$flushBlocks) {
 }
 Add-Result 'journal: flush appended / into room' @(0..($flushBlocks - 1) | ForEach-Object { $appended[$_] / $intoRoom[$_] }) 'x' '' 0 `
     ('median of {0} paired blocks of 200 flushes, each block by its median flush; a flush {1:N3} ms appended, {2:N3} ms into room' -f $flushBlocks, (Get-Median $appended), (Get-Median $intoRoom))
+
+# The same flush into room as fsync (FileStream's) and as fdatasync (the journal's on Linux,
+# AosFileSync), a 1 ms sleep between flushes (a thread waiting, as for its request in a run), paired
+# blocks in turning order, each by its mean flush (only some flushes carry a commit). No target:
+# where the file system has a journal of its own (ext4, XFS) fsync also commits the modification
+# time a write changes, which fdatasync leaves out.
+if ($IsLinux) {
+    $fsync = [System.Collections.Generic.List[double]]::new(); $fdatasync = [System.Collections.Generic.List[double]]::new()
+    foreach ($block in 1..$flushBlocks) {
+        foreach ($dataOnly in $(if ($block % 2) { $false, $true } else { $true, $false })) {
+            $flush = [AosJournalFlushBench]::MeanFlushMilliseconds($flushPath, 200, $true, 0, $dataOnly, 1)
+            if ($dataOnly) { $fdatasync.Add($flush) } else { $fsync.Add($flush) }
+        }
+    }
+    Add-Result 'journal: flush fsync / fdatasync' @(0..($flushBlocks - 1) | ForEach-Object { $fsync[$_] / $fdatasync[$_] }) 'x' '' 0 `
+        ('median of {0} paired blocks of 200 flushes into room, each block by its mean flush; a flush {1:N3} ms by fsync, {2:N3} ms by fdatasync; {3}' -f $flushBlocks, (Get-Median $fsync), (Get-Median $fdatasync), $journalFolder)
+}
