@@ -13,8 +13,8 @@ namespace AosMail.Engine
     /// <remarks>
     /// On Linux this is <c>fdatasync</c>: the file's bytes and what reading them back needs (its
     /// size, its blocks), but not its modification time, which every write changes. On a file
-    /// system with a journal (ext4, XFS) an <c>fsync</c> commits that time change, a journal
-    /// commit per flush; <c>fdatasync</c> skips it, and a flush costs about a third less (see
+    /// system with a journal (ext4, XFS) an <c>fsync</c> then commits that time change, a journal
+    /// commit for many of the flushes; <c>fdatasync</c> leaves it out (the bench's flush companion,
     /// docs/performance.md). Elsewhere, and where the C library has no <c>fdatasync</c> (a libc
     /// other than glibc), it is <see cref="FileStream.Flush(bool)"/>: <c>fsync</c>,
     /// <c>F_FULLFSYNC</c> on macOS, <c>FlushFileBuffers</c> on Windows.
