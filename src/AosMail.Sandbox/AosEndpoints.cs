@@ -101,8 +101,7 @@ public static class AosEndpoints
             }
 
             await Task.Delay(latency - latency / 2, context.RequestAborted);
-            var written = answer;
-            if (!await WriteAsync(context, answer, fault, () => { record.Status = written.Status; record.Outcome = written.Outcome; }))
+            if (!await WriteAsync(context, answer, fault, written => { record.Status = written.Status; record.Outcome = written.Outcome; }))
             {
                 Drop(context, record, "fault:dropMidAnswer");
                 return;
@@ -247,7 +246,7 @@ public static class AosEndpoints
     /// client that has read them may ask for the request's record at once and must not find it
     /// pending, while a slow answer (trickle) reads as pending until its end.
     /// </param>
-    private static async Task<bool> WriteAsync(HttpContext context, AosAnswer answer, Fault? fault, Action? answered = null)
+    private static async Task<bool> WriteAsync(HttpContext context, AosAnswer answer, Fault? fault, Action<AosAnswer>? answered = null)
     {
         var response = context.Response;
         var aborted = context.RequestAborted;
@@ -267,13 +266,13 @@ public static class AosEndpoints
             await response.Body.FlushAsync(aborted);
         }
         long sent = 0;
-        if (length == 0) answered?.Invoke();
+        if (length == 0) answered?.Invoke(answer);
         while (sent < stopAt)
         {
             var read = await body.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, stopAt - sent)), aborted);
             if (read == 0) break;
             if (trickle) await Task.Delay(fault!.DelayMs, aborted);
-            if (stopAt == length && sent + read == length) answered?.Invoke();
+            if (stopAt == length && sent + read == length) answered?.Invoke(answer);
             await response.Body.WriteAsync(buffer.AsMemory(0, read), aborted);
             if (trickle) await response.Body.FlushAsync(aborted);
             sent += read;
