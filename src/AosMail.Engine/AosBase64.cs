@@ -137,6 +137,86 @@ namespace AosMail.Engine
         public static long FormEncodedLength(Stream source, CancellationToken cancellationToken) =>
             FormEncodedLength(source, Vector.IsHardwareAccelerated, cancellationToken);
 
+        /// <summary>
+        /// As <see cref="FormEncodedLength(Stream, CancellationToken)"/>, for content that
+        /// <paramref name="reopen"/> can open a second time, from its start (a file): content of
+        /// <see cref="SplitBytes"/> or more is counted as two halves at once, the second through its
+        /// own reader on the thread pool. Each half reads and counts chunk by chunk on its own
+        /// thread, with no hand-off between them, so that on two cores the count takes less than one
+        /// read of the file: this pass comes before the request's first byte.
+        /// </summary>
+        public static long FormEncodedLength(Stream source, Func<Stream>? reopen, CancellationToken cancellationToken) =>
+            FormEncodedLength(source, reopen, Vector.IsHardwareAccelerated, SplitBytes, cancellationToken);
+
+        /// <summary>Content this long or longer is counted in two halves when it can be opened twice (below, a second thread gains nothing worth its start).</summary>
+        internal const long SplitBytes = 8L * CountChunkBytes;
+
+        /// <param name="splitBytes">The shortest content counted in halves (tests give less).</param>
+        internal static long FormEncodedLength(Stream source, Func<Stream>? reopen, bool vectors, long splitBytes, CancellationToken cancellationToken)
+        {
+            long start = source.Position;
+            long length = source.Length - start;
+            if (reopen == null || length < splitBytes) return FormEncodedLength(source, vectors, cancellationToken);
+
+            // Whole chunks in the first half: whole 3-byte groups, so the halves' counts add up.
+            long half = length / 2 / CountChunkBytes * CountChunkBytes;
+            using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                var second = Task.Run(() =>
+                {
+                    using (var reader = reopen())
+                    {
+                        reader.Seek(start + half, SeekOrigin.Begin);
+                        return CountRange(reader, long.MaxValue, vectors, stop.Token);
+                    }
+                });
+                try
+                {
+                    var first = CountRange(source, half, vectors, cancellationToken);
+                    var rest = second.GetAwaiter().GetResult();
+                    // A first half cut short (the file shrank) is no whole-group count; the length
+                    // is then wrong too, and the sending pass, which reads strictly, stops on it.
+                    return FormEncodedLength(first.Length + rest.Length, first.Wide + rest.Wide);
+                }
+                finally
+                {
+                    // The second half reads no further once this call has ended, however it ends.
+                    stop.Cancel();
+                    try
+                    {
+                        second.Wait();
+                    }
+                    catch (AggregateException)
+                    {
+                    }
+                }
+            }
+        }
+
+        /// <summary>Reads up to <paramref name="limit"/> bytes (a multiple of <see cref="CountChunkBytes"/>, or past the end) and counts their wide groups, chunk by chunk.</summary>
+        private static (long Length, long Wide) CountRange(Stream source, long limit, bool vectors, CancellationToken cancellationToken)
+        {
+            var buffer = ArrayPool<byte>.Shared.Rent(CountChunkBytes + 256);
+            try
+            {
+                long length = 0;
+                long wide = 0;
+                while (length < limit)
+                {
+                    int read = Fill(source, buffer, CountChunkBytes, cancellationToken);
+                    length += read;
+                    wide += CountChunk(buffer, read, vectors);
+                    if (read < CountChunkBytes) break;
+                }
+
+                return (length, wide);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+
         /// <param name="vectors">Count with <see cref="Vector{T}"/> (where the runtime makes it fast); else eight groups a word. Tests run both.</param>
         /// <remarks>
         /// Two buffers: while one chunk is counted on the thread pool the next is read, so counting

@@ -22,11 +22,14 @@ namespace AosMail.Engine
     {
         private readonly Stream _source;
         private readonly Stream? _output;
+        private readonly Func<Stream>? _reopen;
 
         /// <param name="source">The content, read from its start; not disposed with this.</param>
         /// <param name="output">The stream the entity is written into, when known.</param>
-        public AosBase64Content(Stream source, Stream? output)
+        /// <param name="reopen">Opens a second reader of the same content (a file), for counting it in halves (each reader is disposed once read).</param>
+        public AosBase64Content(Stream source, Stream? output, Func<Stream>? reopen = null)
         {
+            _reopen = reopen;
             _source = source ?? throw new ArgumentNullException(nameof(source));
             _output = output;
         }
@@ -57,7 +60,7 @@ namespace AosMail.Engine
             _source.Seek(0, SeekOrigin.Begin);
             if (_output is AosFormEncodingStream form && form.Discards)
             {
-                form.Count(AosBase64.FormEncodedLength(_source, cancellationToken));
+                form.Count(AosBase64.FormEncodedLength(_source, _reopen, cancellationToken));
             }
             else
             {

@@ -111,6 +111,7 @@ namespace AosMail.Engine
                 foreach (var part in _parts)
                 {
                     Stream stream;
+                    Func<Stream>? reopen = null;
                     if (part.Text != null)
                     {
                         stream = part.Text.Open(strict);
@@ -125,11 +126,14 @@ namespace AosMail.Engine
                     }
                     else
                     {
-                        stream = AosFixedLengthStream.OpenFile(part.Source.Path!, part.Length, strict, part.Source.FileName);
+                        var source = part.Source;
+                        long length = part.Length;
+                        stream = AosFixedLengthStream.OpenFile(source.Path!, length, strict, source.FileName);
+                        reopen = () => AosFixedLengthStream.OpenFile(source.Path!, length, strict, source.FileName);
                     }
 
                     streams.Add(stream);
-                    part.Mime.Content = new AosBase64Content(stream, output);
+                    part.Mime.Content = new AosBase64Content(stream, output, reopen);
                 }
             }
             catch

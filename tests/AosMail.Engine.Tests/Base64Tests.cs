@@ -149,6 +149,83 @@ public sealed class Base64Tests : IDisposable
         }
     }
 
+    public static IEnumerable<object[]> HalvesSizes() =>
+        new[] { 2 * CountChunk, 2 * CountChunk + 1, 2 * CountChunk + 2, 3 * CountChunk + 2, 5 * CountChunk + 7 }
+            .Select(size => new object[] { size });
+
+    [Theory]
+    [MemberData(nameof(HalvesSizes))]
+    public void CountedInHalvesTheLengthIsTheSame(int size)
+    {
+        foreach (bool wide in new[] { false, true })
+        {
+            var content = Content(size, size + 2, wide);
+            long expected = FormEncoded(MimeKitBase64(content)).Length;
+            var path = _files.Create("halves.bin", 0, 0);
+            File.WriteAllBytes(path, content);
+
+            foreach (bool vectors in new[] { false, true })
+            {
+                var readers = new List<FileStream>();
+                using var source = File.OpenRead(path);
+                long counted = AosBase64.FormEncodedLength(source, () =>
+                {
+                    var reader = File.OpenRead(path);
+                    readers.Add(reader);
+                    return reader;
+                }, vectors, splitBytes: 2 * CountChunk, CancellationToken.None);
+
+                Assert.Equal(expected, counted);
+                var second = Assert.Single(readers);
+                Assert.False(second.CanRead, "The second half's reader is disposed once read.");
+            }
+        }
+    }
+
+    [Fact]
+    public void ContentShorterThanTheSplitIsCountedInOnePass()
+    {
+        var content = Content(2 * CountChunk - 1, 3, wide: true);
+        bool reopened = false;
+        long counted = AosBase64.FormEncodedLength(new MemoryStream(content), () =>
+        {
+            reopened = true;
+            return new MemoryStream(content);
+        }, vectors: true, splitBytes: 2 * CountChunk, CancellationToken.None);
+
+        Assert.Equal(FormEncoded(MimeKitBase64(content)).Length, counted);
+        Assert.False(reopened);
+    }
+
+    [Fact]
+    public void ASecondHalfThatCannotBeOpenedFailsTheCountWithItsOwnError()
+    {
+        var content = Content(4 * CountChunk, 5, wide: false);
+        var unreadable = new AosContentReadException("The attachment 'x.bin' could not be read while it was being sent: gone", new IOException("gone"));
+
+        var thrown = Assert.Throws<AosContentReadException>(() => AosBase64.FormEncodedLength(new MemoryStream(content), () => throw unreadable,
+            vectors: true, splitBytes: 2 * CountChunk, CancellationToken.None));
+        Assert.Same(unreadable, thrown);
+    }
+
+    [Fact]
+    public void ACancelledCountStopsBothHalves()
+    {
+        var content = Content(8 * CountChunk, 6, wide: false);
+        using var cancel = new CancellationTokenSource();
+        // The first half cancels the count after its first chunk; the second half's reads wait for that.
+        var first = new CancellingStream(content, cancel);
+        var second = new WaitingStream(content, cancel.Token);
+
+        Assert.ThrowsAny<OperationCanceledException>(() => AosBase64.FormEncodedLength(first, () => second,
+            vectors: true, splitBytes: 2 * CountChunk, cancel.Token));
+        long stoppedAt = second.Delivered;
+        Assert.True(second.Disposed);
+        Assert.True(stoppedAt < content.Length / 2, "The second half was not read to its end.");
+        Thread.Sleep(50);
+        Assert.Equal(stoppedAt, second.Delivered);
+    }
+
     [Fact]
     public void EveryValueOfEverySixBitGroupIsCountedRight()
     {
@@ -213,6 +290,8 @@ public sealed class Base64Tests : IDisposable
         new object[] { new[] { 56, 57, 58 } },
         new object[] { new[] { 0, 1, 2, 3 } },
         new object[] { new[] { Chunk + 1, 114, 70_000 } },
+        // A file counted in halves (the measuring pass opens it twice).
+        new object[] { new[] { (int)AosBase64.SplitBytes + 2 * CountChunk + 5, 3 } },
     };
 
     [Theory]
@@ -264,19 +343,70 @@ public sealed class Base64Tests : IDisposable
         entity is Multipart multipart ? multipart.SelectMany(Leaves) : entity is MimePart part ? new[] { part } : Enumerable.Empty<MimePart>();
 
     [Theory]
-    [InlineData(-10)]
-    [InlineData(10)]
-    public void AFileChangedSincePrepareIsMeasuredAsItIsRead(int change)
+    [InlineData(1000, -10)]
+    [InlineData(1000, 10)]
+    // Counted in halves: shrunk into the first half, and grown.
+    [InlineData((int)AosBase64.SplitBytes + 10, -5 * CountChunk)]
+    [InlineData((int)AosBase64.SplitBytes + 10, 10)]
+    public void AFileChangedSincePrepareIsMeasuredAsItIsRead(int size, int change)
     {
-        var path = _files.Create("changing.bin", 1000, 7);
+        var path = _files.Create("changing.bin", size, 7);
         var prepared = AosFormBuilder.Prepare(Message(AosAttachmentSource.FromFile(path)), AosSubmitKind.Send);
         var before = WrittenAndMeasured(Body(prepared));
 
-        File.WriteAllBytes(path, Content(1000 + change, 8, wide: true));
+        File.WriteAllBytes(path, Content(size + change, 8, wide: true));
         var (written, measured) = WrittenAndMeasured(Body(prepared));
 
         Assert.Equal(written, measured);
         Assert.NotEqual(before.Measured, measured);
+    }
+
+    /// <summary>Content that cancels the token once its first chunk has been read.</summary>
+    private sealed class CancellingStream : MemoryStream
+    {
+        private readonly CancellationTokenSource _cancel;
+
+        public CancellingStream(byte[] content, CancellationTokenSource cancel)
+            : base(content)
+        {
+            _cancel = cancel;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (Position >= CountChunk) _cancel.Cancel();
+            return base.Read(buffer, offset, count);
+        }
+    }
+
+    /// <summary>Content whose reads after the first wait until the token is cancelled; counts what it gave.</summary>
+    private sealed class WaitingStream : MemoryStream
+    {
+        private readonly CancellationToken _token;
+
+        public WaitingStream(byte[] content, CancellationToken token)
+            : base(content)
+        {
+            _token = token;
+        }
+
+        public long Delivered { get; private set; }
+
+        public bool Disposed { get; private set; }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (Delivered > 0) _token.WaitHandle.WaitOne();
+            int read = base.Read(buffer, offset, count);
+            Delivered += read;
+            return read;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            Disposed = true;
+            base.Dispose(disposing);
+        }
     }
 
     /// <summary>A stream that gives at most <c>most</c> bytes a read.</summary>
