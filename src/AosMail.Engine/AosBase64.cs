@@ -132,18 +132,12 @@ namespace AosMail.Engine
 
         /// <summary>
         /// The length of <paramref name="source"/>'s base64 text (read to its end) once form-encoded:
-        /// one pass that counts, and writes nothing.
-        /// </summary>
-        public static long FormEncodedLength(Stream source, CancellationToken cancellationToken) =>
-            FormEncodedLength(source, Vector.IsHardwareAccelerated, cancellationToken);
-
-        /// <summary>
-        /// As <see cref="FormEncodedLength(Stream, CancellationToken)"/>, for content that
-        /// <paramref name="reopen"/> can open a second time, from its start (a file): content of
-        /// <see cref="SplitBytes"/> or more is counted as two halves at once, the second through its
-        /// own reader on the thread pool. Each half reads and counts chunk by chunk on its own
-        /// thread, with no hand-off between them, so that on two cores the count takes less than one
-        /// read of the file: this pass comes before the request's first byte.
+        /// one pass that counts, and writes nothing. Content that <paramref name="reopen"/> can open a
+        /// second time, from its start (a file), is counted as two halves at once when it has
+        /// <see cref="SplitBytes"/> or more, the second through its own reader on the thread pool:
+        /// each half reads and counts chunk by chunk on its own thread, with no hand-off between
+        /// them, so that on two cores the count takes less than one read of the file. This pass
+        /// comes before the request's first byte.
         /// </summary>
         public static long FormEncodedLength(Stream source, Func<Stream>? reopen, CancellationToken cancellationToken) =>
             FormEncodedLength(source, reopen, Vector.IsHardwareAccelerated, SplitBytes, cancellationToken);
@@ -154,9 +148,10 @@ namespace AosMail.Engine
         /// <param name="splitBytes">The shortest content counted in halves (tests give less).</param>
         internal static long FormEncodedLength(Stream source, Func<Stream>? reopen, bool vectors, long splitBytes, CancellationToken cancellationToken)
         {
+            if (reopen == null || !source.CanSeek || source.Length - source.Position < splitBytes) return FormEncodedLength(source, vectors, cancellationToken);
+
             long start = source.Position;
             long length = source.Length - start;
-            if (reopen == null || length < splitBytes) return FormEncodedLength(source, vectors, cancellationToken);
 
             // Whole chunks in the first half: whole 3-byte groups, so the halves' counts add up.
             long half = length / 2 / CountChunkBytes * CountChunkBytes;
@@ -174,8 +169,9 @@ namespace AosMail.Engine
                 {
                     var first = CountRange(source, half, vectors, cancellationToken);
                     var rest = second.GetAwaiter().GetResult();
-                    // A first half cut short (the file shrank) is no whole-group count; the length
-                    // is then wrong too, and the sending pass, which reads strictly, stops on it.
+                    // A first half cut short is where the file now ends (the second read nothing),
+                    // unless the file changed between the two; the sending pass, which reads
+                    // strictly, stops on a length that changed either way.
                     return FormEncodedLength(first.Length + rest.Length, first.Wide + rest.Wide);
                 }
                 finally
