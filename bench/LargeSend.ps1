@@ -124,7 +124,7 @@ try {
     $largeForm = Join-Path $files 'large-form.txt'
     $module = @(); $baseline = @(); $reads = @()
     foreach ($round in 1..$largeRounds) {
-        # The file read alone by a fresh cat: the floor of the first byte, whose counting pass is one read of it.
+        # The file read alone by a fresh cat: what one read of it takes; the counting pass before the first byte reads it once (in two halves at once).
         $sendModule = { $script:module += @(Invoke-Client @($warm, $large))[1]; $script:reads += Measure-Read $large }
         $sendCurl = {
             if (-not (Test-Path -LiteralPath $largeForm)) { [AosBenchHelper]::WriteLargeForm($largeForm, $module[0].Length, 'bob@sandbox.test', 'large') }
