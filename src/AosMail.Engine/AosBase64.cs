@@ -134,7 +134,7 @@ namespace AosMail.Engine
         /// The length of <paramref name="source"/>'s base64 text (read to its end) once form-encoded:
         /// one pass that counts, and writes nothing. Content that <paramref name="reopen"/> can open a
         /// second time, from its start (a file), is counted as two halves at once when it has
-        /// <see cref="SplitBytes"/> or more, the second through its own reader on the thread pool:
+        /// <see cref="SplitBytes"/> or more, the second through its own reader on a thread of its own:
         /// each half reads and counts chunk by chunk on its own thread, with no hand-off between
         /// them, so that on two cores the count takes less than one read of the file. This pass
         /// comes before the request's first byte.
@@ -157,14 +157,16 @@ namespace AosMail.Engine
             long half = length / 2 / CountChunkBytes * CountChunkBytes;
             using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
-                var second = Task.Run(() =>
+                // A thread of its own, not the pool's: with many sends in flight the pool's threads
+                // may all be busy (counting, among others), and a queued half would wait for the pool to grow.
+                var second = Task.Factory.StartNew(() =>
                 {
                     using (var reader = reopen())
                     {
                         reader.Seek(start + half, SeekOrigin.Begin);
                         return CountRange(reader, long.MaxValue, vectors, stop.Token);
                     }
-                });
+                }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
                 try
                 {
                     var first = CountRange(source, half, vectors, cancellationToken);

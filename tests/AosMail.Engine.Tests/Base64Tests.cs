@@ -167,9 +167,11 @@ public sealed class Base64Tests : IDisposable
             foreach (bool vectors in new[] { false, true })
             {
                 var readers = new List<FileStream>();
+                bool onPool = true;
                 using var source = File.OpenRead(path);
                 long counted = AosBase64.FormEncodedLength(source, () =>
                 {
+                    onPool = Thread.CurrentThread.IsThreadPoolThread;
                     var reader = File.OpenRead(path);
                     readers.Add(reader);
                     return reader;
@@ -178,6 +180,7 @@ public sealed class Base64Tests : IDisposable
                 Assert.Equal(expected, counted);
                 var second = Assert.Single(readers);
                 Assert.False(second.CanRead, "The second half's reader is disposed once read.");
+                Assert.False(onPool, "The second half runs on a thread of its own, never waiting for a busy pool.");
             }
         }
     }
