@@ -128,8 +128,9 @@ namespace AosMail.Engine
                     {
                         var source = part.Source;
                         long length = part.Length;
-                        stream = AosFixedLengthStream.OpenFile(source.Path!, length, strict, source.FileName);
+                        // The counting pass may open the file a second time (AosBase64.FormEncodedLength).
                         reopen = () => AosFixedLengthStream.OpenFile(source.Path!, length, strict, source.FileName);
+                        stream = reopen();
                     }
 
                     streams.Add(stream);
