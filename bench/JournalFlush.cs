@@ -11,9 +11,10 @@ using Microsoft.Win32.SafeHandles;
 /// zeros ahead of its lines first (written, and flushed with the first line), as AosSendJournal does.
 /// With dataOnly (Linux), each flush is an fdatasync instead, as AosSendJournal's is there
 /// (AosFileSync): no commit of the modification time that each write changes. With
-/// sleepMilliseconds the gap is a sleep: a thread that waits between flushes, as a row's thread
-/// waits for its request, sees more of its writes carry a new modification time than one that
-/// spins (on ext4, about one write in three, as in a run).
+/// sleepMilliseconds the gap is a sleep, as a row's thread waits for its request: a write takes the
+/// kernel's coarse clock (a few milliseconds a tick), so more writes carry a new modification time
+/// than in a tight loop. In a run against the sandbox every write does (the sandbox's own file
+/// writes move that clock on, docs/performance.md), so this companion shows less of it than a run.
 /// </summary>
 public static class AosJournalFlushBench
 {
